@@ -1,0 +1,1 @@
+"""Clock jobs (issue 6): digests, due callbacks, escalations. Talks to no platform directly."""

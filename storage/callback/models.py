@@ -1,0 +1,67 @@
+"""Callbacks 回访: the satisfaction call after a repair or a complaint reply."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import ForeignKey, Index, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, enum_column
+from storage.clock import utcnow
+from storage.people.models import Person
+from storage.ticket.models import Ticket
+
+
+class Satisfaction(enum.StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    FAIRLY_SATISFIED = "fairly_satisfied"  # 较满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+
+
+SATISFACTION_LABELS = {
+    Satisfaction.SATISFIED: "满意",
+    Satisfaction.FAIRLY_SATISFIED: "较满意",
+    Satisfaction.UNSATISFIED: "不满意",
+}
+
+
+class CallbackChannel(enum.StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    CHAT = "chat"  # the owner answered the callback question in chat
+
+
+class Callback(Base):
+    __tablename__ = "callback"
+    __table_args__ = (
+        # At most one callback waiting per ticket, enforced by the database itself.
+        Index(
+            "uq_callback_pending_ticket",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
+    audit_type: ClassVar[str] = "callback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    channel: Mapped[CallbackChannel | None] = mapped_column(enum_column(CallbackChannel))
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))
+    note: Mapped[str | None] = mapped_column(Text)
+    rework_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+
+    ticket: Mapped[Ticket] = relationship(foreign_keys=[ticket_id], lazy="joined")
+    recorded_by: Mapped[Person | None] = relationship()
+
+    @property
+    def status(self) -> str:
+        return "done" if self.done_at is not None else "pending"

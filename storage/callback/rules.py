@@ -1,0 +1,48 @@
+"""When a callback is due: the one place where 2 / 3 / 7 days live (003 篇十二 三(四)2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from storage.audit import service as audit
+from storage.callback.models import Callback
+from storage.clock import days_after, format_day
+from storage.config import Settings
+from storage.database import settings_of
+from storage.people.models import Person
+from storage.ticket.models import CallbackClass, Ticket, TicketKind
+
+
+def window_days(ticket: Ticket, settings: Settings) -> int:
+    if ticket.kind is TicketKind.COMPLAINT:
+        return settings.callback_days_complaint
+    if ticket.category is None:  # ck_ticket_kind_fields makes this unreachable for stored rows
+        raise ValueError(f"repair {ticket.number} has no category")
+    return {
+        CallbackClass.SAFETY: settings.callback_days_safety,
+        CallbackClass.LEAK: settings.callback_days_leak,
+        CallbackClass.OTHER: settings.callback_days_other,
+    }[ticket.category.callback_class]
+
+
+def callback_due_at(ticket: Ticket, start: datetime, settings: Settings) -> datetime:
+    """The clock starts when the repair is done (or the complaint replied), in local days."""
+    return days_after(start, window_days(ticket, settings), settings.tz)
+
+
+def schedule(*, session: Session, ticket: Ticket, start: datetime, actor: Person) -> Callback:
+    settings = settings_of(session)
+    callback = Callback(ticket=ticket, due_at=callback_due_at(ticket, start, settings))
+    session.add(callback)
+    session.flush()
+    audit.record(
+        session=session,
+        obj=callback,
+        from_state=None,
+        to_state="pending",
+        actor=actor,
+        note=f"回访期限 {format_day(callback.due_at, settings.tz)}",
+    )
+    return callback

@@ -1,0 +1,114 @@
+"""Recording callbacks, and the queries of what is due and overdue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.audit import service as audit
+from storage.callback.models import SATISFACTION_LABELS, Callback, CallbackChannel, Satisfaction
+from storage.clock import end_of_local_day, format_local, utcnow
+from storage.database import settings_of
+from storage.errors import AlreadyRecorded, NotFound
+from storage.people import service as people
+from storage.people.models import DESK_ROLES, Person
+from storage.text import optional
+from storage.ticket import service as tickets
+from storage.ticket.models import Ticket, TicketKind, TicketStatus
+
+
+def record(
+    *,
+    session: Session,
+    callback_id: int,
+    actor: Person,
+    satisfaction: Satisfaction,
+    note: str | None = None,
+    channel: CallbackChannel | None = None,
+) -> Callback:
+    """满意 / 较满意 close the ticket; 不满意 sends a repair back for rework (a complaint, up)."""
+    callback = session.get(Callback, callback_id, with_for_update={"of": Callback})
+    if callback is None:
+        raise NotFound(f"找不到回访 #{callback_id}")
+    ticket = session.get(Ticket, callback.ticket_id, with_for_update={"of": Ticket})
+    if ticket is None:
+        raise NotFound(f"找不到回访 #{callback_id} 的工单")
+    if callback.done_at is not None:
+        who = callback.recorded_by.name if callback.recorded_by else "他人"
+        when = format_local(callback.done_at, settings_of(session).tz)
+        raise AlreadyRecorded(f"{ticket.number} 的回访已于 {when} 由 {who} 记录")
+    if actor.id == ticket.reporter_id:
+        channel = CallbackChannel.CHAT
+    else:
+        people.require_staff(
+            session=session,
+            actor=actor,
+            estate_id=ticket.estate_id,
+            roles=DESK_ROLES,
+            doing="记录回访",
+        )
+        channel = channel or CallbackChannel.PHONE
+    note = optional(note, "回访意见")
+
+    callback.done_at = utcnow()
+    callback.recorded_by = actor
+    callback.channel = channel
+    callback.satisfaction = satisfaction
+    callback.note = note
+    label = SATISFACTION_LABELS[satisfaction]
+    audit.record(
+        session=session,
+        obj=callback,
+        from_state="pending",
+        to_state="done",
+        actor=actor,
+        note=f"{label}" + (f"：{note}" if note else ""),
+    )
+    flow = tickets.flow_of(ticket)
+    flow.move(session=session, obj=ticket, target=TicketStatus.CALLED_BACK, actor=actor, note=label)
+    if satisfaction is not Satisfaction.UNSATISFIED:
+        tickets.close(session=session, ticket=ticket, actor=actor, note=f"回访{label}")
+    elif ticket.kind is TicketKind.REPAIR:
+        rework = tickets.open_rework(
+            session=session, original=ticket, actor=actor, note=note or "业主不满意（未说明原因）"
+        )
+        callback.rework_ticket_id = rework.id
+    else:
+        tickets.reopen_unsatisfied_complaint(
+            session=session, ticket=ticket, actor=actor, note=note or "业主不满意（未说明原因）"
+        )
+    return callback
+
+
+def pending_for_ticket(*, session: Session, ticket_id: int) -> Callback | None:
+    return session.scalar(
+        select(Callback).where(Callback.ticket_id == ticket_id, Callback.done_at.is_(None))
+    )
+
+
+def due(*, session: Session, estate_id: int | None, on: date) -> list[Callback]:
+    """Callbacks waiting whose deadline is ``on`` (local day) or earlier, oldest first."""
+    tz = settings_of(session).tz
+    query = (
+        select(Callback)
+        .join(Ticket, Callback.ticket_id == Ticket.id)
+        .where(Callback.done_at.is_(None), Callback.due_at <= end_of_local_day(on, tz))
+        .order_by(Callback.due_at, Callback.id)
+    )
+    if estate_id is not None:
+        query = query.where(Ticket.estate_id == estate_id)
+    return list(session.scalars(query))
+
+
+def overdue(*, session: Session, estate_id: int | None, now: datetime) -> list[Callback]:
+    query = (
+        select(Callback)
+        .join(Ticket, Callback.ticket_id == Ticket.id)
+        .where(Callback.done_at.is_(None), Callback.due_at <= now)
+        .order_by(Callback.due_at, Callback.id)
+    )
+    if estate_id is not None:
+        query = query.where(Ticket.estate_id == estate_id)
+    return list(session.scalars(query))

@@ -1,0 +1,58 @@
+"""Estate 小区/项目 → building 楼栋 → unit 房号."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base
+from storage.clock import utcnow
+
+
+class Estate(Base):
+    __tablename__ = "estate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    buildings: Mapped[list[Building]] = relationship(
+        back_populates="estate", order_by="Building.code"
+    )
+
+
+class Building(Base):
+    __tablename__ = "building"
+    __table_args__ = (UniqueConstraint("estate_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(50))
+
+    estate: Mapped[Estate] = relationship(back_populates="buildings")
+    units: Mapped[list[Unit]] = relationship(back_populates="building", order_by="Unit.number")
+
+
+class Unit(Base):
+    """A room, written ``<building>-<number>`` as owners say it, e.g. ``3-1-502``."""
+
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("building_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(32))
+
+    building: Mapped[Building] = relationship(back_populates="units", lazy="joined")
+
+    @property
+    def designation(self) -> str:
+        return f"{self.building.code}-{self.number}"
+
+    @property
+    def estate_id(self) -> int:
+        return self.building.estate_id

@@ -1,0 +1,52 @@
+"""Chat identities: (platform, external user id) → a person, and one-time binding codes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, enum_column
+from storage.clock import utcnow
+from storage.people.models import Person
+
+
+class Platform(enum.StrEnum):
+    TELEGRAM = "telegram"
+    WECHAT = "wechat"
+    WECOM = "wecom"
+    CONSOLE = "console"
+
+
+class ChatIdentity(Base):
+    __tablename__ = "chat_identity"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(enum_column(Platform))
+    external_id: Mapped[str] = mapped_column(String(128))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class InviteCode(Base):
+    """A one-time code from the desk. Only its hash is stored: a leaked table binds nobody."""
+
+    __tablename__ = "invite_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_identity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_identity.id", ondelete="SET NULL")
+    )
+
+    person: Mapped[Person] = relationship(lazy="joined")

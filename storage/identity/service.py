@@ -1,0 +1,112 @@
+"""Binding a chat identity to a person: a one-time code, or unit number plus phone on file."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.clock import utcnow
+from storage.database import settings_of
+from storage.errors import DomainError, InvalidInput, PermissionDenied
+from storage.estate import service as estates
+from storage.identity.models import ChatIdentity, InviteCode, Platform
+from storage.people import service as people
+from storage.people.models import Person, Residency
+
+# No 0/O, 1/I/L: codes are read aloud over the phone and copied from paper.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def identify(*, session: Session, platform: Platform, external_id: str) -> Person | None:
+    identity = session.scalar(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
+        )
+    )
+    return identity.person if identity is not None else None
+
+
+def create_invite(*, session: Session, person: Person, estate_id: int) -> str:
+    """A fresh code for ``person``; the plain code is returned once and never stored."""
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    days = settings_of(session).invite_valid_days
+    session.add(
+        InviteCode(
+            code_hash=_hash(code),
+            person=person,
+            estate_id=estate_id,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    return code
+
+
+def _bind(
+    *, session: Session, person: Person, platform: Platform, external_id: str
+) -> ChatIdentity:
+    identity = session.scalar(
+        select(ChatIdentity).where(
+            ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
+        )
+    )
+    if identity is not None:
+        if identity.person_id != person.id:
+            raise PermissionDenied("这个账号已绑定了另一位用户，请联系客服中心")
+        return identity
+    identity = ChatIdentity(platform=platform, external_id=external_id, person=person)
+    session.add(identity)
+    session.flush()
+    return identity
+
+
+def redeem_invite(*, session: Session, code: str, platform: Platform, external_id: str) -> Person:
+    # One answer for unknown, used and expired codes: the reply must not help guessing.
+    invalid = InvalidInput("绑定码无效或已过期，请向客服中心索取新的绑定码")
+    invite = session.scalar(
+        select(InviteCode).where(InviteCode.code_hash == _hash(code)).with_for_update()
+    )
+    if invite is None or invite.used_at is not None or invite.expires_at <= utcnow():
+        raise invalid
+    identity = _bind(
+        session=session, person=invite.person, platform=platform, external_id=external_id
+    )
+    invite.used_at = utcnow()
+    invite.used_by_identity_id = identity.id
+    return invite.person
+
+
+def bind_by_unit_and_phone(
+    *,
+    session: Session,
+    estate_id: int,
+    designation: str,
+    phone: str,
+    platform: Platform,
+    external_id: str,
+) -> Person:
+    mismatch = InvalidInput("房号与预留手机号不符，请核对或联系客服中心")
+    try:
+        unit = estates.find_unit(session=session, estate_id=estate_id, designation=designation)
+    except DomainError:
+        raise mismatch from None
+    wanted = people.normalize_phone(phone)
+    if not wanted:
+        raise mismatch
+    residents = session.scalars(
+        select(Person)
+        .join(Residency, Residency.person_id == Person.id)
+        .where(Residency.unit_id == unit.id, Person.phone == wanted)
+    ).all()
+    if len(residents) != 1:
+        raise mismatch
+    _bind(session=session, person=residents[0], platform=platform, external_id=external_id)
+    return residents[0]

@@ -1,0 +1,61 @@
+"""Every model, imported once so that the metadata (and Alembic) sees the whole schema."""
+
+from storage.attachment.models import Attachment, AttachmentKind
+from storage.audit.models import AuditEvent
+from storage.base import Base
+from storage.callback.models import Callback, CallbackChannel, Satisfaction
+from storage.estate.models import Building, Estate, Unit
+from storage.identity.models import ChatIdentity, InviteCode, Platform
+from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.patrol.models import FindingStatus, PatrolCategory, PatrolFinding
+from storage.people.models import (
+    Department,
+    DepartmentKind,
+    Person,
+    Residency,
+    ResidentRelation,
+    StaffMember,
+    StaffRole,
+)
+from storage.ticket.models import (
+    CallbackClass,
+    ComplaintSeverity,
+    RepairCategory,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
+
+__all__ = [
+    "Attachment",
+    "AttachmentKind",
+    "AuditEvent",
+    "Base",
+    "Building",
+    "Callback",
+    "CallbackChannel",
+    "CallbackClass",
+    "ChatIdentity",
+    "ComplaintSeverity",
+    "Department",
+    "DepartmentKind",
+    "Estate",
+    "FindingStatus",
+    "InviteCode",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PatrolCategory",
+    "PatrolFinding",
+    "Person",
+    "Platform",
+    "RepairCategory",
+    "Residency",
+    "ResidentRelation",
+    "Satisfaction",
+    "StaffMember",
+    "StaffRole",
+    "Ticket",
+    "TicketKind",
+    "TicketStatus",
+    "Unit",
+]

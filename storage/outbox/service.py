@@ -1,0 +1,67 @@
+"""Enqueueing notifications. Sending them is the dispatcher's job, in ``bot/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.outbox.messages import render
+from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.people.models import Person
+
+
+def notify(
+    *,
+    session: Session,
+    recipient: Person,
+    kind: str,
+    params: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> OutboxMessage | None:
+    """Queue a notice in the caller's transaction, so it exists exactly when the change does.
+
+    With an idempotency key a second call is a no-op and returns None, even when
+    two processes race: the unique key decides, inside a savepoint.
+    """
+    message = OutboxMessage(
+        recipient=recipient,
+        kind=kind,
+        params=params,
+        text=render(kind, params),
+        idempotency_key=idempotency_key,
+    )
+    if idempotency_key is None:
+        session.add(message)
+        return message
+    if session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+    ):
+        return None
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        return None
+    return message
+
+
+def pending(*, session: Session, limit: int = 100) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def for_recipient(*, session: Session, recipient_id: int) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.recipient_id == recipient_id)
+        .order_by(OutboxMessage.id)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,159 @@
+"""Who is who: residents of units, staff posts, and the checks of who may do what."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import NotFound, PermissionDenied
+from storage.estate.models import Building, Unit
+from storage.people.models import (
+    Department,
+    DepartmentKind,
+    Person,
+    Residency,
+    StaffMember,
+    StaffRole,
+)
+
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, without China's +86 / 0086, so that '138 0013 8000' matches '13800138000'."""
+    digits = _NOT_DIGITS.sub("", phone)
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) == 11:
+            return digits[len(prefix) :]
+    return digits
+
+
+def get_person(*, session: Session, person_id: int) -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"找不到人员 #{person_id}")
+    return person
+
+
+def staff_post(*, session: Session, person_id: int, estate_id: int) -> StaffMember | None:
+    return session.scalar(
+        select(StaffMember).where(
+            StaffMember.person_id == person_id,
+            StaffMember.estate_id == estate_id,
+            StaffMember.active.is_(True),
+        )
+    )
+
+
+def require_staff(
+    *,
+    session: Session,
+    actor: Person,
+    estate_id: int,
+    roles: Collection[StaffRole] | None = None,
+    doing: str,
+) -> StaffMember:
+    """The actor's post at the estate, or PermissionDenied naming what they tried to do."""
+    post = staff_post(session=session, person_id=actor.id, estate_id=estate_id)
+    if post is None:
+        raise PermissionDenied(f"只有本项目员工可以{doing}")
+    if roles is not None and post.role not in roles:
+        raise PermissionDenied(f"您的岗位不能{doing}")
+    return post
+
+
+def is_resident(*, session: Session, person_id: int, unit_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Residency.id).where(
+                Residency.person_id == person_id, Residency.unit_id == unit_id
+            )
+        )
+        is not None
+    )
+
+
+def units_of(*, session: Session, person_id: int) -> list[Unit]:
+    query = (
+        select(Unit)
+        .join(Residency, Residency.unit_id == Unit.id)
+        .join(Unit.building)
+        .where(Residency.person_id == person_id)
+        .order_by(Building.code, Unit.number)
+    )
+    return list(session.scalars(query))
+
+
+def resides_in_estate(*, session: Session, person_id: int, estate_id: int) -> bool:
+    query = (
+        select(Residency.id)
+        .join(Unit, Residency.unit_id == Unit.id)
+        .join(Building, Unit.building_id == Building.id)
+        .where(Residency.person_id == person_id, Building.estate_id == estate_id)
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def department_heads(*, session: Session, department_id: int) -> list[Person]:
+    query = (
+        select(Person)
+        .join(StaffMember, StaffMember.person_id == Person.id)
+        .where(
+            StaffMember.department_id == department_id,
+            StaffMember.role == StaffRole.SUPERVISOR,
+            StaffMember.active.is_(True),
+        )
+        .order_by(Person.id)
+    )
+    return list(session.scalars(query))
+
+
+def project_managers(*, session: Session, estate_id: int) -> list[Person]:
+    query = (
+        select(Person)
+        .join(StaffMember, StaffMember.person_id == Person.id)
+        .where(
+            StaffMember.estate_id == estate_id,
+            StaffMember.role == StaffRole.PROJECT_MANAGER,
+            StaffMember.active.is_(True),
+        )
+        .order_by(Person.id)
+    )
+    return list(session.scalars(query))
+
+
+def responsible_for(*, session: Session, department: Department) -> list[Person]:
+    """Whom to tell about work for a department: its heads, or the project manager if none."""
+    return department_heads(session=session, department_id=department.id) or project_managers(
+        session=session, estate_id=department.estate_id
+    )
+
+
+def department_of_kind(*, session: Session, estate_id: int, kind: DepartmentKind) -> Department:
+    department = session.scalar(
+        select(Department)
+        .where(Department.estate_id == estate_id, Department.kind == kind)
+        .order_by(Department.id)
+        .limit(1)
+    )
+    if department is None:
+        raise NotFound(f"本项目没有{kind.value}部门")
+    return department
+
+
+def get_department(*, session: Session, department_id: int, estate_id: int) -> Department:
+    department = session.get(Department, department_id)
+    if department is None or department.estate_id != estate_id:
+        raise NotFound(f"本项目没有部门 #{department_id}")
+    return department
+
+
+def get_staff(*, session: Session, staff_id: int, estate_id: int) -> StaffMember:
+    staff = session.get(StaffMember, staff_id)
+    if staff is None or staff.estate_id != estate_id or not staff.active:
+        raise NotFound(f"本项目没有员工 #{staff_id}")
+    return staff

@@ -1,0 +1,19 @@
+"""Checks on what people type: never empty, never a novel."""
+
+from __future__ import annotations
+
+from storage.errors import InvalidInput
+
+
+def required(value: str | None, what: str, *, max_length: int = 2000) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise InvalidInput(f"请填写{what}")
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"{what}太长了（最多 {max_length} 字），请精简后再发")
+    return cleaned
+
+
+def optional(value: str | None, what: str, *, max_length: int = 2000) -> str | None:
+    cleaned = (value or "").strip()
+    return required(cleaned, what, max_length=max_length) if cleaned else None

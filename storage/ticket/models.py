@@ -1,0 +1,184 @@
+"""Tickets: repair requests 报修 and complaints 投诉."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.attachment.models import Attachment
+from storage.base import Base, enum_column
+from storage.clock import utcnow
+from storage.estate.models import Estate, Unit
+from storage.people.models import Department, Person, StaffMember
+
+
+class TicketKind(enum.StrEnum):
+    REPAIR = "repair"
+    COMPLAINT = "complaint"
+
+
+class CallbackClass(enum.StrEnum):
+    """The three callback windows of 003 篇十二 三(四)2."""
+
+    SAFETY = "safety"  # 安全设施维修: 2 days
+    LEAK = "leak"  # 房屋渗漏水: 3 days
+    OTHER = "other"  # 其他: 7 days
+
+
+class RepairCategory(enum.StrEnum):
+    LIFT = "lift"
+    FIRE_SAFETY = "fire_safety"
+    GAS = "gas"
+    ACCESS_CONTROL = "access_control"
+    WATER_LEAK = "water_leak"
+    PLUMBING = "plumbing"
+    ELECTRICAL = "electrical"
+    DOOR_LOCK = "door_lock"
+    WALL_CEILING = "wall_ceiling"
+    PUBLIC_AREA = "public_area"
+    OTHER = "other"
+
+    @property
+    def callback_class(self) -> CallbackClass:
+        return CALLBACK_CLASS[self]
+
+    @property
+    def label(self) -> str:
+        return REPAIR_CATEGORY_LABELS[self]
+
+
+# The one place where what owners report meets the procedure's three classes.
+CALLBACK_CLASS: dict[RepairCategory, CallbackClass] = {
+    RepairCategory.LIFT: CallbackClass.SAFETY,
+    RepairCategory.FIRE_SAFETY: CallbackClass.SAFETY,
+    RepairCategory.GAS: CallbackClass.SAFETY,
+    RepairCategory.ACCESS_CONTROL: CallbackClass.SAFETY,
+    RepairCategory.WATER_LEAK: CallbackClass.LEAK,
+    RepairCategory.PLUMBING: CallbackClass.OTHER,
+    RepairCategory.ELECTRICAL: CallbackClass.OTHER,
+    RepairCategory.DOOR_LOCK: CallbackClass.OTHER,
+    RepairCategory.WALL_CEILING: CallbackClass.OTHER,
+    RepairCategory.PUBLIC_AREA: CallbackClass.OTHER,
+    RepairCategory.OTHER: CallbackClass.OTHER,
+}
+
+REPAIR_CATEGORY_LABELS: dict[RepairCategory, str] = {
+    RepairCategory.LIFT: "电梯",
+    RepairCategory.FIRE_SAFETY: "消防设施",
+    RepairCategory.GAS: "燃气",
+    RepairCategory.ACCESS_CONTROL: "门禁/防盗",
+    RepairCategory.WATER_LEAK: "房屋渗漏水",
+    RepairCategory.PLUMBING: "水管/下水",
+    RepairCategory.ELECTRICAL: "电路/照明",
+    RepairCategory.DOOR_LOCK: "门窗/门锁",
+    RepairCategory.WALL_CEILING: "墙面/天花",
+    RepairCategory.PUBLIC_AREA: "公共区域设施",
+    RepairCategory.OTHER: "其他",
+}
+
+
+class ComplaintSeverity(enum.StrEnum):
+    GENERAL = "general"  # 一般性投诉
+    MAJOR = "major"  # 重大投诉
+    WRITTEN = "written"  # 书面投诉
+
+
+SEVERITY_LABELS = {
+    ComplaintSeverity.GENERAL: "一般投诉",
+    ComplaintSeverity.MAJOR: "重大投诉",
+    ComplaintSeverity.WRITTEN: "书面投诉",
+}
+
+
+class TicketStatus(enum.StrEnum):
+    NEW = "new"  # 待派单 / 待受理
+    DISPATCHED = "dispatched"  # 已派单 (repair) / 已转部门 (complaint)
+    ACCEPTED = "accepted"  # 已接单 / 已受理
+    DONE = "done"  # 已完工
+    ESCALATED = "escalated"  # 已上报 (major complaint, with the leadership)
+    REPLIED = "replied"  # 已答复
+    CALLED_BACK = "called_back"  # 已回访 (waiting for rework when unsatisfied)
+    CLOSED = "closed"  # 已关闭
+    CANCELLED = "cancelled"  # 已撤销
+
+
+STATUS_LABELS = {
+    TicketStatus.NEW: "待处理",
+    TicketStatus.DISPATCHED: "已派单",
+    TicketStatus.ACCEPTED: "处理中",
+    TicketStatus.DONE: "已完工",
+    TicketStatus.ESCALATED: "已上报",
+    TicketStatus.REPLIED: "已答复",
+    TicketStatus.CALLED_BACK: "已回访",
+    TicketStatus.CLOSED: "已关闭",
+    TicketStatus.CANCELLED: "已撤销",
+}
+
+OPEN_STATUSES = frozenset(TicketStatus) - {TicketStatus.CLOSED, TicketStatus.CANCELLED}
+
+
+class Ticket(Base):
+    __tablename__ = "ticket"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'repair' AND category IS NOT NULL AND severity IS NULL)"
+            " OR (kind = 'complaint' AND severity IS NOT NULL)",
+            name="kind_fields",
+        ),
+        CheckConstraint("unit_id IS NOT NULL OR place IS NOT NULL", name="has_place"),
+        Index("ix_ticket_estate_status", "estate_id", "status"),
+    )
+    audit_type: ClassVar[str] = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[TicketKind] = mapped_column(enum_column(TicketKind))
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    place: Mapped[str | None] = mapped_column(String(200))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    category: Mapped[RepairCategory | None] = mapped_column(enum_column(RepairCategory))
+    severity: Mapped[ComplaintSeverity | None] = mapped_column(enum_column(ComplaintSeverity))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    contact_phone: Mapped[str | None] = mapped_column(String(32))
+    preferred_time: Mapped[str | None] = mapped_column(String(100))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus))
+    rework_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    dispatched_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    done_note: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    # Work must be finished (rework: 24 h) or, for a complaint, taken up (24 h) by then.
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A complaint is answered by then: 72 h, or the date the owner was given.
+    reply_due_at: Mapped[datetime | None]
+
+    estate: Mapped[Estate] = relationship()
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    reporter: Mapped[Person] = relationship(foreign_keys=[reporter_id], lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    assignee: Mapped[StaffMember | None] = relationship(lazy="joined")
+    attachments: Mapped[list[Attachment]] = relationship(order_by=Attachment.id)
+    rework_of: Mapped[Ticket | None] = relationship(remote_side=[id])
+
+    @property
+    def number(self) -> str:
+        """The number people read out on the phone: 报修 BX…, 投诉 TS…."""
+        prefix = "BX" if self.kind is TicketKind.REPAIR else "TS"
+        return f"{prefix}{self.id:06d}"
+
+    @property
+    def where(self) -> str:
+        return self.unit.designation if self.unit is not None else (self.place or "")

@@ -1,0 +1,58 @@
+"""State machines that refuse illegal moves and write every legal one to the audit trail."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from sqlalchemy.orm import Session
+
+from storage.audit import service as audit
+from storage.errors import IllegalTransition
+from storage.people.models import Person
+
+S = TypeVar("S", bound=enum.StrEnum)
+
+
+class Stateful(Protocol):
+    audit_type: ClassVar[str]
+    id: int
+    status: Any
+
+
+class StateMachine(Generic[S]):
+    def __init__(self, name: str, moves: Mapping[S, frozenset[S]], labels: Mapping[S, str]) -> None:
+        self.name = name
+        self.moves = moves
+        self.labels = labels
+
+    def allows(self, current: S, target: S) -> bool:
+        return target in self.moves.get(current, frozenset())
+
+    def check(self, current: S, target: S) -> None:
+        if not self.allows(current, target):
+            raise IllegalTransition(
+                f"{self.name}当前状态为「{self.labels[current]}」，不能改为「{self.labels[target]}」"
+            )
+
+    def move(
+        self,
+        *,
+        session: Session,
+        obj: Stateful,
+        target: S,
+        actor: Person | None,
+        note: str | None = None,
+    ) -> None:
+        current: S = obj.status
+        self.check(current, target)
+        obj.status = target
+        audit.record(
+            session=session,
+            obj=obj,
+            from_state=current.value,
+            to_state=target.value,
+            actor=actor,
+            note=note,
+        )
