@@ -72,7 +72,7 @@ def redeem_invite(*, session: Session, code: str, platform: Platform, external_i
     # One answer for unknown, used and expired codes: the reply must not help guessing.
     invalid = InvalidInput("绑定码无效或已过期，请向客服中心索取新的绑定码")
     invite = session.scalar(
-        select(InviteCode).where(InviteCode.code_hash == _hash(code)).with_for_update()
+        select(InviteCode).where(InviteCode.code_hash == _hash(code)).with_for_update(of=InviteCode)
     )
     if invite is None or invite.used_at is not None or invite.expires_at <= utcnow():
         raise invalid

@@ -157,3 +157,15 @@ def get_staff(*, session: Session, staff_id: int, estate_id: int) -> StaffMember
     if staff is None or staff.estate_id != estate_id or not staff.active:
         raise NotFound(f"本项目没有员工 #{staff_id}")
     return staff
+
+
+def resident_by_phone(*, session: Session, estate_id: int, phone: str) -> Person | None:
+    query = (
+        select(Person)
+        .join(Residency, Residency.person_id == Person.id)
+        .join(Unit, Residency.unit_id == Unit.id)
+        .join(Building, Unit.building_id == Building.id)
+        .where(Building.estate_id == estate_id, Person.phone == normalize_phone(phone))
+        .limit(1)
+    )
+    return session.scalar(query)

@@ -1,0 +1,349 @@
+"""The ``wuye`` command: the database, estates, invites, and read-outs for the desk."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.callback import service as callbacks
+from storage.callback.models import Callback
+from storage.clock import format_day, format_local, local_date, utcnow
+from storage.config import Settings, SettingsError, load_settings
+from storage.database import Database
+from storage.errors import DomainError, InvalidInput
+from storage.estate import importer
+from storage.estate import service as estates
+from storage.estate.models import Building, Estate, Unit
+from storage.identity import service as identity
+from storage.patrol import service as patrols
+from storage.patrol.models import FINDING_STATUS_LABELS, PATROL_CATEGORY_LABELS, FindingStatus
+from storage.people import service as people
+from storage.people.models import ROLE_LABELS, Person, Residency, StaffMember
+from storage.ticket import service as tickets
+from storage.ticket.models import SEVERITY_LABELS, STATUS_LABELS, Ticket, TicketKind
+
+SAMPLE_ESTATE = Path(__file__).resolve().parent.parent / "deploy" / "sample-estate.yaml"
+
+app = typer.Typer(
+    help="wuye 物业: the property-management service desk in chat.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+estate_app = typer.Typer(
+    help="Estates, their buildings, units, residents and staff.", no_args_is_help=True
+)
+tickets_app = typer.Typer(help="Repair requests and complaints.", no_args_is_help=True)
+patrols_app = typer.Typer(help="Patrol findings.", no_args_is_help=True)
+callbacks_app = typer.Typer(help="Satisfaction callbacks.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(estate_app, name="estate")
+app.add_typer(tickets_app, name="tickets")
+app.add_typer(patrols_app, name="patrols")
+app.add_typer(callbacks_app, name="callbacks")
+
+EstateOption = Annotated[str | None, typer.Option("--estate", help="Estate code; all if omitted.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@contextmanager
+def _database(*, upgrade: bool = True) -> Iterator[Database]:
+    db = Database(_settings())
+    try:
+        if upgrade:
+            db.upgrade()
+        yield db
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def _unit_of_work(*, upgrade: bool = True) -> Iterator[tuple[Session, Settings]]:
+    with _database(upgrade=upgrade) as db, db.transaction() as session:
+        yield session, db.settings
+
+
+def _estate_id(session: Session, code: str | None) -> int | None:
+    return estates.get_estate(session=session, code=code).id if code else None
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        typer.echo("（无）")
+        return
+    for row in rows:
+        typer.echo("  ".join(str(row[c]) if row[c] is not None else "—" for c in columns))
+
+
+# ---------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (also done at every start)."""
+    with _database(upgrade=False) as db:
+        db.upgrade()
+        typer.echo(f"database is up to date: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+# ---------------------------------------------------------------- estates
+
+
+def _import(session: Session, path: Path) -> str:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"cannot read {path}: {exc}") from None
+    created = importer.import_estate(session=session, data=data)
+    summary = ", ".join(f"{what}: {n}" for what, n in sorted(created.items()))
+    return f"imported {path.name}: " + (summary + " created" if summary else "nothing new")
+
+
+@estate_app.command("import")
+def estate_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Create or update an estate from a YAML file (idempotent)."""
+    with _unit_of_work() as (session, _):
+        typer.echo(_import(session, file))
+
+
+def _describe(session: Session) -> str:
+    lines: list[str] = []
+    for estate in session.scalars(select(Estate).order_by(Estate.code)):
+        units = session.scalar(
+            select(func.count(Unit.id)).join(Building).where(Building.estate_id == estate.id)
+        )
+        residents = session.scalar(
+            select(func.count(func.distinct(Residency.person_id)))
+            .join(Unit, Residency.unit_id == Unit.id)
+            .join(Building)
+            .where(Building.estate_id == estate.id)
+        )
+        lines.append(f"{estate.name} ({estate.code})")
+        lines.append(f"  楼栋 {len(estate.buildings)}，房号 {units}，住户 {residents}")
+        staff = session.scalars(
+            select(StaffMember)
+            .where(StaffMember.estate_id == estate.id)
+            .order_by(StaffMember.staff_code)
+        ).all()
+        for member in staff:
+            lines.append(
+                f"  {member.staff_code}  {member.person.name}  {member.department.name}"
+                f"  {ROLE_LABELS[member.role]}"
+            )
+        open_tickets = len(
+            tickets.list_tickets(session=session, estate_id=estate.id, open_only=True)
+        )
+        open_findings = len(
+            patrols.list_findings(session=session, estate_id=estate.id, status=FindingStatus.OPEN)
+        )
+        lines.append(f"  未结工单 {open_tickets}，待整改巡查问题 {open_findings}")
+    return "\n".join(lines) if lines else "no estate yet: wuye estate import FILE.yaml"
+
+
+@estate_app.command("show")
+def estate_show() -> None:
+    """Print every estate: buildings, units, residents, staff, open work."""
+    with _unit_of_work() as (session, _):
+        typer.echo(_describe(session))
+
+
+@app.command("run")
+def run(
+    sample: Annotated[Path, typer.Option(help="Estate file imported at start.")] = SAMPLE_ESTATE,
+) -> None:
+    """Set up the database, import the sample estate and show what it holds."""
+    with _unit_of_work() as (session, settings):
+        typer.echo(f"wuye: database {settings.database_url}, time zone {settings.timezone}")
+        typer.echo(_import(session, sample))
+        typer.echo(_describe(session))
+
+
+# ---------------------------------------------------------------- invites
+
+
+@app.command("invite")
+def invite(
+    estate: Annotated[str, typer.Option("--estate", help="Estate code.")],
+    staff: Annotated[str | None, typer.Option(help="Staff code (工号).")] = None,
+    phone: Annotated[str | None, typer.Option(help="A resident's phone on file.")] = None,
+) -> None:
+    """Issue a one-time binding code for a staff member or a resident."""
+    if (staff is None) == (phone is None):
+        raise typer.BadParameter("give exactly one of --staff or --phone")
+    with _unit_of_work() as (session, settings):
+        estate_row = estates.get_estate(session=session, code=estate)
+        person: Person | None
+        if staff is not None:
+            member = session.scalar(
+                select(StaffMember).where(
+                    StaffMember.estate_id == estate_row.id, StaffMember.staff_code == staff
+                )
+            )
+            person = member.person if member is not None else None
+        else:
+            person = people.resident_by_phone(
+                session=session, estate_id=estate_row.id, phone=phone or ""
+            )
+        if person is None:
+            raise InvalidInput("no such staff member or resident in this estate")
+        code = identity.create_invite(session=session, person=person, estate_id=estate_row.id)
+        typer.echo(f"{person.name}: {code}  (valid {settings.invite_valid_days} days, once)")
+
+
+# ---------------------------------------------------------------- read-outs
+
+
+def _ticket_row(ticket: Ticket, settings: Settings) -> dict[str, Any]:
+    tz = settings.tz
+    return {
+        "number": ticket.number,
+        "kind": ticket.kind.value,
+        "status": ticket.status.value,
+        "status_label": STATUS_LABELS[ticket.status],
+        "category": ticket.category.value if ticket.category else None,
+        "category_label": ticket.category.label if ticket.category else None,
+        "severity": ticket.severity.value if ticket.severity else None,
+        "severity_label": SEVERITY_LABELS[ticket.severity] if ticket.severity else None,
+        "subject": ticket.subject,
+        "where": ticket.where,
+        "reporter": ticket.reporter.name,
+        "department": ticket.department.name if ticket.department else None,
+        "assignee": ticket.assignee.person.name if ticket.assignee else None,
+        "created_at": format_local(ticket.created_at, tz),
+        "due_at": format_local(ticket.due_at, tz) if ticket.due_at else None,
+        "reply_due_at": format_local(ticket.reply_due_at, tz) if ticket.reply_due_at else None,
+    }
+
+
+@tickets_app.command("list")
+def tickets_list(
+    estate: EstateOption = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only tickets not closed.")] = False,
+    kind: Annotated[TicketKind | None, typer.Option(help="repair or complaint.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List tickets, newest first."""
+    with _unit_of_work() as (session, settings):
+        rows = [
+            _ticket_row(t, settings)
+            for t in tickets.list_tickets(
+                session=session,
+                estate_id=_estate_id(session, estate),
+                kind=kind,
+                open_only=open_only,
+            )
+        ]
+    _emit(
+        rows,
+        as_json,
+        ["number", "status_label", "category_label", "where", "reporter", "created_at"],
+    )
+
+
+@patrols_app.command("list")
+def patrols_list(
+    estate: EstateOption = None,
+    status: Annotated[FindingStatus | None, typer.Option(help="open, fixed or verified.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List patrol findings, newest first."""
+    with _unit_of_work() as (session, settings):
+        tz = settings.tz
+        rows = [
+            {
+                "number": f.number,
+                "status": f.status.value,
+                "status_label": FINDING_STATUS_LABELS[f.status],
+                "category": f.category.value,
+                "category_label": PATROL_CATEGORY_LABELS[f.category],
+                "place": f.place,
+                "description": f.description,
+                "reporter": f.reporter.person.name,
+                "department": f.department.name if f.department else None,
+                "fixed_on_site": f.fixed_on_site,
+                "due_on": format_day(f.due_at, tz) if f.due_at else None,
+                "extended_by": f.extended_by.person.name if f.extended_by else None,
+                "created_at": format_local(f.created_at, tz),
+            }
+            for f in patrols.list_findings(
+                session=session, estate_id=_estate_id(session, estate), status=status
+            )
+        ]
+    _emit(
+        rows, as_json, ["number", "status_label", "category_label", "place", "department", "due_on"]
+    )
+
+
+def _parse_day(value: str | None, settings: Settings) -> date:
+    if value is None:
+        return local_date(utcnow(), settings.tz)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date like 2026-11-23") from None
+
+
+@callbacks_app.command("due")
+def callbacks_due(
+    estate: EstateOption = None,
+    on: Annotated[str | None, typer.Option("--date", help="Local day, default today.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Callbacks due on a day or earlier and not yet made, oldest first."""
+    with _unit_of_work() as (session, settings):
+        day = _parse_day(on, settings)
+        now = utcnow()
+        due: list[Callback] = callbacks.due(
+            session=session, estate_id=_estate_id(session, estate), on=day
+        )
+        rows = [
+            {
+                "ticket": c.ticket.number,
+                "where": c.ticket.where,
+                "owner": c.ticket.reporter.name,
+                "phone": c.ticket.contact_phone,
+                "done_at": format_local(
+                    c.ticket.done_at or c.ticket.replied_at or c.created_at, settings.tz
+                ),
+                "due_on": format_day(c.due_at, settings.tz),
+                "overdue": c.due_at <= now,
+            }
+            for c in due
+        ]
+    _emit(rows, as_json, ["ticket", "where", "owner", "due_on", "overdue"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: a bad setting or a refused request ends with its reason, not a traceback."""
+    runner: Callable[..., Any] = app
+    try:
+        runner(args=argv, standalone_mode=True)
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        sys.exit(2)
+    except DomainError as exc:
+        typer.echo(f"wuye: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The ``wuye`` command as the desk uses it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage.config import load_settings
+from storage.database import Database
+from storage.estate import service as estates
+from storage.identity import service as identity
+from storage.identity.models import Platform
+from storage.people.models import Person
+from storage.ticket import service as tickets
+from storage.ticket.models import RepairCategory
+
+WUYE = Path(sys.executable).with_name("wuye")
+
+
+@pytest.fixture
+def wuye(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WUYE_DATABASE_URL", db_url)
+    return CliRunner()
+
+
+def test_run_sets_up_the_database_imports_the_sample_and_shows_it(wuye: CliRunner) -> None:
+    first = wuye.invoke(app, ["run"])
+    assert first.exit_code == 0, first.output
+    assert "翠湖花园 (cuihu)" in first.output
+    assert "房号 120" in first.output
+    assert "G01  周师傅  工程部  工程维修" in first.output
+    again = wuye.invoke(app, ["run"])
+    assert again.exit_code == 0
+    assert "nothing new" in again.output
+
+
+def test_invite_prints_a_code_that_binds_the_staff_member(wuye: CliRunner, db_url: str) -> None:
+    wuye.invoke(app, ["run"])
+    result = wuye.invoke(app, ["invite", "--estate", "cuihu", "--staff", "G01"])
+    assert result.exit_code == 0, result.output
+    code = result.output.split(":")[1].split()[0]
+    db = Database(load_settings(database_url=db_url))
+    with db.transaction() as s:
+        person = identity.redeem_invite(
+            session=s, code=code, platform=Platform.TELEGRAM, external_id="7"
+        )
+        assert person.name == "周师傅"
+    db.dispose()
+
+
+def test_read_commands_print_json(wuye: CliRunner, db_url: str) -> None:
+    wuye.invoke(app, ["run"])
+    db = Database(load_settings(database_url=db_url))
+    with db.transaction() as s:
+        estate = estates.get_estate(session=s, code="cuihu")
+        owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
+        unit = estates.find_unit(session=s, estate_id=estate.id, designation="1-1-502")
+        tickets.report_repair(
+            session=s,
+            actor=owner,
+            unit_id=unit.id,
+            category=RepairCategory.LIFT,
+            description="电梯异响",
+        )
+    db.dispose()
+    result = wuye.invoke(app, ["tickets", "list", "--estate", "cuihu", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert row["status"] == "new"
+    assert row["category_label"] == "电梯"
+    assert row["where"] == "1-1-502"
+    for command in (
+        ["patrols", "list", "--json"],
+        ["callbacks", "due", "--json", "--date", "2026-11-30"],
+    ):
+        listed = wuye.invoke(app, command)
+        assert listed.exit_code == 0, listed.output
+        assert json.loads(listed.output) == []
+
+
+def _wuye(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(WUYE), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_bad_setting_stops_the_command_naming_the_variable(tmp_path: Path) -> None:
+    result = _wuye(["db", "upgrade"], tmp_path, WUYE_CALLBACK_DAYS_OTHER="a week")
+    assert result.returncode == 2
+    assert "WUYE_CALLBACK_DAYS_OTHER" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_refused_request_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = _wuye(
+        ["tickets", "list", "--estate", "nowhere"],
+        tmp_path,
+        WUYE_DATABASE_URL=f"sqlite:///{tmp_path}/w.db",
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == "wuye: 没有编号为 nowhere 的项目"

@@ -1,0 +1,155 @@
+"""Every storage test runs twice: on a real SQLite file and on a real PostgreSQL server.
+
+PostgreSQL comes from ``WUYE_TEST_POSTGRES_URL`` (``tests/run.sh`` starts the
+server and creates a throw-away database). Without it the PostgreSQL half is
+skipped with a reason, unless ``WUYE_REQUIRE_POSTGRES=1`` (the test command and
+CI), where a missing server is an error: nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+import yaml
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from storage.base import Base
+from storage.config import Settings, load_settings
+from storage.database import Database
+from storage.estate import importer
+from storage.estate import service as estates
+from storage.estate.models import Estate, Unit
+from storage.people.models import Department, Person, StaffMember
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+SAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "sample-estate.yaml"
+POSTGRES_URL = os.environ.get("WUYE_TEST_POSTGRES_URL")
+REQUIRE_POSTGRES = os.environ.get("WUYE_REQUIRE_POSTGRES") == "1"
+
+
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    """A moment on the estate's wall clock (Asia/Shanghai)."""
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def at() -> Iterator[time_machine.Traveller]:
+    """Time stands still; tests move it with ``at.move_to(local(...))``."""
+    with time_machine.travel(local(2026, 11, 23, 9, 0), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test: migrating once keeps the suite fast."""
+    path = tmp_path_factory.mktemp("template") / "wuye.db"
+    db = Database(load_settings(database_url=f"sqlite:///{path}"))
+    db.upgrade()
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[Database]:
+    if not POSTGRES_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("WUYE_REQUIRE_POSTGRES=1 but WUYE_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL not configured: set WUYE_TEST_POSTGRES_URL (tests/run.sh does)")
+    db = Database(load_settings(database_url=POSTGRES_URL))
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+def _truncate(db: Database) -> None:
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "wuye.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    db: Database = request.getfixturevalue("postgres_database")
+    _truncate(db)
+    assert POSTGRES_URL is not None
+    yield POSTGRES_URL
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return load_settings(database_url=db_url, attachments_dir=tmp_path / "attachments")
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings)
+    yield database
+    database.dispose()
+
+
+@dataclass
+class SampleEstate:
+    """The sample estate of deploy/sample-estate.yaml, with lookups by the names people use."""
+
+    session: Session
+    estate: Estate
+
+    @property
+    def id(self) -> int:
+        return self.estate.id
+
+    def person(self, name: str) -> Person:
+        person = self.session.scalar(select(Person).where(Person.name == name))
+        assert person is not None, name
+        return person
+
+    def staff(self, name: str) -> StaffMember:
+        member = self.session.scalar(select(StaffMember).join(Person).where(Person.name == name))
+        assert member is not None, name
+        return member
+
+    def unit(self, designation: str) -> Unit:
+        return estates.find_unit(
+            session=self.session, estate_id=self.estate.id, designation=designation
+        )
+
+    def department(self, code: str) -> Department:
+        department = self.session.scalar(
+            select(Department).where(
+                Department.estate_id == self.estate.id, Department.code == code
+            )
+        )
+        assert department is not None, code
+        return department
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """One unit of work for a test, rolled back at the end."""
+    with db.session() as s, s.begin():
+        yield s
+
+
+@pytest.fixture
+def sample_data() -> object:
+    return yaml.safe_load(SAMPLE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def cuihu(session: Session, sample_data: object, at: time_machine.Traveller) -> SampleEstate:
+    importer.import_estate(session=session, data=sample_data)
+    return SampleEstate(session, estates.get_estate(session=session, code="cuihu"))
