@@ -7,7 +7,6 @@ documents' values, so a company with stricter rules changes a variable, not code
 from __future__ import annotations
 
 from functools import cached_property
-from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +28,6 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///wuye.db"
     timezone: str = "Asia/Shanghai"
-    attachments_dir: Path = Path("attachments")
 
     # 003 篇十二 三(四)2: callback windows after a repair is done.
     callback_days_safety: Days = 2

@@ -90,8 +90,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path) -> Settings:
-    return load_settings(database_url=db_url, attachments_dir=tmp_path / "attachments")
+def settings(db_url: str) -> Settings:
+    return load_settings(database_url=db_url)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.clock import utcnow
 from storage.outbox.messages import render
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.people.models import Person
@@ -26,12 +27,17 @@ def notify(
     With an idempotency key a second call is a no-op and returns None, even when
     two processes race: the unique key decides, inside a savepoint.
     """
+    now = utcnow()
     message = OutboxMessage(
         recipient=recipient,
         kind=kind,
         params=params,
         text=render(kind, params),
         idempotency_key=idempotency_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
     )
     if idempotency_key is None:
         session.add(message)

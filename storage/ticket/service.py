@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.attachment.models import Attachment
 from storage.audit import service as audit
@@ -60,8 +60,9 @@ COMPLAINT_FLOW = StateMachine(
     },
     STATUS_LABELS,
 )
-# A complaint is "handled" once a department or the leadership has taken it up (003 篇十: 24 h).
-COMPLAINT_UNHANDLED = frozenset({S.NEW, S.DISPATCHED})
+# A complaint is "handled" once a department or the leadership has taken it up (003 篇十: 24 h);
+# escalating it is not taking it up, so an escalated complaint waits to be accepted too.
+COMPLAINT_UNHANDLED = frozenset({S.NEW, S.DISPATCHED, S.ESCALATED})
 COMPLAINT_UNANSWERED = frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED, S.ESCALATED})
 WORK_UNFINISHED = frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED})
 
@@ -638,44 +639,57 @@ def list_tickets(
     return list(session.scalars(query))
 
 
-def overdue_work(*, session: Session, estate_id: int, now: datetime) -> list[Ticket]:
-    """Orders with a deadline (rework: 24 h) that are not done by it."""
+def _past_deadline(
+    session: Session,
+    *,
+    estate_id: int,
+    kind: TicketKind,
+    statuses: frozenset[S],
+    deadline: InstrumentedAttribute[datetime | None],
+    now: datetime,
+) -> list[Ticket]:
     query = (
         select(Ticket)
         .where(
             Ticket.estate_id == estate_id,
-            Ticket.kind == TicketKind.REPAIR,
-            Ticket.status.in_(WORK_UNFINISHED),
-            Ticket.due_at <= now,
+            Ticket.kind == kind,
+            Ticket.status.in_(statuses),
+            deadline <= now,
         )
-        .order_by(Ticket.due_at)
+        .order_by(deadline)
     )
     return list(session.scalars(query))
+
+
+def overdue_work(*, session: Session, estate_id: int, now: datetime) -> list[Ticket]:
+    """Orders with a deadline (rework: 24 h) that are not done by it."""
+    return _past_deadline(
+        session,
+        estate_id=estate_id,
+        kind=TicketKind.REPAIR,
+        statuses=WORK_UNFINISHED,
+        deadline=Ticket.due_at,
+        now=now,
+    )
 
 
 def complaints_not_handled(*, session: Session, estate_id: int, now: datetime) -> list[Ticket]:
-    query = (
-        select(Ticket)
-        .where(
-            Ticket.estate_id == estate_id,
-            Ticket.kind == TicketKind.COMPLAINT,
-            Ticket.status.in_(COMPLAINT_UNHANDLED),
-            Ticket.due_at <= now,
-        )
-        .order_by(Ticket.due_at)
+    return _past_deadline(
+        session,
+        estate_id=estate_id,
+        kind=TicketKind.COMPLAINT,
+        statuses=COMPLAINT_UNHANDLED,
+        deadline=Ticket.due_at,
+        now=now,
     )
-    return list(session.scalars(query))
 
 
 def complaints_not_replied(*, session: Session, estate_id: int, now: datetime) -> list[Ticket]:
-    query = (
-        select(Ticket)
-        .where(
-            Ticket.estate_id == estate_id,
-            Ticket.kind == TicketKind.COMPLAINT,
-            Ticket.status.in_(COMPLAINT_UNANSWERED),
-            Ticket.reply_due_at <= now,
-        )
-        .order_by(Ticket.reply_due_at)
+    return _past_deadline(
+        session,
+        estate_id=estate_id,
+        kind=TicketKind.COMPLAINT,
+        statuses=COMPLAINT_UNANSWERED,
+        deadline=Ticket.reply_due_at,
+        now=now,
     )
-    return list(session.scalars(query))

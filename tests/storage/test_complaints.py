@@ -111,6 +111,17 @@ def test_a_major_complaint_reaches_the_project_manager_at_once_and_the_owner_get
     assert ticket.status is TicketStatus.ESCALATED
     assert kinds_sent_to(cuihu, "黄经理") == ["major_complaint"]
     [told] = outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("张伟").id)
+    # Told is not taken up: 24 hours on, nobody having accepted it, it is overdue.
+    assert tickets.complaints_not_handled(
+        session=cuihu.session, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
+    ) == [ticket]
+    tickets.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("黄经理"))
+    assert (
+        tickets.complaints_not_handled(
+            session=cuihu.session, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
+        )
+        == []
+    )
     assert told.kind == "complaint_reply_date"
     assert "2026-11-26 09:00" in told.text
 
