@@ -29,6 +29,8 @@ from storage.estate import importer
 from storage.estate import service as estates
 from storage.estate.models import Estate, Unit
 from storage.people.models import Department, Person, StaffMember
+from storage.ticket import service as tickets
+from storage.ticket.models import Ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "sample-estate.yaml"
@@ -125,6 +127,24 @@ class SampleEstate:
     def unit(self, designation: str) -> Unit:
         return estates.find_unit(
             session=self.session, estate_id=self.estate.id, designation=designation
+        )
+
+    def dispatch(self, ticket: Ticket, to: str | None = None, by: str = "陈静") -> None:
+        """The desk sends a repair to a technician, or with ``to`` omitted to engineering."""
+        tickets.dispatch_repair(
+            session=self.session,
+            ticket_id=ticket.id,
+            actor=self.person(by),
+            assignee_id=self.staff(to).id if to else None,
+        )
+
+    def forward(self, complaint: Ticket, to: str, by: str = "陈静") -> None:
+        """The desk forwards a complaint to a department, by the department's code."""
+        tickets.forward_complaint(
+            session=self.session,
+            ticket_id=complaint.id,
+            actor=self.person(by),
+            department_id=self.department(to).id,
         )
 
     def department(self, code: str) -> Department:

@@ -37,12 +37,7 @@ def test_a_busy_tuesday_by_department(cuihu: SampleEstate, at: time_machine.Trav
         category=RepairCategory.ELECTRICAL,
         description="插座没电",
     )
-    tickets.dispatch_repair(
-        session=s,
-        ticket_id=repair.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(repair, to="周师傅")
     tickets.accept(session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"))
     tickets.finish_repair(
         session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"), note="更换插座"
@@ -62,12 +57,7 @@ def test_a_busy_tuesday_by_department(cuihu: SampleEstate, at: time_machine.Trav
         subject="垃圾桶满溢",
         description="无人清理",
     )
-    tickets.forward_complaint(
-        session=s,
-        ticket_id=complaint.id,
-        actor=cuihu.person("陈静"),
-        department_id=cuihu.department("bj").id,
-    )
+    cuihu.forward(complaint, to="bj")
     patrols.report_finding(
         session=s,
         actor=cuihu.person("陈静"),

@@ -40,12 +40,7 @@ def repair_done(
         category=category,
         description="需要维修",
     )
-    tickets.dispatch_repair(
-        session=s,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(ticket, to="周师傅")
     tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
     at.move_to(done)
     tickets.finish_repair(

@@ -49,12 +49,7 @@ def test_a_general_complaint_is_forwarded_handled_answered_called_back_and_close
 ) -> None:
     s = cuihu.session
     ticket = complain(cuihu)
-    tickets.forward_complaint(
-        session=s,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        department_id=cuihu.department("bj").id,
-    )
+    cuihu.forward(ticket, to="bj")
     assert kinds_sent_to(cuihu, "高主管") == ["complaint_forwarded"]
     tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("高主管"))
     at.move_to(local(2026, 11, 23, 16, 0))
@@ -79,12 +74,7 @@ def test_a_complaint_not_taken_up_in_24_hours_nor_answered_in_72_is_found(
 ) -> None:
     s = cuihu.session
     ticket = complain(cuihu)
-    tickets.forward_complaint(
-        session=s,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        department_id=cuihu.department("bj").id,
-    )
+    cuihu.forward(ticket, to="bj")
     assert (
         tickets.complaints_not_handled(
             session=s, estate_id=cuihu.id, now=local(2026, 11, 24, 8, 59)
@@ -155,12 +145,7 @@ def test_an_unsatisfied_complaint_callback_goes_up_to_the_project_manager(
 ) -> None:
     s = cuihu.session
     ticket = complain(cuihu)
-    tickets.forward_complaint(
-        session=s,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        department_id=cuihu.department("bj").id,
-    )
+    cuihu.forward(ticket, to="bj")
     tickets.reply_complaint(
         session=s, ticket_id=ticket.id, actor=cuihu.person("陈静"), text="已处理"
     )
@@ -216,6 +201,4 @@ def test_only_the_desk_registers_a_written_complaint(cuihu: SampleEstate) -> Non
 def test_repair_steps_do_not_apply_to_complaints(cuihu: SampleEstate) -> None:
     ticket = complain(cuihu)
     with pytest.raises(IllegalTransition, match="不是报修单"):
-        tickets.dispatch_repair(
-            session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("陈静")
-        )
+        cuihu.dispatch(ticket)

@@ -43,12 +43,7 @@ def test_a_repair_runs_from_report_to_closed_and_every_step_is_audited(
     assert ticket.contact_phone == "13800138001"
     assert [a.ref for a in ticket.attachments] == ["telegram:AgADBQAD"]
 
-    tickets.dispatch_repair(
-        session=s,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(ticket, to="周师傅")
     assert ticket.department is not None
     assert ticket.department.name == "工程部"
     at.move_to(local(2026, 11, 23, 10, 0))
@@ -86,12 +81,7 @@ def test_a_repair_runs_from_report_to_closed_and_every_step_is_audited(
 
 def test_dispatch_notifies_the_repairer_in_the_same_transaction(cuihu: SampleEstate) -> None:
     ticket = report_leak(cuihu)
-    tickets.dispatch_repair(
-        session=cuihu.session,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(ticket, to="周师傅")
     [notice] = outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("周师傅").id)
     assert notice.kind == "repair_dispatched"
     assert ticket.number in notice.text
@@ -101,7 +91,7 @@ def test_dispatch_notifies_the_repairer_in_the_same_transaction(cuihu: SampleEst
 
 def test_dispatch_without_assignee_goes_to_engineering_and_its_head(cuihu: SampleEstate) -> None:
     ticket = report_leak(cuihu)
-    tickets.dispatch_repair(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("陈静"))
+    cuihu.dispatch(ticket)
     assert ticket.department is not None
     assert ticket.department.code == "gc"
     assert outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("郑工").id)
@@ -121,7 +111,7 @@ def test_a_rolled_back_change_leaves_neither_ticket_nor_notification(
         with db.transaction() as s:
             cuihu = SampleEstate(s, s.scalars(select(Estate)).one())
             ticket = report_leak(cuihu)
-            tickets.dispatch_repair(session=s, ticket_id=ticket.id, actor=cuihu.person("陈静"))
+            cuihu.dispatch(ticket)
             raise RuntimeError("the worker crashed before commit")
 
     with pytest.raises(RuntimeError, match="crashed"):
@@ -195,12 +185,7 @@ def test_an_empty_or_overlong_description_is_refused_and_nothing_is_written(
 
 def test_a_repair_cannot_be_finished_before_it_is_accepted(cuihu: SampleEstate) -> None:
     ticket = report_leak(cuihu)
-    tickets.dispatch_repair(
-        session=cuihu.session,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(ticket, to="周师傅")
     with pytest.raises(IllegalTransition, match="「已派单」，不能改为「已完工」"):
         tickets.finish_repair(
             session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("周师傅"), note="修好了"
@@ -210,12 +195,7 @@ def test_a_repair_cannot_be_finished_before_it_is_accepted(cuihu: SampleEstate) 
 
 def test_only_the_assignee_finishes_a_repair(cuihu: SampleEstate) -> None:
     ticket = report_leak(cuihu)
-    tickets.dispatch_repair(
-        session=cuihu.session,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(ticket, to="周师傅")
     with pytest.raises(PermissionDenied, match="已派给 周师傅"):
         tickets.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("吴师傅"))
     tickets.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
@@ -254,12 +234,7 @@ def test_the_reporter_may_cancel_before_work_starts_but_not_after(cuihu: SampleE
     tickets.cancel(session=s, ticket_id=ticket.id, actor=cuihu.person("张伟"), reason="已自行修好")
     assert ticket.status is TicketStatus.CANCELLED
     other = report_leak(cuihu)
-    tickets.dispatch_repair(
-        session=s,
-        ticket_id=other.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(other, to="周师傅")
     tickets.accept(session=s, ticket_id=other.id, actor=cuihu.person("周师傅"))
     with pytest.raises(IllegalTransition):
         tickets.cancel(session=s, ticket_id=other.id, actor=cuihu.person("张伟"), reason="算了")
@@ -272,21 +247,11 @@ def test_work_orders_list_what_is_mine_and_what_waits_in_my_department(
 ) -> None:
     s = cuihu.session
     mine = report_leak(cuihu)
-    tickets.dispatch_repair(
-        session=s,
-        ticket_id=mine.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("周师傅").id,
-    )
+    cuihu.dispatch(mine, to="周师傅")
     waiting = report_leak(cuihu)
-    tickets.dispatch_repair(session=s, ticket_id=waiting.id, actor=cuihu.person("陈静"))
+    cuihu.dispatch(waiting)
     theirs = report_leak(cuihu)
-    tickets.dispatch_repair(
-        session=s,
-        ticket_id=theirs.id,
-        actor=cuihu.person("陈静"),
-        assignee_id=cuihu.staff("吴师傅").id,
-    )
+    cuihu.dispatch(theirs, to="吴师傅")
     orders = tickets.work_orders(session=s, staff=cuihu.staff("周师傅"))
     assert {t.id for t in orders} == {mine.id, waiting.id}
 
