@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     complaint_reply_hours: Hours = 72
 
     invite_valid_days: Days = 7
+    # A new chat account that proves unit + phone is bound at once, or waits for the desk.
+    bind_requires_approval: bool = False
+    # A conversation left this long forgets where it was and says so.
+    conversation_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0, le=600_000)] = 5_000
 
     @field_validator("timezone")

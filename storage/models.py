@@ -4,10 +4,23 @@ from storage.attachment.models import Attachment, AttachmentKind
 from storage.audit.models import AuditEvent
 from storage.base import Base
 from storage.callback.models import Callback, CallbackChannel, Satisfaction
+from storage.chat.models import Conversation, SeenMessage
 from storage.estate.models import Building, Estate, Unit
-from storage.identity.models import ChatIdentity, InviteCode, Platform
+from storage.identity.models import (
+    BindingRequest,
+    BindingStatus,
+    ChatIdentity,
+    InviteCode,
+    Platform,
+)
 from storage.outbox.models import OutboxMessage, OutboxStatus
-from storage.patrol.models import FindingStatus, PatrolCategory, PatrolFinding
+from storage.patrol.models import (
+    ExtensionRequest,
+    ExtensionStatus,
+    FindingStatus,
+    PatrolCategory,
+    PatrolFinding,
+)
 from storage.people.models import (
     Department,
     DepartmentKind,
@@ -31,15 +44,20 @@ __all__ = [
     "AttachmentKind",
     "AuditEvent",
     "Base",
+    "BindingRequest",
+    "BindingStatus",
     "Building",
     "Callback",
     "CallbackChannel",
     "CallbackClass",
     "ChatIdentity",
     "ComplaintSeverity",
+    "Conversation",
     "Department",
     "DepartmentKind",
     "Estate",
+    "ExtensionRequest",
+    "ExtensionStatus",
     "FindingStatus",
     "InviteCode",
     "OutboxMessage",
@@ -52,6 +70,7 @@ __all__ = [
     "Residency",
     "ResidentRelation",
     "Satisfaction",
+    "SeenMessage",
     "StaffMember",
     "StaffRole",
     "Ticket",

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from storage.errors import InvalidInput
+from storage.i18n import Msg
 
 
 def required(value: str | None, what: str, *, max_length: int = 2000) -> str:
     cleaned = (value or "").strip()
     if not cleaned:
-        raise InvalidInput(f"请填写{what}")
+        raise InvalidInput("请填写{what}", what=Msg(what))
     if len(cleaned) > max_length:
-        raise InvalidInput(f"{what}太长了（最多 {max_length} 字），请精简后再发")
+        raise InvalidInput(
+            "{what}太长了（最多 {max_length} 字），请精简后再发",
+            what=Msg(what),
+            max_length=max_length,
+        )
     return cleaned
 
 

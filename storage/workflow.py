@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.audit import service as audit
 from storage.errors import IllegalTransition
+from storage.i18n import Msg
 from storage.people.models import Person
 
 S = TypeVar("S", bound=enum.StrEnum)
@@ -33,7 +34,10 @@ class StateMachine(Generic[S]):
     def check(self, current: S, target: S) -> None:
         if not self.allows(current, target):
             raise IllegalTransition(
-                f"{self.name}当前状态为「{self.labels[current]}」，不能改为「{self.labels[target]}」"
+                "{what}当前状态为「{current}」，不能改为「{target}」",
+                what=Msg(self.name),
+                current=Msg(self.labels[current]),
+                target=Msg(self.labels[target]),
             )
 
     def move(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, enum_column
 from storage.clock import utcnow
+from storage.i18n import N_
 from storage.people.models import Person
 from storage.ticket.models import Ticket
 
@@ -22,9 +23,9 @@ class Satisfaction(enum.StrEnum):
 
 
 SATISFACTION_LABELS = {
-    Satisfaction.SATISFIED: "满意",
-    Satisfaction.FAIRLY_SATISFIED: "较满意",
-    Satisfaction.UNSATISFIED: "不满意",
+    Satisfaction.SATISFIED: N_("满意"),
+    Satisfaction.FAIRLY_SATISFIED: N_("较满意"),
+    Satisfaction.UNSATISFIED: N_("不满意"),
 }
 
 

@@ -12,6 +12,7 @@ from storage.callback.models import SATISFACTION_LABELS, Callback, CallbackChann
 from storage.clock import end_of_local_day, format_local, utcnow
 from storage.database import settings_of
 from storage.errors import AlreadyRecorded, NotFound
+from storage.i18n import N_, Msg
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, Person
 from storage.text import optional
@@ -31,14 +32,16 @@ def record(
     """满意 / 较满意 close the ticket; 不满意 sends a repair back for rework (a complaint, up)."""
     callback = session.get(Callback, callback_id, with_for_update={"of": Callback})
     if callback is None:
-        raise NotFound(f"找不到回访 #{callback_id}")
+        raise NotFound("找不到回访 #{callback_id}", callback_id=callback_id)
     ticket = session.get(Ticket, callback.ticket_id, with_for_update={"of": Ticket})
     if ticket is None:
-        raise NotFound(f"找不到回访 #{callback_id} 的工单")
+        raise NotFound("找不到回访 #{callback_id}", callback_id=callback_id)
     if callback.done_at is not None:
-        who = callback.recorded_by.name if callback.recorded_by else "他人"
+        who = callback.recorded_by.name if callback.recorded_by else Msg("他人")
         when = format_local(callback.done_at, settings_of(session).tz)
-        raise AlreadyRecorded(f"{ticket.number} 的回访已于 {when} 由 {who} 记录")
+        raise AlreadyRecorded(
+            "{number} 的回访已于 {when} 由 {who} 记录", number=ticket.number, when=when, who=who
+        )
     if actor.id == ticket.reporter_id:
         channel = CallbackChannel.CHAT
     else:
@@ -47,7 +50,7 @@ def record(
             actor=actor,
             estate_id=ticket.estate_id,
             roles=DESK_ROLES,
-            doing="记录回访",
+            doing=N_("记录回访"),
         )
         channel = channel or CallbackChannel.PHONE
     note = optional(note, "回访意见")
@@ -111,4 +114,15 @@ def overdue(*, session: Session, estate_id: int | None, now: datetime) -> list[C
     )
     if estate_id is not None:
         query = query.where(Ticket.estate_id == estate_id)
+    return list(session.scalars(query))
+
+
+def pending_for_owner(*, session: Session, person_id: int) -> list[Callback]:
+    """Callbacks an owner can answer in chat: their own tickets, done and waiting."""
+    query = (
+        select(Callback)
+        .join(Ticket, Callback.ticket_id == Ticket.id)
+        .where(Ticket.reporter_id == person_id, Callback.done_at.is_(None))
+        .order_by(Callback.due_at)
+    )
     return list(session.scalars(query))

@@ -120,7 +120,7 @@ def parse(data: Any) -> EstateFile:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()
         )
-        raise InvalidInput(f"estate file is not valid: {problems}") from None
+        raise InvalidInput("estate file is not valid: {problems}", problems=problems) from None
 
 
 def import_estate(*, session: Session, data: Any) -> Counter[str]:

@@ -25,7 +25,7 @@ def normalize_designation(text: str) -> str:
 def get_estate(*, session: Session, code: str) -> Estate:
     estate = session.scalar(select(Estate).where(Estate.code == code))
     if estate is None:
-        raise NotFound(f"没有编号为 {code} 的项目")
+        raise NotFound("没有编号为 {code} 的项目", code=code)
     return estate
 
 
@@ -36,7 +36,7 @@ def list_estates(*, session: Session) -> list[Estate]:
 def get_unit(*, session: Session, unit_id: int) -> Unit:
     unit = session.get(Unit, unit_id)
     if unit is None:
-        raise NotFound(f"找不到房号 #{unit_id}")
+        raise NotFound("找不到房号 #{unit_id}", unit_id=unit_id)
     return unit
 
 
@@ -45,7 +45,10 @@ def find_unit(*, session: Session, estate_id: int, designation: str) -> Unit:
     normalized = normalize_designation(designation)
     building_code, _, number = normalized.partition("-")
     if not building_code or not number:
-        raise InvalidInput(f"房号「{designation}」格式不对，请按 楼栋-单元-房号 填写，例如 3-1-502")
+        raise InvalidInput(
+            "房号「{designation}」格式不对，请按 楼栋-单元-房号 填写，例如 3-1-502",
+            designation=designation,
+        )
     unit = session.scalar(
         select(Unit)
         .join(Building, Unit.building_id == Building.id)
@@ -56,5 +59,5 @@ def find_unit(*, session: Session, estate_id: int, designation: str) -> Unit:
         )
     )
     if unit is None:
-        raise InvalidInput(f"本小区没有房号「{designation}」")
+        raise InvalidInput("本小区没有房号「{designation}」", designation=designation)
     return unit

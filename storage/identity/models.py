@@ -50,3 +50,28 @@ class InviteCode(Base):
     )
 
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+class BindingStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class BindingRequest(Base):
+    """Unit and phone matched, waiting for the desk (WUYE_BIND_REQUIRES_APPROVAL)."""
+
+    __tablename__ = "binding_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[Platform] = mapped_column(enum_column(Platform))
+    external_id: Mapped[str] = mapped_column(String(128))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id", ondelete="CASCADE"))
+    unit_designation: Mapped[str] = mapped_column(String(64))
+    status: Mapped[BindingStatus] = mapped_column(enum_column(BindingStatus))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    decided_at: Mapped[datetime | None]
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")

@@ -11,11 +11,19 @@ from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
 from storage.database import settings_of
-from storage.errors import DomainError, InvalidInput, PermissionDenied
+from storage.errors import DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from storage.estate import service as estates
-from storage.identity.models import ChatIdentity, InviteCode, Platform
+from storage.i18n import N_
+from storage.identity.models import (
+    BindingRequest,
+    BindingStatus,
+    ChatIdentity,
+    InviteCode,
+    Platform,
+)
+from storage.outbox import service as outbox
 from storage.people import service as people
-from storage.people.models import Person, Residency
+from storage.people.models import DESK_ROLES, Person, Residency
 
 # No 0/O, 1/I/L: codes are read aloud over the phone and copied from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -92,7 +100,9 @@ def bind_by_unit_and_phone(
     phone: str,
     platform: Platform,
     external_id: str,
-) -> Person:
+) -> Person | None:
+    """Bind at once, or (WUYE_BIND_REQUIRES_APPROVAL) file a request for the desk and
+    return None: the resident is told when the desk has decided."""
     mismatch = InvalidInput("房号与预留手机号不符，请核对或联系客服中心")
     try:
         unit = estates.find_unit(session=session, estate_id=estate_id, designation=designation)
@@ -108,5 +118,78 @@ def bind_by_unit_and_phone(
     ).all()
     if len(residents) != 1:
         raise mismatch
-    _bind(session=session, person=residents[0], platform=platform, external_id=external_id)
-    return residents[0]
+    person = residents[0]
+    if not settings_of(session).bind_requires_approval:
+        _bind(session=session, person=person, platform=platform, external_id=external_id)
+        return person
+    already = session.scalar(
+        select(BindingRequest).where(
+            BindingRequest.platform == platform,
+            BindingRequest.external_id == external_id,
+            BindingRequest.status == BindingStatus.PENDING,
+        )
+    )
+    if already is None:
+        session.add(
+            BindingRequest(
+                platform=platform,
+                external_id=external_id,
+                person=person,
+                estate_id=estate_id,
+                unit_designation=unit.designation,
+                status=BindingStatus.PENDING,
+                created_at=utcnow(),
+            )
+        )
+        for clerk in people.desk_staff(session=session, estate_id=estate_id):
+            outbox.notify(
+                session=session,
+                recipient=clerk,
+                kind="binding_requested",
+                params={"name": person.name, "unit": unit.designation},
+            )
+    return None
+
+
+def pending_bindings(*, session: Session, estate_id: int) -> list[BindingRequest]:
+    query = (
+        select(BindingRequest)
+        .where(
+            BindingRequest.estate_id == estate_id, BindingRequest.status == BindingStatus.PENDING
+        )
+        .order_by(BindingRequest.id)
+    )
+    return list(session.scalars(query))
+
+
+def decide_binding(
+    *, session: Session, request_id: int, actor: Person, approve: bool
+) -> BindingRequest:
+    request = session.get(BindingRequest, request_id, with_for_update={"of": BindingRequest})
+    if request is None:
+        raise NotFound("找不到绑定申请 #{request_id}", request_id=request_id)
+    people.require_staff(
+        session=session,
+        actor=actor,
+        estate_id=request.estate_id,
+        roles=DESK_ROLES,
+        doing=N_("审核绑定"),
+    )
+    if request.status is not BindingStatus.PENDING:
+        raise IllegalTransition("这份绑定申请已处理过了")
+    request.status = BindingStatus.APPROVED if approve else BindingStatus.REFUSED
+    request.decided_by_id, request.decided_at = actor.id, utcnow()
+    if approve:
+        _bind(
+            session=session,
+            person=request.person,
+            platform=request.platform,
+            external_id=request.external_id,
+        )
+    outbox.notify(
+        session=session,
+        recipient=request.person,
+        kind="binding_approved" if approve else "binding_refused",
+        params={},
+    )
+    return request

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,10 +19,11 @@ def notify(
     session: Session,
     recipient: Person,
     kind: str,
-    params: dict[str, Any],
+    params: Mapping[str, object],
     idempotency_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Queue a notice in the caller's transaction, so it exists exactly when the change does.
+    """Queue a notice in the recipient's language, in the caller's transaction,
+    so that it exists exactly when the change does.
 
     With an idempotency key a second call is a no-op and returns None, even when
     two processes race: the unique key decides, inside a savepoint.
@@ -31,8 +32,9 @@ def notify(
     message = OutboxMessage(
         recipient=recipient,
         kind=kind,
-        params=params,
-        text=render(kind, params),
+        # Kept for the record in the desk's words; the text is in the recipient's language.
+        params={key: str(value) for key, value in params.items()},
+        text=render(kind, params, recipient.locale),
         idempotency_key=idempotency_key,
         status=OutboxStatus.PENDING,
         attempts=0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.attachment.models import Attachment
 from storage.base import Base, enum_column
 from storage.clock import utcnow
+from storage.i18n import N_
 from storage.people.models import Department, StaffMember
 
 
@@ -27,14 +28,14 @@ class PatrolCategory(enum.StrEnum):
 
 
 PATROL_CATEGORY_LABELS = {
-    PatrolCategory.SECURITY_HAZARD: "治安隐患",
-    PatrolCategory.PUBLIC_FACILITY: "公共设施设备",
-    PatrolCategory.CLEANLINESS: "清洁卫生",
-    PatrolCategory.LANDSCAPING: "园林绿化",
-    PatrolCategory.RENOVATION_VIOLATION: "装修违章",
-    PatrolCategory.FIRE_VIOLATION: "消防违章",
-    PatrolCategory.VACANT_UNIT: "空置房",
-    PatrolCategory.OTHER: "其他",
+    PatrolCategory.SECURITY_HAZARD: N_("治安隐患"),
+    PatrolCategory.PUBLIC_FACILITY: N_("公共设施设备"),
+    PatrolCategory.CLEANLINESS: N_("清洁卫生"),
+    PatrolCategory.LANDSCAPING: N_("园林绿化"),
+    PatrolCategory.RENOVATION_VIOLATION: N_("装修违章"),
+    PatrolCategory.FIRE_VIOLATION: N_("消防违章"),
+    PatrolCategory.VACANT_UNIT: N_("空置房"),
+    PatrolCategory.OTHER: N_("其他"),
 }
 
 
@@ -45,9 +46,9 @@ class FindingStatus(enum.StrEnum):
 
 
 FINDING_STATUS_LABELS = {
-    FindingStatus.OPEN: "待整改",
-    FindingStatus.FIXED: "待验证",
-    FindingStatus.VERIFIED: "已验证",
+    FindingStatus.OPEN: N_("待整改"),
+    FindingStatus.FIXED: N_("待验证"),
+    FindingStatus.VERIFIED: N_("已验证"),
 }
 
 
@@ -94,3 +95,32 @@ class PatrolFinding(Base):
     @property
     def number(self) -> str:
         return f"XC{self.id:06d}"
+
+
+class ExtensionStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
+class ExtensionRequest(Base):
+    """A department asks for more time on a finding; a manager approves or refuses (001)."""
+
+    __tablename__ = "extension_request"
+    audit_type: ClassVar[str] = "extension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(
+        ForeignKey("patrol_finding.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    new_due_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[ExtensionStatus] = mapped_column(enum_column(ExtensionStatus))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    finding: Mapped[PatrolFinding] = relationship(lazy="joined")
+    requested_by: Mapped[StaffMember] = relationship(foreign_keys=[requested_by_id], lazy="joined")

@@ -19,23 +19,26 @@ from storage.clock import (
     utcnow,
 )
 from storage.database import settings_of
-from storage.errors import InvalidInput, NotFound, PermissionDenied
+from storage.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from storage.i18n import N_, Msg
 from storage.outbox import service as outbox
 from storage.patrol.models import (
     FINDING_STATUS_LABELS,
     PATROL_CATEGORY_LABELS,
+    ExtensionRequest,
+    ExtensionStatus,
     FindingStatus,
     PatrolCategory,
     PatrolFinding,
 )
 from storage.people import service as people
-from storage.people.models import MANAGER_ROLES, VERIFIER_ROLES, Person
+from storage.people.models import MANAGER_ROLES, VERIFIER_ROLES, Person, StaffMember, StaffRole
 from storage.text import optional, required
 from storage.workflow import StateMachine
 
 F = FindingStatus
 FINDING_FLOW = StateMachine(
-    "巡查问题",
+    N_("巡查问题"),
     {
         F.OPEN: frozenset({F.FIXED}),
         F.FIXED: frozenset({F.VERIFIED, F.OPEN}),
@@ -47,7 +50,7 @@ FINDING_FLOW = StateMachine(
 def _load(session: Session, finding_id: int) -> PatrolFinding:
     finding = session.get(PatrolFinding, finding_id, with_for_update={"of": PatrolFinding})
     if finding is None:
-        raise NotFound(f"找不到巡查问题 #{finding_id}")
+        raise NotFound("找不到巡查问题 #{finding_id}", finding_id=finding_id)
     return finding
 
 
@@ -76,7 +79,7 @@ def report_finding(
     """Only staff report findings. What is fixed on the spot is recorded as fixed and verified
     by the patroller who did it (现场整改); the rest goes to a department for a week."""
     post = people.require_staff(
-        session=session, actor=actor, estate_id=estate_id, doing="登记巡查问题"
+        session=session, actor=actor, estate_id=estate_id, doing=N_("登记巡查问题")
     )
     settings = settings_of(session)
     now = utcnow()
@@ -107,7 +110,7 @@ def report_finding(
             raise InvalidInput("整改期限不能早于今天")
         if due_at > longest:
             raise PermissionDenied(
-                f"整改期限最长 {settings.patrol_fix_days} 天，更长需经理或主管批准延期"
+                "整改期限最长 {days} 天，更长需经理或主管批准延期", days=settings.patrol_fix_days
             )
         finding.status = F.OPEN
         finding.department = department
@@ -149,7 +152,7 @@ def report_finding(
                 params={
                     "number": finding.number,
                     "place": finding.place,
-                    "category": PATROL_CATEGORY_LABELS[category],
+                    "category": Msg(PATROL_CATEGORY_LABELS[category]),
                     "description": finding.description,
                     "due_on": format_day(finding.due_at, settings.tz),
                 },
@@ -167,15 +170,17 @@ def extend(
         actor=actor,
         estate_id=finding.estate_id,
         roles=MANAGER_ROLES,
-        doing="批准延期（仅经理、主管）",
+        doing=N_("批准延期（仅经理、主管）"),
     )
     if finding.status is not F.OPEN or finding.due_at is None:
-        raise InvalidInput(f"{finding.number} 已整改，不需要延期")
+        raise InvalidInput("{number} 已整改，不需要延期", number=finding.number)
     reason = required(reason, "延期原因", max_length=500)
     settings = settings_of(session)
     new_due_at = end_of_local_day(new_due_on, settings.tz)
     if new_due_at <= finding.due_at:
-        raise InvalidInput(f"新期限须晚于当前期限 {format_day(finding.due_at, settings.tz)}")
+        raise InvalidInput(
+            "新期限须晚于当前期限 {due_on}", due_on=format_day(finding.due_at, settings.tz)
+        )
     old = format_day(finding.due_at, settings.tz)
     finding.due_at = new_due_at
     finding.extended_by = post
@@ -203,15 +208,148 @@ def extend(
     return finding
 
 
+def request_extension(
+    *, session: Session, finding_id: int, actor: Person, new_due_on: date, reason: str
+) -> ExtensionRequest:
+    """The responsible department asks for more time; the managers are told at once."""
+    finding = _load(session, finding_id)
+    post = people.require_staff(
+        session=session, actor=actor, estate_id=finding.estate_id, doing=N_("申请延期")
+    )
+    if finding.status is not F.OPEN or finding.due_at is None:
+        raise InvalidInput("{number} 已整改，不需要延期", number=finding.number)
+    if post.department_id != finding.department_id and not post.is_manager:
+        raise PermissionDenied("{number} 不是您部门的整改任务", number=finding.number)
+    settings = settings_of(session)
+    if end_of_local_day(new_due_on, settings.tz) <= finding.due_at:
+        raise InvalidInput(
+            "新期限须晚于当前期限 {due_on}", due_on=format_day(finding.due_at, settings.tz)
+        )
+    request = ExtensionRequest(
+        finding=finding,
+        requested_by=post,
+        new_due_on=new_due_on,
+        reason=required(reason, N_("延期原因"), max_length=500),
+        status=ExtensionStatus.PENDING,
+        created_at=utcnow(),
+    )
+    session.add(request)
+    session.flush()
+    audit.record(
+        session=session,
+        obj=request,
+        from_state=None,
+        to_state="pending",
+        actor=actor,
+        note=f"{finding.number} → {new_due_on.isoformat()}：{request.reason}",
+    )
+    managers = [
+        m.person
+        for m in session.scalars(
+            select(StaffMember).where(
+                StaffMember.estate_id == finding.estate_id,
+                StaffMember.role.in_(MANAGER_ROLES),
+                StaffMember.active.is_(True),
+                (StaffMember.department_id == finding.department_id)
+                | (StaffMember.role == StaffRole.PROJECT_MANAGER),
+            )
+        )
+    ]
+    for manager in managers:
+        outbox.notify(
+            session=session,
+            recipient=manager,
+            kind="extension_requested",
+            params={
+                "number": finding.number,
+                "who": actor.name,
+                "due_on": new_due_on.isoformat(),
+                "reason": request.reason,
+            },
+        )
+    return request
+
+
+def decide_extension(
+    *, session: Session, request_id: int, actor: Person, approve: bool, note: str | None = None
+) -> ExtensionRequest:
+    request = session.get(ExtensionRequest, request_id, with_for_update={"of": ExtensionRequest})
+    if request is None:
+        raise NotFound("找不到延期申请 #{request_id}", request_id=request_id)
+    post = people.require_staff(
+        session=session,
+        actor=actor,
+        estate_id=request.finding.estate_id,
+        roles=MANAGER_ROLES,
+        doing=N_("批准延期（仅经理、主管）"),
+    )
+    if request.status is not ExtensionStatus.PENDING:
+        raise IllegalTransition("这份延期申请已处理过了")
+    note = optional(note, N_("审批意见"), max_length=500)
+    if approve:
+        extend(
+            session=session,
+            finding_id=request.finding_id,
+            actor=actor,
+            new_due_on=request.new_due_on,
+            reason=request.reason,
+        )
+    elif note is None:
+        raise InvalidInput("不批准时，请写明原因")
+    request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
+    request.decided_by_id, request.decided_at, request.decision_note = post.id, utcnow(), note
+    audit.record(
+        session=session,
+        obj=request,
+        from_state="pending",
+        to_state=request.status.value,
+        actor=actor,
+        note=note,
+    )
+    if not approve:
+        outbox.notify(
+            session=session,
+            recipient=request.requested_by.person,
+            kind="extension_refused",
+            params={"number": request.finding.number, "note": note or ""},
+        )
+    return request
+
+
+def pending_extensions(*, session: Session, estate_id: int) -> list[ExtensionRequest]:
+    query = (
+        select(ExtensionRequest)
+        .join(PatrolFinding, ExtensionRequest.finding_id == PatrolFinding.id)
+        .where(
+            PatrolFinding.estate_id == estate_id,
+            ExtensionRequest.status == ExtensionStatus.PENDING,
+        )
+        .order_by(ExtensionRequest.id)
+    )
+    return list(session.scalars(query))
+
+
+def open_for_department(*, session: Session, staff: StaffMember) -> list[PatrolFinding]:
+    """Findings a staff member's department has to fix (all of the estate's, for managers)."""
+    query = select(PatrolFinding).where(
+        PatrolFinding.estate_id == staff.estate_id,
+        PatrolFinding.status == F.OPEN,
+        PatrolFinding.archived_at.is_(None),
+    )
+    if not staff.is_manager:
+        query = query.where(PatrolFinding.department_id == staff.department_id)
+    return list(session.scalars(query.order_by(PatrolFinding.due_at)))
+
+
 def fix(
     *, session: Session, finding_id: int, actor: Person, note: str, photos: Sequence[str] = ()
 ) -> PatrolFinding:
     finding = _load(session, finding_id)
     post = people.require_staff(
-        session=session, actor=actor, estate_id=finding.estate_id, doing="登记整改"
+        session=session, actor=actor, estate_id=finding.estate_id, doing=N_("登记整改")
     )
     if post.department_id != finding.department_id and not post.is_manager:
-        raise PermissionDenied(f"{finding.number} 不是您部门的整改任务")
+        raise PermissionDenied("{number} 不是您部门的整改任务", number=finding.number)
     note = required(note, "整改说明")
     FINDING_FLOW.move(session=session, obj=finding, target=F.FIXED, actor=actor, note=note)
     finding.fixed_at, finding.fixed_by, finding.fix_note = utcnow(), post, note
@@ -229,7 +367,7 @@ def verify(
         actor=actor,
         estate_id=finding.estate_id,
         roles=VERIFIER_ROLES,
-        doing="现场验证",
+        doing=N_("现场验证"),
     )
     if finding.fixed_by_id == post.id:
         raise PermissionDenied("不能验证自己整改的问题，请另一位巡查人员验证")

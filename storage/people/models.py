@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.base import Base, enum_column
 from storage.clock import utcnow
 from storage.estate.models import Estate, Unit
+from storage.i18n import N_
 
 
 class ResidentRelation(enum.StrEnum):
@@ -41,14 +42,14 @@ class StaffRole(enum.StrEnum):
 
 
 ROLE_LABELS = {
-    StaffRole.CUSTOMER_SERVICE: "客服",
-    StaffRole.ENGINEERING: "工程维修",
-    StaffRole.SECURITY: "秩序维护",
-    StaffRole.CLEANING: "保洁",
-    StaffRole.LANDSCAPING: "绿化",
-    StaffRole.SUPERVISOR: "主管",
-    StaffRole.PROJECT_MANAGER: "项目经理",
-    StaffRole.QUALITY_SPECIALIST: "品质专员",
+    StaffRole.CUSTOMER_SERVICE: N_("客服"),
+    StaffRole.ENGINEERING: N_("工程维修"),
+    StaffRole.SECURITY: N_("秩序维护"),
+    StaffRole.CLEANING: N_("保洁"),
+    StaffRole.LANDSCAPING: N_("绿化"),
+    StaffRole.SUPERVISOR: N_("主管"),
+    StaffRole.PROJECT_MANAGER: N_("项目经理"),
+    StaffRole.QUALITY_SPECIALIST: N_("品质专员"),
 }
 
 # Who approves a longer deadline (001: 经理、主管审批) and receives escalations.

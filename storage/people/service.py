@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.errors import NotFound, PermissionDenied
 from storage.estate.models import Building, Unit
+from storage.i18n import Msg
 from storage.people.models import (
     Department,
     DepartmentKind,
@@ -34,7 +35,7 @@ def normalize_phone(phone: str) -> str:
 def get_person(*, session: Session, person_id: int) -> Person:
     person = session.get(Person, person_id)
     if person is None:
-        raise NotFound(f"找不到人员 #{person_id}")
+        raise NotFound("找不到人员 #{person_id}", person_id=person_id)
     return person
 
 
@@ -59,9 +60,9 @@ def require_staff(
     """The actor's post at the estate, or PermissionDenied naming what they tried to do."""
     post = staff_post(session=session, person_id=actor.id, estate_id=estate_id)
     if post is None:
-        raise PermissionDenied(f"只有本项目员工可以{doing}")
+        raise PermissionDenied("只有本项目员工可以{doing}", doing=Msg(doing))
     if roles is not None and post.role not in roles:
-        raise PermissionDenied(f"您的岗位不能{doing}")
+        raise PermissionDenied("您的岗位不能{doing}", doing=Msg(doing))
     return post
 
 
@@ -141,21 +142,21 @@ def department_of_kind(*, session: Session, estate_id: int, kind: DepartmentKind
         .limit(1)
     )
     if department is None:
-        raise NotFound(f"本项目没有{kind.value}部门")
+        raise NotFound("本项目没有{kind}部门", kind=kind.value)
     return department
 
 
 def get_department(*, session: Session, department_id: int, estate_id: int) -> Department:
     department = session.get(Department, department_id)
     if department is None or department.estate_id != estate_id:
-        raise NotFound(f"本项目没有部门 #{department_id}")
+        raise NotFound("本项目没有部门 #{department_id}", department_id=department_id)
     return department
 
 
 def get_staff(*, session: Session, staff_id: int, estate_id: int) -> StaffMember:
     staff = session.get(StaffMember, staff_id)
     if staff is None or staff.estate_id != estate_id or not staff.active:
-        raise NotFound(f"本项目没有员工 #{staff_id}")
+        raise NotFound("本项目没有员工 #{staff_id}", staff_id=staff_id)
     return staff
 
 
@@ -169,3 +170,18 @@ def resident_by_phone(*, session: Session, estate_id: int, phone: str) -> Person
         .limit(1)
     )
     return session.scalar(query)
+
+
+def desk_staff(*, session: Session, estate_id: int) -> list[Person]:
+    """Customer service first; their supervisors stand in when there is nobody at the desk."""
+    query = (
+        select(Person)
+        .join(StaffMember, StaffMember.person_id == Person.id)
+        .where(
+            StaffMember.estate_id == estate_id,
+            StaffMember.role == StaffRole.CUSTOMER_SERVICE,
+            StaffMember.active.is_(True),
+        )
+        .order_by(Person.id)
+    )
+    return list(session.scalars(query)) or project_managers(session=session, estate_id=estate_id)

@@ -13,6 +13,7 @@ from storage.attachment.models import Attachment
 from storage.base import Base, enum_column
 from storage.clock import utcnow
 from storage.estate.models import Estate, Unit
+from storage.i18n import N_
 from storage.people.models import Department, Person, StaffMember
 
 
@@ -67,17 +68,17 @@ CALLBACK_CLASS: dict[RepairCategory, CallbackClass] = {
 }
 
 REPAIR_CATEGORY_LABELS: dict[RepairCategory, str] = {
-    RepairCategory.LIFT: "电梯",
-    RepairCategory.FIRE_SAFETY: "消防设施",
-    RepairCategory.GAS: "燃气",
-    RepairCategory.ACCESS_CONTROL: "门禁/防盗",
-    RepairCategory.WATER_LEAK: "房屋渗漏水",
-    RepairCategory.PLUMBING: "水管/下水",
-    RepairCategory.ELECTRICAL: "电路/照明",
-    RepairCategory.DOOR_LOCK: "门窗/门锁",
-    RepairCategory.WALL_CEILING: "墙面/天花",
-    RepairCategory.PUBLIC_AREA: "公共区域设施",
-    RepairCategory.OTHER: "其他",
+    RepairCategory.LIFT: N_("电梯"),
+    RepairCategory.FIRE_SAFETY: N_("消防设施"),
+    RepairCategory.GAS: N_("燃气"),
+    RepairCategory.ACCESS_CONTROL: N_("门禁/防盗"),
+    RepairCategory.WATER_LEAK: N_("房屋渗漏水"),
+    RepairCategory.PLUMBING: N_("水管/下水"),
+    RepairCategory.ELECTRICAL: N_("电路/照明"),
+    RepairCategory.DOOR_LOCK: N_("门窗/门锁"),
+    RepairCategory.WALL_CEILING: N_("墙面/天花"),
+    RepairCategory.PUBLIC_AREA: N_("公共区域设施"),
+    RepairCategory.OTHER: N_("其他"),
 }
 
 
@@ -88,9 +89,9 @@ class ComplaintSeverity(enum.StrEnum):
 
 
 SEVERITY_LABELS = {
-    ComplaintSeverity.GENERAL: "一般投诉",
-    ComplaintSeverity.MAJOR: "重大投诉",
-    ComplaintSeverity.WRITTEN: "书面投诉",
+    ComplaintSeverity.GENERAL: N_("一般投诉"),
+    ComplaintSeverity.MAJOR: N_("重大投诉"),
+    ComplaintSeverity.WRITTEN: N_("书面投诉"),
 }
 
 
@@ -107,15 +108,15 @@ class TicketStatus(enum.StrEnum):
 
 
 STATUS_LABELS = {
-    TicketStatus.NEW: "待处理",
-    TicketStatus.DISPATCHED: "已派单",
-    TicketStatus.ACCEPTED: "处理中",
-    TicketStatus.DONE: "已完工",
-    TicketStatus.ESCALATED: "已上报",
-    TicketStatus.REPLIED: "已答复",
-    TicketStatus.CALLED_BACK: "已回访",
-    TicketStatus.CLOSED: "已关闭",
-    TicketStatus.CANCELLED: "已撤销",
+    TicketStatus.NEW: N_("待处理"),
+    TicketStatus.DISPATCHED: N_("已派单"),
+    TicketStatus.ACCEPTED: N_("处理中"),
+    TicketStatus.DONE: N_("已完工"),
+    TicketStatus.ESCALATED: N_("已上报"),
+    TicketStatus.REPLIED: N_("已答复"),
+    TicketStatus.CALLED_BACK: N_("已回访"),
+    TicketStatus.CLOSED: N_("已关闭"),
+    TicketStatus.CANCELLED: N_("已撤销"),
 }
 
 OPEN_STATUSES = frozenset(TicketStatus) - {TicketStatus.CLOSED, TicketStatus.CANCELLED}

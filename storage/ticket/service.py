@@ -22,6 +22,7 @@ from storage.clock import format_day, format_local, utcnow
 from storage.database import settings_of
 from storage.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from storage.estate import service as estates
+from storage.i18n import N_, Msg
 from storage.outbox import service as outbox
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, Department, DepartmentKind, Person, StaffMember
@@ -38,18 +39,18 @@ from storage.ticket.models import TicketStatus as S
 from storage.workflow import StateMachine
 
 REPAIR_FLOW = StateMachine(
-    "报修单",
+    N_("报修单"),
     {
         S.NEW: frozenset({S.DISPATCHED, S.CANCELLED}),
         S.DISPATCHED: frozenset({S.ACCEPTED, S.CANCELLED}),
-        S.ACCEPTED: frozenset({S.DONE}),
+        S.ACCEPTED: frozenset({S.DONE, S.DISPATCHED}),
         S.DONE: frozenset({S.CALLED_BACK}),
         S.CALLED_BACK: frozenset({S.CLOSED}),
     },
     STATUS_LABELS,
 )
 COMPLAINT_FLOW = StateMachine(
-    "投诉",
+    N_("投诉"),
     {
         S.NEW: frozenset({S.DISPATCHED, S.ESCALATED, S.CANCELLED}),
         S.DISPATCHED: frozenset({S.ACCEPTED, S.ESCALATED, S.REPLIED}),
@@ -74,14 +75,14 @@ def flow_of(ticket: Ticket) -> StateMachine[S]:
 def _load(session: Session, ticket_id: int) -> Ticket:
     ticket = session.get(Ticket, ticket_id, with_for_update={"of": Ticket})
     if ticket is None:
-        raise NotFound(f"找不到工单 #{ticket_id}")
+        raise NotFound("找不到工单 #{ticket_id}", ticket_id=ticket_id)
     return ticket
 
 
 def _require_kind(ticket: Ticket, kind: TicketKind) -> None:
     if ticket.kind is not kind:
-        what = "报修单" if kind is TicketKind.REPAIR else "投诉"
-        raise IllegalTransition(f"{ticket.number} 不是{what}")
+        what = N_("报修单") if kind is TicketKind.REPAIR else N_("投诉")
+        raise IllegalTransition("{number} 不是{what}", number=ticket.number, what=Msg(what))
 
 
 def _attach(session: Session, ticket: Ticket, refs: Iterable[str], purpose: str) -> None:
@@ -128,15 +129,15 @@ def _where_and_reporter(
             if unit_id is not None and not people.is_resident(
                 session=session, person_id=reporter.id, unit_id=unit_id
             ):
-                raise PermissionDenied(f"{reporter.name} 不是该房号的住户")
+                raise PermissionDenied("{name} 不是该房号的住户", name=reporter.name)
         return estate_id, place, reporter
     if on_behalf_of is not None and on_behalf_of != actor.id:
-        raise PermissionDenied(f"只有员工可以代业主{doing}")
+        raise PermissionDenied("只有员工可以代业主{doing}", doing=Msg(doing))
     if unit_id is not None:
         if not people.is_resident(session=session, person_id=actor.id, unit_id=unit_id):
-            raise PermissionDenied(f"您只能为自己绑定的房号{doing}")
+            raise PermissionDenied("您只能为自己绑定的房号{doing}", doing=Msg(doing))
     elif not people.resides_in_estate(session=session, person_id=actor.id, estate_id=estate_id):
-        raise PermissionDenied(f"您不是本小区的住户，不能{doing}")
+        raise PermissionDenied("您不是本小区的住户，不能{doing}", doing=Msg(doing))
     return estate_id, place, actor
 
 
@@ -165,7 +166,7 @@ def report_repair(
         estate_id=estate_id,
         place=place,
         on_behalf_of=on_behalf_of,
-        doing="报修",
+        doing=N_("报修"),
     )
     ticket = Ticket(
         kind=TicketKind.REPAIR,
@@ -201,7 +202,7 @@ def dispatch_repair(
     ticket = _load(session, ticket_id)
     _require_kind(ticket, TicketKind.REPAIR)
     people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing="派单"
+        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing=N_("派单")
     )
     assignee = (
         people.get_staff(session=session, staff_id=assignee_id, estate_id=ticket.estate_id)
@@ -240,7 +241,52 @@ def dispatch_repair(
         "repair_dispatched",
         number=ticket.number,
         where=ticket.where,
-        category=ticket.category.label if ticket.category else "",
+        category=Msg(ticket.category.label) if ticket.category else "",
+        description=ticket.description,
+    )
+    return ticket
+
+
+def reassign(*, session: Session, ticket_id: int, actor: Person, assignee_id: int) -> Ticket:
+    """The desk or a manager gives a dispatched or accepted order to someone else, who must
+    accept it anew."""
+    ticket = _load(session, ticket_id)
+    _require_kind(ticket, TicketKind.REPAIR)
+    people.require_staff(
+        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing=N_("改派")
+    )
+    assignee = people.get_staff(session=session, staff_id=assignee_id, estate_id=ticket.estate_id)
+    if ticket.status is S.NEW:
+        return dispatch_repair(
+            session=session, ticket_id=ticket_id, actor=actor, assignee_id=assignee_id
+        )
+    if ticket.assignee_id == assignee.id:
+        raise InvalidInput(
+            "{number} 已经派给 {name} 了", number=ticket.number, name=assignee.person.name
+        )
+    note = f"改派给{assignee.person.name}"
+    if ticket.status is S.ACCEPTED:
+        REPAIR_FLOW.move(session=session, obj=ticket, target=S.DISPATCHED, actor=actor, note=note)
+    elif ticket.status is S.DISPATCHED:
+        audit.record(
+            session=session,
+            obj=ticket,
+            from_state=S.DISPATCHED,
+            to_state=S.DISPATCHED,
+            actor=actor,
+            note=note,
+        )
+    else:
+        REPAIR_FLOW.check(ticket.status, S.DISPATCHED)
+    ticket.assignee, ticket.department = assignee, assignee.department
+    ticket.accepted_at = None
+    _tell(
+        session,
+        [assignee.person],
+        "repair_dispatched",
+        number=ticket.number,
+        where=ticket.where,
+        category=Msg(ticket.category.label) if ticket.category else "",
         description=ticket.description,
     )
     return ticket
@@ -250,17 +296,17 @@ def accept(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
     """The assignee (or, with nobody assigned, someone of the department) takes the order up."""
     ticket = _load(session, ticket_id)
     post = people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, doing="接单"
+        session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("接单")
     )
     if ticket.assignee_id is not None and ticket.assignee_id != post.id and not post.is_manager:
-        holder = ticket.assignee.person.name if ticket.assignee else "他人"
-        raise PermissionDenied(f"{ticket.number} 已派给 {holder}")
+        holder = ticket.assignee.person.name if ticket.assignee else Msg("他人")
+        raise PermissionDenied("{number} 已派给 {holder}", number=ticket.number, holder=holder)
     if (
         ticket.assignee_id is None
         and ticket.department_id not in (None, post.department_id)
         and post.role not in DESK_ROLES
     ):
-        raise PermissionDenied(f"{ticket.number} 不是派给您部门的工单")
+        raise PermissionDenied("{number} 不是派给您部门的工单", number=ticket.number)
     flow_of(ticket).move(
         session=session,
         obj=ticket,
@@ -281,7 +327,7 @@ def finish_repair(
     ticket = _load(session, ticket_id)
     _require_kind(ticket, TicketKind.REPAIR)
     post = people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, doing="完工"
+        session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("完工")
     )
     if ticket.assignee_id != post.id and not post.is_manager:
         raise PermissionDenied("只有接单人可以登记完工")
@@ -371,7 +417,7 @@ def cancel(*, session: Session, ticket_id: int, actor: Person, reason: str) -> T
             actor=actor,
             estate_id=ticket.estate_id,
             roles=DESK_ROLES,
-            doing="撤销别人的工单",
+            doing=N_("撤销别人的工单"),
         )
     flow_of(ticket).move(session=session, obj=ticket, target=S.CANCELLED, actor=actor, note=reason)
     ticket.closed_at = utcnow()
@@ -405,7 +451,7 @@ def file_complaint(
         estate_id=estate_id,
         place=place,
         on_behalf_of=on_behalf_of,
-        doing="投诉",
+        doing=N_("投诉"),
     )
     if (
         severity is ComplaintSeverity.WRITTEN
@@ -473,7 +519,11 @@ def forward_complaint(
     ticket = _load(session, ticket_id)
     _require_kind(ticket, TicketKind.COMPLAINT)
     people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing="转办投诉"
+        session=session,
+        actor=actor,
+        estate_id=ticket.estate_id,
+        roles=DESK_ROLES,
+        doing=N_("转办投诉"),
     )
     department = people.get_department(
         session=session, department_id=department_id, estate_id=ticket.estate_id
@@ -514,7 +564,7 @@ def escalate_complaint(
         actor=actor,
         estate_id=ticket.estate_id,
         roles=DESK_ROLES,
-        doing="上报重大投诉",
+        doing=N_("上报重大投诉"),
     )
     reason = required(reason, "上报原因", max_length=500)
     if reply_due_at is not None:
@@ -529,7 +579,11 @@ def reply_complaint(*, session: Session, ticket_id: int, actor: Person, text: st
     ticket = _load(session, ticket_id)
     _require_kind(ticket, TicketKind.COMPLAINT)
     people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing="答复投诉"
+        session=session,
+        actor=actor,
+        estate_id=ticket.estate_id,
+        roles=DESK_ROLES,
+        doing=N_("答复投诉"),
     )
     text = required(text, "答复内容")
     COMPLAINT_FLOW.move(session=session, obj=ticket, target=S.REPLIED, actor=actor, note=text)
@@ -583,7 +637,7 @@ def get_ticket(*, session: Session, ticket_id: int, viewer: Person) -> Ticket:
     ticket = session.get(Ticket, ticket_id)
     # "Not found" either way: a stranger learns nothing about whether the ticket exists.
     if ticket is None or not can_view(session=session, ticket=ticket, viewer=viewer):
-        raise NotFound(f"找不到工单 #{ticket_id}")
+        raise NotFound("找不到工单 #{ticket_id}", ticket_id=ticket_id)
     return ticket
 
 

@@ -54,6 +54,7 @@ def test_an_owner_binds_with_unit_and_phone_and_may_use_two_platforms(
             platform=platform,
             external_id=external_id,
         )
+        assert person is not None
         assert person.name == "张伟"
     assert identity.identify(
         session=s, platform=Platform.WECHAT, external_id="oWx-1"

@@ -1,0 +1,41 @@
+"""Conversation state by (platform, chat, user), and the record of messages already handled."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.chat.models import Conversation, SeenMessage
+from storage.clock import utcnow
+
+
+def first_sighting(*, session: Session, platform: str, chat_id: str, message_id: str) -> bool:
+    """True once per message, whichever worker asks: the unique row decides a race."""
+    try:
+        with session.begin_nested():
+            session.add(SeenMessage(platform=platform, chat_id=chat_id, message_id=message_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def conversation(*, session: Session, platform: str, chat_id: str, user_id: str) -> Conversation:
+    """The conversation row, locked for this transaction: one message at a time per key."""
+    key = (
+        Conversation.platform == platform,
+        Conversation.chat_id == chat_id,
+        Conversation.user_id == user_id,
+    )
+    found = session.scalar(select(Conversation).where(*key).with_for_update())
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            found = Conversation(
+                platform=platform, chat_id=chat_id, user_id=user_id, data={}, updated_at=utcnow()
+            )
+            session.add(found)
+    except IntegrityError:  # another worker created it first: take theirs, locked
+        found = session.scalars(select(Conversation).where(*key).with_for_update()).one()
+    return found
