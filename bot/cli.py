@@ -15,6 +15,10 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.console import Console
+from conversations.engine import Engine
+from conversations.flows import FLOWS
+from storage import i18n
 from storage.callback import service as callbacks
 from storage.callback.models import Callback
 from storage.clock import format_day, format_local, local_date, utcnow
@@ -166,15 +170,79 @@ def estate_show() -> None:
         typer.echo(_describe(session))
 
 
+def _chat(db: Database, user: str, *, interactive: bool) -> None:
+    console = Console(Engine(db, FLOWS), user)
+    if not interactive:
+        console.run(sys.stdin)
+        return
+
+    def lines() -> Iterator[str]:
+        while True:
+            try:
+                yield input(f"[{console.user}] > ")
+            except EOFError:
+                return
+
+    console.run(lines())
+
+
+@app.command("chat")
+def chat(
+    user: Annotated[str, typer.Option(help="The chat identity to talk as.")] = "demo",
+) -> None:
+    """Talk to wuye in the terminal; with stdin not a terminal, one message per line."""
+    with _database() as db:
+        _chat(db, user, interactive=sys.stdin.isatty())
+
+
 @app.command("run")
 def run(
     sample: Annotated[Path, typer.Option(help="Estate file imported at start.")] = SAMPLE_ESTATE,
+    user: Annotated[str, typer.Option(help="The chat identity to start as.")] = "owner",
 ) -> None:
-    """Set up the database, import the sample estate and show what it holds."""
-    with _unit_of_work() as (session, settings):
-        typer.echo(f"wuye: database {settings.database_url}, time zone {settings.timezone}")
-        typer.echo(_import(session, sample))
-        typer.echo(_describe(session))
+    """Set up the database with the sample estate and start the console chat."""
+    with _database() as db:
+        with db.transaction() as session:
+            typer.echo(
+                f"wuye: database {db.settings.database_url}, time zone {db.settings.timezone}"
+            )
+            typer.echo(_import(session, sample))
+            typer.echo(_describe(session))
+            hints = _try_it(session)
+        typer.echo(hints)
+        _chat(db, user, interactive=sys.stdin.isatty())
+
+
+def _try_it(session: Session) -> str:
+    """How a newcomer tries the sample estate: who to be, and fresh codes to bind staff."""
+    estate = estates.list_estates(session=session)[0]
+    codes = {}
+    for staff_code in ("K01", "G01"):
+        member = session.scalar(
+            select(StaffMember).where(
+                StaffMember.estate_id == estate.id, StaffMember.staff_code == staff_code
+            )
+        )
+        if member is not None:
+            codes[staff_code] = (
+                member.person.name,
+                identity.create_invite(session=session, person=member.person, estate_id=estate.id),
+            )
+    lines = [
+        "",
+        "Try it (type a line and press Enter; numbers press the buttons shown):",
+        "  - you are an owner: type 报修 (repair); bind with unit 1-1-502 and phone 13800138001",
+        "  - send a photo by typing the path of an image file",
+        "  - /user desk then bind with code "
+        + codes.get("K01", ("", "?"))[1]
+        + f" ({codes.get('K01', ('?',))[0]}, customer service): 派单 dispatches the repair",
+        "  - /user tech then bind with code "
+        + codes.get("G01", ("", "?"))[1]
+        + f" ({codes.get('G01', ('?',))[0]}, technician): 维修工单 to accept and finish it",
+        "  - 取消 leaves any step, 帮助 shows the menu, 语言 switches language, /quit ends",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- invites
@@ -330,6 +398,47 @@ def callbacks_due(
             for c in due
         ]
     _emit(rows, as_json, ["ticket", "where", "owner", "due_on", "overdue"])
+
+
+i18n_app = typer.Typer(help="Translations (for developers).", no_args_is_help=True)
+app.add_typer(i18n_app, name="i18n")
+
+
+@i18n_app.command("update")
+def i18n_update() -> None:
+    """Re-extract the message ids and update the catalogs: new zh-Hant entries are converted
+    from zh-Hans with OpenCC (review them), new English entries are left empty to translate."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import read_po, write_po
+    from opencc import OpenCC  # a dev dependency: pip install -e '.[dev]'
+
+    root = Path(__file__).resolve().parent.parent
+    messages = i18n.extract(root)
+    to_traditional = OpenCC("s2t")
+    for locale in ("zh_Hant", "en"):
+        path = i18n.catalog_path(locale)
+        old: dict[str, str] = {}
+        if path.exists():
+            with path.open("rb") as po:
+                old = {str(m.id): str(m.string) for m in read_po(po) if m.id and m.string}
+        catalog = Catalog(
+            locale=locale.split("_")[0], domain=i18n.DOMAIN, project="wuye", language_team=locale
+        )
+        missing = 0
+        for msgid, places in sorted(messages.items(), key=lambda item: item[1][0]):
+            string = old.get(msgid) or (
+                to_traditional.convert(msgid) if locale == "zh_Hant" else ""
+            )
+            missing += not string
+            catalog.add(
+                msgid,
+                string,
+                locations=[(p.rsplit(":", 1)[0], int(p.rsplit(":", 1)[1])) for p in places[:3]],
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as po:
+            write_po(po, catalog, width=100, sort_output=False, omit_header=False)
+        typer.echo(f"{locale}: {len(messages)} messages, {missing} to translate")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from storage.callback.models import Callback, Satisfaction
 from storage.clock import end_of_local_day, start_of_local_day, utcnow
 from storage.database import settings_of
+from storage.i18n import N_
 from storage.patrol import service as patrols
 from storage.patrol.models import FindingStatus, PatrolFinding
 from storage.ticket import service as tickets
 from storage.ticket.models import Ticket, TicketKind
 
-UNASSIGNED = "未分派"
+UNASSIGNED = N_("未分派")
 
 
 @dataclass

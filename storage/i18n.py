@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 
+from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 DEFAULT_LOCALE = "zh_Hans"
@@ -71,6 +72,41 @@ class Translator:
         if isinstance(text, Msg):
             return text.render(self.gettext)
         return Msg(text, **params).render(self.gettext) if params else self.gettext(text)
+
+
+# The calls whose first string argument (second, for required/optional) is a message id.
+KEYWORDS: dict[str, tuple[int, ...] | None] = {
+    name: None
+    for name in (
+        "N_",
+        "Msg",
+        "t",
+        "say",
+        "DomainError",
+        "InvalidInput",
+        "PermissionDenied",
+        "NotFound",
+        "IllegalTransition",
+        "AlreadyRecorded",
+    )
+} | {"required": (2,), "optional": (2,)}
+SOURCES = ("storage", "conversations", "scheduler", "bot")
+
+
+def extract(root: Path) -> dict[str, list[str]]:
+    """Every message id in the source, with where it is used."""
+    found: dict[str, list[str]] = {}
+    for package in SOURCES:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            root / package,
+            method_map=[("**.py", "python")],
+            keywords=KEYWORDS,
+            comment_tags=(),
+            strip_comment_tags=True,
+        ):
+            if isinstance(message, str) and message:
+                found.setdefault(message, []).append(f"{package}/{filename}:{lineno}")
+    return found
 
 
 def catalog_path(locale: str) -> Path:

@@ -126,3 +126,15 @@ def pending_for_owner(*, session: Session, person_id: int) -> list[Callback]:
         .order_by(Callback.due_at)
     )
     return list(session.scalars(query))
+
+
+def pending(*, session: Session, estate_id: int, limit: int = 50) -> list[Callback]:
+    """Every callback still to make at an estate, the longest waiting first."""
+    query = (
+        select(Callback)
+        .join(Ticket, Callback.ticket_id == Ticket.id)
+        .where(Ticket.estate_id == estate_id, Callback.done_at.is_(None))
+        .order_by(Callback.due_at, Callback.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -214,7 +214,7 @@ def request_extension(
     """The responsible department asks for more time; the managers are told at once."""
     finding = _load(session, finding_id)
     post = people.require_staff(
-        session=session, actor=actor, estate_id=finding.estate_id, doing=N_("申请延期")
+        session=session, actor=actor, estate_id=finding.estate_id, doing=N_("提交延期申请")
     )
     if finding.status is not F.OPEN or finding.due_at is None:
         raise InvalidInput("{number} 已整改，不需要延期", number=finding.number)
@@ -367,7 +367,7 @@ def verify(
         actor=actor,
         estate_id=finding.estate_id,
         roles=VERIFIER_ROLES,
-        doing=N_("现场验证"),
+        doing=N_("验证整改"),
     )
     if finding.fixed_by_id == post.id:
         raise PermissionDenied("不能验证自己整改的问题，请另一位巡查人员验证")

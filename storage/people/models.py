@@ -73,7 +73,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
-    locale: Mapped[str] = mapped_column(String(16), default="zh-Hans")
+    locale: Mapped[str] = mapped_column(String(16), default="zh_Hans")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     residencies: Mapped[list[Residency]] = relationship(back_populates="person")

@@ -185,3 +185,27 @@ def desk_staff(*, session: Session, estate_id: int) -> list[Person]:
         .order_by(Person.id)
     )
     return list(session.scalars(query)) or project_managers(session=session, estate_id=estate_id)
+
+
+LINE_ROLES = frozenset(
+    {StaffRole.ENGINEERING, StaffRole.SECURITY, StaffRole.CLEANING, StaffRole.LANDSCAPING}
+)
+
+
+def line_staff(*, session: Session, estate_id: int) -> list[StaffMember]:
+    """The people who do the work: technicians, guards, cleaners, gardeners."""
+    query = (
+        select(StaffMember)
+        .where(
+            StaffMember.estate_id == estate_id,
+            StaffMember.role.in_(LINE_ROLES),
+            StaffMember.active.is_(True),
+        )
+        .order_by(StaffMember.department_id, StaffMember.staff_code)
+    )
+    return list(session.scalars(query))
+
+
+def departments(*, session: Session, estate_id: int) -> list[Department]:
+    query = select(Department).where(Department.estate_id == estate_id).order_by(Department.id)
+    return list(session.scalars(query))

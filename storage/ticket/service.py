@@ -50,7 +50,7 @@ REPAIR_FLOW = StateMachine(
     STATUS_LABELS,
 )
 COMPLAINT_FLOW = StateMachine(
-    N_("投诉"),
+    N_("投诉单"),
     {
         S.NEW: frozenset({S.DISPATCHED, S.ESCALATED, S.CANCELLED}),
         S.DISPATCHED: frozenset({S.ACCEPTED, S.ESCALATED, S.REPLIED}),
@@ -81,7 +81,7 @@ def _load(session: Session, ticket_id: int) -> Ticket:
 
 def _require_kind(ticket: Ticket, kind: TicketKind) -> None:
     if ticket.kind is not kind:
-        what = N_("报修单") if kind is TicketKind.REPAIR else N_("投诉")
+        what = N_("报修单") if kind is TicketKind.REPAIR else N_("投诉单")
         raise IllegalTransition("{number} 不是{what}", number=ticket.number, what=Msg(what))
 
 
@@ -166,7 +166,7 @@ def report_repair(
         estate_id=estate_id,
         place=place,
         on_behalf_of=on_behalf_of,
-        doing=N_("报修"),
+        doing=N_("提交报修"),
     )
     ticket = Ticket(
         kind=TicketKind.REPAIR,
@@ -202,7 +202,11 @@ def dispatch_repair(
     ticket = _load(session, ticket_id)
     _require_kind(ticket, TicketKind.REPAIR)
     people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing=N_("派单")
+        session=session,
+        actor=actor,
+        estate_id=ticket.estate_id,
+        roles=DESK_ROLES,
+        doing=N_("派发工单"),
     )
     assignee = (
         people.get_staff(session=session, staff_id=assignee_id, estate_id=ticket.estate_id)
@@ -296,7 +300,7 @@ def accept(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
     """The assignee (or, with nobody assigned, someone of the department) takes the order up."""
     ticket = _load(session, ticket_id)
     post = people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("接单")
+        session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("接收工单")
     )
     if ticket.assignee_id is not None and ticket.assignee_id != post.id and not post.is_manager:
         holder = ticket.assignee.person.name if ticket.assignee else Msg("他人")
@@ -327,7 +331,7 @@ def finish_repair(
     ticket = _load(session, ticket_id)
     _require_kind(ticket, TicketKind.REPAIR)
     post = people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("完工")
+        session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("登记完工")
     )
     if ticket.assignee_id != post.id and not post.is_manager:
         raise PermissionDenied("只有接单人可以登记完工")
@@ -451,7 +455,7 @@ def file_complaint(
         estate_id=estate_id,
         place=place,
         on_behalf_of=on_behalf_of,
-        doing=N_("投诉"),
+        doing=N_("提交投诉"),
     )
     if (
         severity is ComplaintSeverity.WRITTEN
@@ -747,3 +751,31 @@ def complaints_not_replied(*, session: Session, estate_id: int, now: datetime) -
         deadline=Ticket.reply_due_at,
         now=now,
     )
+
+
+def open_complaints(*, session: Session, estate_id: int) -> list[Ticket]:
+    """Complaints not yet answered, the oldest reply deadline first."""
+    query = (
+        select(Ticket)
+        .where(
+            Ticket.estate_id == estate_id,
+            Ticket.kind == TicketKind.COMPLAINT,
+            Ticket.status.in_(COMPLAINT_UNANSWERED),
+        )
+        .order_by(Ticket.reply_due_at, Ticket.id)
+    )
+    return list(session.scalars(query))
+
+
+def assignable(*, session: Session, estate_id: int) -> list[Ticket]:
+    """Repairs the desk may dispatch or re-assign: new, dispatched or accepted."""
+    query = (
+        select(Ticket)
+        .where(
+            Ticket.estate_id == estate_id,
+            Ticket.kind == TicketKind.REPAIR,
+            Ticket.status.in_(WORK_UNFINISHED),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+    )
+    return list(session.scalars(query))

@@ -157,7 +157,7 @@ def test_the_desk_registers_a_phone_report_for_an_owner(cuihu: SampleEstate) -> 
     )
     assert ticket.reporter.name == "李强"
     assert ticket.recorded_by_id == cuihu.person("陈静").id
-    with pytest.raises(PermissionDenied, match="只有员工可以代业主报修"):
+    with pytest.raises(PermissionDenied, match="只有员工可以代业主提交报修"):
         tickets.report_repair(
             session=cuihu.session,
             actor=cuihu.person("张伟"),

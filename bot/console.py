@@ -1,0 +1,93 @@
+"""The console channel: the flows in a terminal, one message per line.
+
+A number presses the numbered button of the last reply (as on WeChat's text
+menus); a path to an image, or ``/photo PATH``, sends a photo; ``/location
+LAT,LON`` a location; ``/user NAME`` continues as another chat identity;
+``/quit`` (or end of input) leaves.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conversations.engine import Engine
+from conversations.messages import Button, Incoming, Location, Reply
+from storage.identity.models import Platform
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
+
+
+def render(reply: Reply) -> str:
+    lines = [reply.text]
+    lines += [f"  {number}) {button.label}" for number, button in enumerate(reply.buttons, 1)]
+    lines += [f"  [image] {image}" for image in reply.images]
+    return "\n".join(lines)
+
+
+@dataclass
+class Console:
+    engine: Engine
+    user: str
+    write: Callable[[str], None] = print
+    buttons: list[Button] = field(default_factory=list)
+
+    def incoming(self, line: str) -> Incoming | None:
+        """The neutral message a typed line stands for, or None for a console-only command."""
+        line = line.strip()
+        if line.startswith("/user "):
+            self.user, self.buttons = line.split(" ", 1)[1].strip(), []
+            self.write(f"(now chatting as {self.user})")
+            return None
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            return self._message(button=self.buttons[int(line) - 1].key)
+        if line.startswith("/photo "):
+            return self._photo(line.split(" ", 1)[1].strip())
+        if line.lower().endswith(IMAGE_SUFFIXES) and Path(line).expanduser().is_file():
+            return self._photo(line)
+        if line.startswith("/location "):
+            try:
+                latitude, longitude = (float(x) for x in line.split(" ", 1)[1].split(","))
+            except ValueError:
+                self.write("(usage: /location 31.2304,121.4737)")
+                return None
+            return self._message(location=Location(latitude, longitude))
+        return self._message(text=line)
+
+    def _message(self, **fields: Any) -> Incoming:
+        return Incoming(
+            platform=Platform.CONSOLE,
+            chat_id=self.user,
+            user_id=self.user,
+            message_id=uuid.uuid4().hex,
+            **fields,
+        )
+
+    def _photo(self, path: str) -> Incoming | None:
+        photo = Path(path).expanduser()
+        if not photo.is_file():
+            self.write(f"(no such file: {path})")
+            return None
+        return self._message(photos=(f"file:{photo.resolve()}",))
+
+    def say(self, line: str) -> list[Reply]:
+        message = self.incoming(line)
+        if message is None:
+            return []
+        replies = self.engine.handle(message)
+        for reply in replies:
+            self.write(render(reply))
+        buttons = [b for reply in replies for b in reply.buttons]
+        if buttons:
+            self.buttons = buttons
+        return replies
+
+    def run(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            if line.strip() in ("/quit", "/exit"):
+                return
+            if line.strip():
+                self.say(line)

@@ -1,0 +1,238 @@
+"""The engine: one incoming message in, replies out, conversation state in the database.
+
+Each message is handled in one transaction that locks the conversation's row,
+so one person's messages are taken one at a time, on any worker. A message is
+handled once (its id is recorded in the same transaction), a flow's writes
+happen only at its confirm step, and a crash rolls everything back: the person
+is asked to send the message again and finds the conversation where it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from conversations.messages import Button, Incoming, Reply
+from conversations.steps import STAY, AskPhotos, Context, Flow, Next, Option, _matches
+from storage.chat import service as chat
+from storage.clock import utcnow
+from storage.database import Database
+from storage.errors import DomainError, InvalidInput
+from storage.i18n import N_, Msg, negotiate, translator
+from storage.identity import service as identity
+
+log = logging.getLogger(__name__)
+
+CANCEL = Option("cancel", N_("取消"))
+HELP = Option("help", N_("帮助"))
+MENU = Option("menu", N_("菜单"))
+START = Option("start", N_("开始"))
+# An unbound person's language choice, kept across flows.
+LOCALE_KEY = "_locale"
+# Where the conversation stands after a message: the flow and its step, or nowhere.
+Position = tuple[Flow | None, str | None]
+
+
+def _is(incoming: Incoming, *options: Option) -> bool:
+    said = incoming.said.lstrip("/")
+    return any(
+        incoming.button == f"/{o.key}" or (incoming.button is None and _matches(said, o))
+        for o in options
+    )
+
+
+class Engine:
+    def __init__(self, db: Database, flows: Sequence[Flow], *, bind_flow: str = "bind") -> None:
+        self.db = db
+        self.flows = {flow.key: flow for flow in flows}
+        self.bind_flow = self.flows[bind_flow]
+
+    def handle(self, incoming: Incoming) -> list[Reply]:
+        try:
+            with self.db.transaction() as session:
+                return self._handle(session, incoming)
+        except Exception:
+            log.exception(
+                "message %s from %s:%s failed",
+                incoming.message_id,
+                incoming.platform,
+                incoming.user_id,
+            )
+            t = translator(negotiate(incoming.language))
+            return [Reply(t("抱歉，系统出了点问题，刚才的消息没有处理。请稍后再发一次。"))]
+
+    # ------------------------------------------------------------ one message
+
+    def _handle(self, session: Session, incoming: Incoming) -> list[Reply]:
+        if not chat.first_sighting(
+            session=session,
+            platform=incoming.platform,
+            chat_id=incoming.chat_id,
+            message_id=incoming.message_id,
+        ):
+            return []  # a redelivery of what was already answered
+        person = identity.identify(
+            session=session, platform=incoming.platform, external_id=incoming.user_id
+        )
+        conversation = chat.conversation(
+            session=session,
+            platform=incoming.platform,
+            chat_id=incoming.chat_id,
+            user_id=incoming.user_id,
+        )
+        data = copy.deepcopy(conversation.data)
+        locale = person.locale if person else data.get(LOCALE_KEY) or negotiate(incoming.language)
+        ctx = Context(
+            session=session,
+            settings=self.db.settings,
+            incoming=incoming,
+            person=person,
+            t=translator(locale),
+            data=data,
+        )
+        flow = self.flows.get(conversation.flow or "")
+        step = conversation.step
+        idle = timedelta(minutes=self.db.settings.conversation_idle_minutes)
+        if flow is not None and utcnow() - conversation.updated_at > idle:
+            ctx.say(
+                "您上次的「{flow}」超过 {minutes} 分钟没有回复，已自动取消，没有保存任何内容。",
+                flow=Msg(flow.title),
+                minutes=self.db.settings.conversation_idle_minutes,
+            )
+            flow, step = None, None
+
+        if _is(incoming, CANCEL):
+            if flow is not None:
+                ctx.say("已取消「{flow}」，没有保存任何内容。", flow=Msg(flow.title))
+            else:
+                ctx.say("当前没有进行中的操作。")
+            flow, step = None, None
+            ctx.show_menu = True
+        elif _is(incoming, HELP, MENU, START):
+            ctx.show_menu = True
+            if flow is not None and step is not None:
+                ctx.say(
+                    "（您正在「{flow}」中，可以继续回答，或发送「取消」退出。）",
+                    flow=Msg(flow.title),
+                )
+                flow.step(step).ask(ctx)
+        elif flow is not None and step is not None and not self._command(ctx):
+            flow, step = self._take(ctx, flow, step)
+        else:
+            flow, step = self._route(ctx)
+
+        if ctx.show_menu:
+            self._menu(ctx)
+        keep = {LOCALE_KEY: ctx.data[LOCALE_KEY]} if LOCALE_KEY in ctx.data else {}
+        conversation.flow = flow.key if flow is not None else None
+        conversation.step = step if flow is not None else None
+        conversation.data = ctx.data if flow is not None else keep
+        conversation.updated_at = utcnow()
+        return ctx.replies
+
+    def _command(self, ctx: Context) -> Flow | None:
+        """A menu button or a typed /command starts another flow even in the middle of one."""
+        key = ctx.incoming.button or (
+            ctx.incoming.said if ctx.incoming.said.startswith("/") else ""
+        )
+        if not key.startswith("/"):
+            return None
+        return self.flows.get(key[1:].split(" ", 1)[0])
+
+    # ------------------------------------------------------------ steps
+
+    def _take(self, ctx: Context, flow: Flow, name: str) -> Position:
+        step = flow.step(name)
+        incoming = ctx.incoming
+        if incoming.photos and flow.collects_photos and not isinstance(step, AskPhotos):
+            photos = ctx.data.setdefault("photos", [])
+            photos.extend(incoming.photos)  # e.g. the rest of an album: all in one ticket
+            ctx.say("已收到照片（共 {count} 张），会附在这张单上。", count=len(photos))
+            if not incoming.said:
+                return flow, name
+        saved = copy.deepcopy(ctx.data)
+        try:
+            with ctx.session.begin_nested():
+                following = step.take(ctx)
+        except InvalidInput as error:
+            ctx.data = saved
+            ctx.say(error.message)
+            step.ask(ctx)
+            return flow, name
+        except DomainError as error:
+            ctx.say(error.message)
+            return None, None
+        return self._advance(ctx, flow, following, name)
+
+    def _advance(self, ctx: Context, flow: Flow, following: Next, current: str | None) -> Position:
+        if following is None:
+            return None, None
+        if following == STAY:
+            return flow, current
+        flow.step(following).ask(ctx)
+        return flow, following
+
+    def _start(self, ctx: Context, flow: Flow, argument: str = "") -> Position:
+        if not flow.allowed(ctx):
+            ctx.say("您没有权限使用「{flow}」。", flow=Msg(flow.title))
+            ctx.show_menu = True
+            return None, None
+        ctx.data = {key: v for key, v in ctx.data.items() if key == LOCALE_KEY}
+        if argument:
+            ctx.data["argument"] = argument
+        try:
+            with ctx.session.begin_nested():
+                following = flow.start(ctx)
+        except DomainError as error:
+            ctx.say(error.message)
+            return None, None
+        return self._advance(ctx, flow, following, None)
+
+    # ------------------------------------------------------------ no flow yet
+
+    def _route(self, ctx: Context) -> Position:
+        incoming = ctx.incoming
+        command = self._command(ctx)
+        if command is not None:
+            key = incoming.button or incoming.said
+            argument = key.split(" ", 1)[1] if " " in key else ""
+            if ctx.person is None and command.key not in ("language", self.bind_flow.key):
+                return self._start(ctx, self.bind_flow)
+            return self._start(ctx, command, argument)
+        if ctx.person is None:
+            language = self.flows.get("language")
+            if language is not None and language.matches(incoming.said):
+                return self._start(ctx, language)
+            return self._start(ctx, self.bind_flow)
+        for flow in self.flows.values():
+            if flow.matches(incoming.said) and flow.allowed(ctx):
+                return self._start(ctx, flow)
+        repair = self.flows.get("repair")
+        if (incoming.photos or incoming.voice) and repair is not None and repair.allowed(ctx):
+            return self._start(ctx, repair)  # a picture first: offer to report it
+        if incoming.said:
+            ctx.say("没有听懂「{said}」。", said=incoming.said[:50])
+        ctx.show_menu = True
+        return None, None
+
+    def _menu(self, ctx: Context) -> None:
+        if ctx.person is None:
+            return
+        buttons = [
+            Button(f"/{flow.key}", ctx.t(flow.title))
+            for flow in self.flows.values()
+            if flow.key != self.bind_flow.key and flow.allowed(ctx)
+        ]
+        ctx.replies.append(
+            Reply(
+                ctx.t(
+                    "{name}，您可以选择以下功能（随时发送「取消」退出当前操作）：",
+                    name=ctx.person.name,
+                ),
+                tuple(buttons),
+            )
+        )

@@ -1,0 +1,76 @@
+"""What several flows share: who the person is to the estate, and how things are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from conversations.steps import Context, Option
+from storage.clock import format_day, format_local
+from storage.errors import InvalidInput
+from storage.i18n import Msg
+from storage.people import service as people
+from storage.people.models import StaffMember, StaffRole
+from storage.ticket.models import STATUS_LABELS, Ticket, TicketKind
+
+
+def is_resident(ctx: Context) -> bool:
+    return ctx.person is not None and bool(ctx.person.residencies)
+
+
+def is_staff(ctx: Context) -> bool:
+    return ctx.post is not None
+
+
+def has_role(ctx: Context, roles: Collection[StaffRole]) -> bool:
+    post = ctx.post
+    return post is not None and post.role in roles
+
+
+def staff(ctx: Context) -> StaffMember:
+    post = ctx.post
+    if post is None:
+        raise InvalidInput("只有本项目员工可以使用这个功能")
+    return post
+
+
+def estate_id(ctx: Context) -> int:
+    """The estate a person acts in: their post's, or their first unit's."""
+    if ctx.post is not None:
+        return ctx.post.estate_id
+    units = people.units_of(session=ctx.session, person_id=ctx.me.id)
+    if not units:
+        raise InvalidInput("您还没有绑定房号，请联系客服中心")
+    return units[0].estate_id
+
+
+def when(ctx: Context, moment: datetime | None) -> str:
+    return format_local(moment, ctx.settings.tz) if moment is not None else "—"
+
+
+def day(ctx: Context, deadline: datetime | None) -> str:
+    return format_day(deadline, ctx.settings.tz) if deadline is not None else "—"
+
+
+def ticket_label(ctx: Context, ticket: Ticket) -> str:
+    what = (
+        ctx.t(ticket.category.label)
+        if ticket.kind is TicketKind.REPAIR and ticket.category is not None
+        else (ticket.subject or "")
+    )
+    return f"{ticket.number} {ticket.where} {what} · {ctx.t(STATUS_LABELS[ticket.status])}"
+
+
+def ticket_options(ctx: Context, tickets: list[Ticket]) -> list[Option]:
+    return [Option(str(t.id), ticket_label(ctx, t), translate=False) for t in tickets]
+
+
+def chosen_id(key: str) -> int:
+    if not key.isdigit():
+        raise InvalidInput("请从列表中选择")
+    return int(key)
+
+
+def label(text: str) -> Msg:
+    """A stored zh-Hans label (category, status) to be shown in the reader's language."""
+    return Msg(text)
