@@ -96,6 +96,8 @@ class Engine:
         )
         flow = self.flows.get(conversation.flow or "")
         step = conversation.step
+        if flow is not None and not flow.allowed(ctx):
+            flow, step = None, None  # e.g. binding, once the desk has approved it meanwhile
         idle = timedelta(minutes=self.db.settings.conversation_idle_minutes)
         if flow is not None and utcnow() - conversation.updated_at > idle:
             ctx.say(

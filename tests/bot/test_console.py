@@ -1,0 +1,93 @@
+"""``wuye chat`` with a script on stdin: the newcomer's whole story, one line per message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tests.bot.test_cli import WUYE
+from tests.conftest import SAMPLE
+
+
+def wuye(args: list[str], env: dict[str, str], stdin: str = "") -> str:
+    result = subprocess.run(
+        [str(WUYE), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_callback(
+    db_url: str, tmp_path: Path
+) -> None:
+    env = {"WUYE_DATABASE_URL": db_url}
+    wuye(["estate", "import", str(SAMPLE)], env)
+    desk_code = wuye(["invite", "--estate", "cuihu", "--staff", "K01"], env).split()[1]
+    tech_code = wuye(["invite", "--estate", "cuihu", "--staff", "G01"], env).split()[1]
+    photo = tmp_path / "leak.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    script = "\n".join(
+        [
+            "你好",
+            "2",
+            "1-1-502",
+            "13800138001",  # bind as the sample owner 张伟
+            "报修",
+            "5",
+            "1",
+            "卫生间天花板渗水",
+            str(photo),
+            "1",
+            "1",
+            "1",
+            "/user desk",
+            "你好",
+            "1",
+            desk_code,  # the desk: 陈静
+            "派单",
+            "1",
+            "1",
+            "/user tech",
+            "你好",
+            "1",
+            tech_code,  # the technician: 周师傅
+            "维修工单",
+            "1",
+            "1",
+            "维修工单",
+            "1",
+            "1",
+            "更换防水层",
+            "1",
+            "1",
+            "/user desk",
+            "回访",
+            "/quit",
+        ]
+    )
+    out = wuye(["chat", "--user", "owner"], env, script)
+
+    assert "绑定成功，张伟" in out
+    assert "照片：1 张" in out
+    assert "报修成功，单号 BX000001" in out
+    assert "绑定成功，陈静" in out
+    assert "BX000001 已派给 周师傅" in out
+    assert "绑定成功，周师傅" in out
+    assert "已接单 BX000001" in out
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    due = (today + timedelta(days=3)).isoformat()
+    assert f"BX000001 已完工，已通知业主。回访期限 {due}" in out
+    assert f"回访期限 {due}" in out.split("待回访（最早到期的在前）：")[1]
+    assert "Traceback" not in out
+    listed = wuye(["callbacks", "due", "--json", "--date", due], env)
+    assert f'"due_on": "{due}"' in listed
+    assert date.fromisoformat(due) - today == timedelta(days=3)

@@ -1,0 +1,163 @@
+"""The engine's promises: state survives a restart, idle conversations expire, a replayed
+message is answered once, a crash loses nothing, and each person reads their language."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import func, select
+
+from conversations.engine import Engine
+from conversations.flows import FLOWS
+from conversations.steps import AskText, Context, Flow, Next
+from storage.callback.models import Callback
+from storage.chat.models import Conversation, SeenMessage
+from storage.database import Database
+from storage.i18n import N_
+from storage.ticket import service as ticket_service
+from storage.ticket.models import Ticket
+from tests.conversations.conftest import Chatter
+
+
+def test_a_conversation_continues_after_a_restart(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("电梯")
+    # The process restarts: a new engine on a new connection pool, nothing kept in memory.
+    estate.dispose()
+    reborn = Database(estate.settings)
+    owner.engine = Engine(reborn, FLOWS)
+    assert "问题在哪里" in owner.say("帮助")  # help shows, and the step is asked again
+    owner.press("1-1-502")
+    owner.say("电梯按钮失灵")
+    owner.press("跳过")
+    owner.press("跳过")
+    assert "报修成功" in owner.press("确认提交")
+    reborn.dispose()
+
+
+def test_an_idle_conversation_expires_after_30_minutes_with_a_message(
+    chat: Callable[..., Chatter], clock: time_machine.Traveller
+) -> None:
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("电梯")
+    clock.shift(timedelta(minutes=29))
+    assert "问题在哪里" not in owner.press("1-1-502")  # still alive: the next question
+    clock.shift(timedelta(minutes=31))
+    reply = owner.say("电梯按钮失灵")
+    assert "您上次的「报修」超过 30 分钟没有回复，已自动取消" in reply
+
+
+def test_a_replayed_message_is_answered_once(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("电梯")
+    owner.press("1-1-502")
+    owner.say("电梯异响")
+    owner.press("跳过")
+    owner.press("跳过")
+    confirm = next(b.key for b in owner.shown if b.label == "确认提交")
+    assert "报修成功" in owner.send(button=confirm, message_id="wx-777")
+    assert owner.send(button=confirm, message_id="wx-777") == ""  # the platform's retry
+    with estate.transaction() as session:
+        assert session.scalar(select(func.count(Ticket.id))) == 1
+
+
+def _explode(ctx: Context, text: str) -> Next:
+    ctx.data["half"] = text
+    raise RuntimeError("the worker died mid-step")
+
+
+CRASHING = Flow(
+    key="crash",
+    title=N_("报修"),
+    allowed=lambda ctx: True,
+    start=lambda ctx: "ask",
+    steps=[AskText("ask", N_("请描述问题："), _explode)],
+)
+
+
+def test_a_crash_mid_step_is_rolled_back_and_the_person_asked_to_resend(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    owner = chat("张伟")
+    owner.engine = Engine(estate, (*FLOWS, CRASHING))
+    owner.say("/crash")
+    assert "系统出了点问题，刚才的消息没有处理" in owner.say("会崩溃的一句话")
+    with estate.transaction() as session:
+        [conversation] = session.scalars(
+            select(Conversation).where(Conversation.user_id == owner.user)
+        ).all()
+        # Still waiting at the same question, with nothing of the failed answer kept.
+        assert (conversation.flow, conversation.step) == ("crash", "ask")
+        assert "half" not in conversation.data
+        # The message was not marked as handled: the platform's retry is taken up again.
+        assert session.scalar(select(func.count(SeenMessage.id))) == 1
+
+
+def test_each_person_reads_their_own_language(chat: Callable[..., Chatter]) -> None:
+    stranger = chat(user="tg-en", language="en-GB")
+    assert "please bind your account" in stranger.say("hello")
+    hant = chat(user="tg-hk", language="zh-HK")
+    assert "請先綁定身份" in hant.say("你好")
+    owner = chat("张伟")
+    owner.say("语言")
+    assert "Language switched to English" in owner.press("English")
+    owner.say("repair")  # the English word starts the flow, like 报修
+    assert "What needs repairing?" in owner.text
+    assert "Water leak" in [b.label for b in owner.shown]
+    assert "Please reply with a number from 1 to 11" in owner.say("99")
+    owner.say("cancel")
+    assert "Repair" in [b.label for b in owner.shown]
+
+
+def test_two_staff_recording_the_same_callback_at_once_one_wins_the_other_is_told(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    from storage.people.models import Person
+
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("电梯")
+    owner.press("1-1-502")
+    owner.say("电梯异响")
+    owner.press("跳过")
+    owner.press("跳过")
+    owner.press("确认提交")
+    with estate.transaction() as session:
+        desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
+        tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
+        ticket_service.dispatch_repair(session=session, ticket_id=1, actor=desk)
+        ticket_service.accept(session=session, ticket_id=1, actor=tech)
+        ticket_service.finish_repair(session=session, ticket_id=1, actor=tech, note="已修复")
+    first, second = chat("陈静"), chat("刘洋")
+    for clerk in (first, second):
+        clerk.say("回访")
+        clerk.press("BX000001")
+        clerk.press("满意")
+    barrier = threading.Barrier(2)
+    answers: dict[str, str] = {}
+
+    def finish(clerk: Chatter) -> None:
+        barrier.wait()
+        answers[clerk.user] = clerk.press("跳过")
+
+    threads = [threading.Thread(target=finish, args=(c,)) for c in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    outcomes = sorted(answers.values())
+    assert any("已记录回访结果" in a for a in outcomes)
+    assert any("的回访已于" in a and "记录" in a for a in outcomes)
+    with estate.transaction() as session:
+        callback = session.scalars(select(Callback)).one()
+        assert callback.done_at is not None
