@@ -8,6 +8,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.console import Console, render
+from conversations.engine import Engine
+from conversations.flows import FLOWS
+from conversations.messages import Button, Incoming, Reply
+from storage.config import load_settings
+from storage.database import Database
 from tests.bot.test_cli import WUYE
 from tests.conftest import SAMPLE
 
@@ -91,3 +97,35 @@ def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_cal
     listed = wuye(["callbacks", "due", "--json", "--date", due], env)
     assert f'"due_on": "{due}"' in listed
     assert date.fromisoformat(due) - today == timedelta(days=3)
+
+
+def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
+    shown: list[str] = []
+    engine = Engine(Database(load_settings(database_url="sqlite://")), FLOWS)
+    console = Console(engine=engine, user="owner", write=shown.append)
+
+    def line(text: str) -> Incoming:
+        message = console.incoming(text)
+        assert message is not None, text
+        return message
+
+    console.buttons = [Button("/repair", "报修"), Button("/mine", "我的工单")]
+    assert line("2").button == "/mine"
+    assert line("3").text == "3"  # there is no third button: it is just text
+    image = tmp_path / "p.PNG"
+    image.write_bytes(b"x")
+    assert line(str(image)).photos == (f"file:{image.resolve()}",)
+    assert console.incoming("/photo /no/such.jpg") is None
+    assert shown[-1] == "(no such file: /no/such.jpg)"
+    location = line("/location 31.2304,121.4737").location
+    assert location is not None
+    assert (location.latitude, location.longitude) == (31.2304, 121.4737)
+    assert console.incoming("/location here") is None
+    assert console.incoming("/user desk") is None
+    assert console.user == "desk"
+    assert console.buttons == []
+    message = line("报修")
+    assert (message.user_id, message.chat_id, message.text) == ("desk", "desk", "报修")
+    assert render(Reply("请选择：", (Button("a", "是"), Button("b", "否")))) == (
+        "请选择：\n  1) 是\n  2) 否"
+    )
