@@ -259,3 +259,29 @@ class Flow:
 
     def matches(self, said: str) -> bool:
         return _matches(said.lstrip("/"), Option(self.key, self.title))
+
+
+def remember(
+    key: str, following: Next, convert: Callable[[Any], Any] = lambda value: value
+) -> Callable[[Context, Any], Next]:
+    """The usual answer to a question: keep it (converted) under ``key``, go on to ``following``."""
+
+    def then(ctx: Context, value: Any) -> Next:
+        ctx.data[key] = convert(value)
+        return following
+
+    return then
+
+
+def unless_empty(
+    options: Callable[[Context], Sequence[Option]], empty: str, following: str
+) -> Callable[[Context], Next]:
+    """Start a pick-from-a-list flow, or say ``empty`` and end when there is nothing to pick."""
+
+    def start(ctx: Context) -> Next:
+        if not options(ctx):
+            ctx.say(empty)
+            return None
+        return following
+
+    return start

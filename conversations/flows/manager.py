@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from conversations.flows.common import chosen_id, day, estate_id, has_role
 from conversations.reports import day_summary, overdue_summary
-from conversations.steps import AskText, Choose, Context, Flow, Next, Option
+from conversations.steps import (
+    AskText,
+    Choose,
+    Context,
+    Flow,
+    Next,
+    Option,
+    remember,
+    unless_empty,
+)
 from storage.activity import day_activity
 from storage.clock import utcnow
 from storage.i18n import N_
@@ -67,23 +76,6 @@ def _requests(ctx: Context) -> list[Option]:
     ]
 
 
-def _approvals_start(ctx: Context) -> Next:
-    if not _requests(ctx):
-        ctx.say("目前没有待审批的延期申请。")
-        return None
-    return "request"
-
-
-def _request(ctx: Context, key: str) -> Next:
-    ctx.data["request_id"] = chosen_id(key)
-    return "decision"
-
-
-def _decision(ctx: Context, key: str) -> Next:
-    ctx.data["approve"] = key == "approve"
-    return "opinion"
-
-
 def _opinion(ctx: Context, text: str) -> Next:
     request = patrols.decide_extension(
         session=ctx.session,
@@ -107,14 +99,19 @@ APPROVALS = Flow(
     key="approvals",
     title=N_("延期审批"),
     allowed=lambda ctx: has_role(ctx, MANAGER_ROLES),
-    start=_approvals_start,
+    start=unless_empty(_requests, N_("目前没有待审批的延期申请。"), "request"),
     steps=[
-        Choose("request", N_("待审批的延期申请："), _requests, _request),
+        Choose(
+            "request",
+            N_("待审批的延期申请："),
+            _requests,
+            remember("request_id", "decision", chosen_id),
+        ),
         Choose(
             "decision",
             N_("审批结果："),
             [Option("approve", N_("批准")), Option("refuse", N_("驳回"))],
-            _decision,
+            remember("approve", "opinion", lambda key: key == "approve"),
         ),
         AskText(
             "opinion",

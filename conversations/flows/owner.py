@@ -24,6 +24,7 @@ from conversations.steps import (
     Next,
     Option,
     confirm_step,
+    remember,
 )
 from storage.audit import service as audit
 from storage.callback import rules as callback_rules
@@ -102,21 +103,6 @@ def _offer(ctx: Context, key: str) -> Next:
     return None
 
 
-def _category(ctx: Context, key: str) -> Next:
-    ctx.data["category"] = RepairCategory(key).value
-    return "place"
-
-
-def _description(ctx: Context, text: str) -> Next:
-    ctx.data["description"] = text
-    return "photos"
-
-
-def _time(ctx: Context, text: str) -> Next:
-    ctx.data["preferred_time"] = text
-    return "confirm"
-
-
 def _repair_summary(ctx: Context) -> str:
     category = RepairCategory(ctx.data["category"])
     return ctx.t(
@@ -166,7 +152,7 @@ REPAIR = Flow(
             "category",
             N_("请选择报修类别："),
             [Option(c.value, c.label) for c in RepairCategory],
-            _category,
+            remember("category", "place", lambda key: RepairCategory(key).value),
         ),
         Choose("place", N_("问题在哪里？"), _place_options, _place),
         _PublicPlace(
@@ -177,7 +163,11 @@ REPAIR = Flow(
             max_length=200,
         ),
         AskText(
-            "description", N_("请描述问题："), _description, what=N_("报修内容"), max_length=2000
+            "description",
+            N_("请描述问题："),
+            remember("description", "photos"),
+            what=N_("报修内容"),
+            max_length=2000,
         ),
         AskPhotos(
             "photos",
@@ -187,7 +177,7 @@ REPAIR = Flow(
         AskText(
             "time",
             N_("您希望什么时间上门？（例如：明天上午；可跳过）"),
-            _time,
+            remember("preferred_time", "confirm"),
             what=N_("预约时间"),
             max_length=100,
             skippable=True,
@@ -207,24 +197,9 @@ def _complaint_start(ctx: Context) -> Next:
     return "subject"
 
 
-def _subject(ctx: Context, text: str) -> Next:
-    ctx.data["subject"] = text
-    return "complaint_description"
-
-
-def _complaint_description(ctx: Context, text: str) -> Next:
-    ctx.data["description"] = text
-    return "complaint_photos"
-
-
 def _severity(ctx: Context, key: str) -> Next:
     ctx.data["severity"] = ComplaintSeverity(key).value
     return "complaint_unit" if not ctx.data.get("unit_id") else "confirm"
-
-
-def _complaint_unit(ctx: Context, key: str) -> Next:
-    ctx.data["unit_id"] = chosen_id(key)
-    return "confirm"
 
 
 def _complaint_summary(ctx: Context) -> str:
@@ -274,12 +249,16 @@ COMPLAINT = Flow(
     collects_photos=True,
     steps=[
         AskText(
-            "subject", N_("请用一句话说明投诉事由："), _subject, what=N_("投诉事由"), max_length=200
+            "subject",
+            N_("请用一句话说明投诉事由："),
+            remember("subject", "complaint_description"),
+            what=N_("投诉事由"),
+            max_length=200,
         ),
         AskText(
             "complaint_description",
             N_("请详细描述情况："),
-            _complaint_description,
+            remember("description", "complaint_photos"),
             what=N_("投诉内容"),
             max_length=2000,
         ),
@@ -297,7 +276,12 @@ COMPLAINT = Flow(
             ],
             _severity,
         ),
-        Choose("complaint_unit", N_("投诉涉及哪个房号？"), _own_unit_options, _complaint_unit),
+        Choose(
+            "complaint_unit",
+            N_("投诉涉及哪个房号？"),
+            _own_unit_options,
+            remember("unit_id", "confirm", chosen_id),
+        ),
         confirm_step("confirm", _complaint_summary, _file_complaint),
     ],
 )
@@ -368,22 +352,12 @@ def _which_options(ctx: Context) -> list[Option]:
     return [Option(str(c.id), ticket_label(ctx, c.ticket), translate=False) for c in pending]
 
 
-def _which(ctx: Context, key: str) -> Next:
-    ctx.data["callback_id"] = chosen_id(key)
-    return "satisfaction"
-
-
 def _satisfaction_prompt(ctx: Context) -> str:
     pending = callbacks.pending_for_owner(session=ctx.session, person_id=ctx.me.id)
     callback = next((c for c in pending if c.id == ctx.data["callback_id"]), None)
     if callback is None:
         raise InvalidInput("这次回访已经记录过了")
     return ctx.t("您对 {ticket} 的处理满意吗？", ticket=ticket_label(ctx, callback.ticket))
-
-
-def _satisfaction(ctx: Context, key: str) -> Next:
-    ctx.data["satisfaction"] = Satisfaction(key).value
-    return "comment"
 
 
 def _comment(ctx: Context, text: str) -> Next:
@@ -411,12 +385,17 @@ CALLBACK = Flow(
     allowed=is_resident,
     start=_callback_start,
     steps=[
-        Choose("which", N_("请选择要评价的工单："), _which_options, _which),
+        Choose(
+            "which",
+            N_("请选择要评价的工单："),
+            _which_options,
+            remember("callback_id", "satisfaction", chosen_id),
+        ),
         Choose(
             "satisfaction",
             _satisfaction_prompt,
             [Option(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction],
-            _satisfaction,
+            remember("satisfaction", "comment", lambda key: Satisfaction(key).value),
         ),
         AskText(
             "comment",

@@ -28,6 +28,8 @@ from conversations.steps import (
     Next,
     Option,
     confirm_step,
+    remember,
+    unless_empty,
 )
 from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Satisfaction
@@ -45,26 +47,11 @@ from storage.ticket.models import TicketStatus
 # ------------------------------------------------------------------ 巡查
 
 
-def _patrol_place(ctx: Context, text: str) -> Next:
-    ctx.data["place"] = text
-    return "category"
-
-
 class _PlaceOrLocation(AskText):
     def take(self, ctx: Context) -> Next:
         if ctx.incoming.location is not None:
             return self.then(ctx, ctx.incoming.location.describe())
         return super().take(ctx)
-
-
-def _patrol_category(ctx: Context, key: str) -> Next:
-    ctx.data["category"] = PatrolCategory(key).value
-    return "description"
-
-
-def _patrol_description(ctx: Context, text: str) -> Next:
-    ctx.data["description"] = text
-    return "photos"
 
 
 def _onsite(ctx: Context, key: str) -> Next:
@@ -77,11 +64,6 @@ def _department_options(ctx: Context) -> list[Option]:
         Option(str(d.id), d.name, translate=False)
         for d in people.departments(session=ctx.session, estate_id=estate_id(ctx))
     ]
-
-
-def _department(ctx: Context, key: str) -> Next:
-    ctx.data["department_id"] = chosen_id(key)
-    return "deadline"
 
 
 def _deadline(ctx: Context, due_on: date) -> Next:
@@ -152,7 +134,7 @@ PATROL = Flow(
         _PlaceOrLocation(
             "place",
             N_("巡查地点？（也可以发送位置）"),
-            _patrol_place,
+            remember("place", "category"),
             what=N_("巡查地点"),
             max_length=200,
         ),
@@ -160,12 +142,12 @@ PATROL = Flow(
             "category",
             N_("问题类别："),
             [Option(c.value, PATROL_CATEGORY_LABELS[c]) for c in PatrolCategory],
-            _patrol_category,
+            remember("category", "description", lambda key: PatrolCategory(key).value),
         ),
         AskText(
             "description",
             N_("请描述问题："),
-            _patrol_description,
+            remember("description", "photos"),
             what=N_("问题描述"),
             max_length=2000,
         ),
@@ -173,7 +155,12 @@ PATROL = Flow(
             "photos", N_("请发送现场照片，发完点「完成」；没有点「跳过」。"), lambda ctx: "onsite"
         ),
         Choose("onsite", N_("已经现场整改了吗？"), [YES, NO], _onsite),
-        Choose("department", N_("交给哪个部门整改？"), _department_options, _department),
+        Choose(
+            "department",
+            N_("交给哪个部门整改？"),
+            _department_options,
+            remember("department_id", "deadline", chosen_id),
+        ),
         AskDate(
             "deadline", N_("整改期限？（默认 7 天，最长 7 天）"), _deadline, quick_days=(1, 3, 7)
         ),
@@ -185,20 +172,8 @@ PATROL = Flow(
 # ------------------------------------------------------------------ 维修工单
 
 
-def _orders_start(ctx: Context) -> Next:
-    if not tickets.work_orders(session=ctx.session, staff=staff(ctx)):
-        ctx.say("目前没有待处理的工单。")
-        return None
-    return "order"
-
-
 def _order_options(ctx: Context) -> list[Option]:
     return ticket_options(ctx, tickets.work_orders(session=ctx.session, staff=staff(ctx)))
-
-
-def _order(ctx: Context, key: str) -> Next:
-    ctx.data["ticket_id"] = chosen_id(key)
-    return "action"
 
 
 def _action_prompt(ctx: Context) -> str:
@@ -230,11 +205,6 @@ def _action(ctx: Context, key: str) -> Next:
     return None
 
 
-def _note(ctx: Context, text: str) -> Next:
-    ctx.data["note"] = text
-    return "done_photos"
-
-
 def _finish(ctx: Context) -> Next:
     ticket = tickets.finish_repair(
         session=ctx.session,
@@ -256,12 +226,23 @@ ORDERS = Flow(
     key="orders",
     title=N_("维修工单"),
     allowed=is_staff,
-    start=_orders_start,
+    start=unless_empty(_order_options, N_("目前没有待处理的工单。"), "order"),
     collects_photos=True,
     steps=[
-        Choose("order", N_("您的工单（含部门待接的）："), _order_options, _order),
+        Choose(
+            "order",
+            N_("您的工单（含部门待接的）："),
+            _order_options,
+            remember("ticket_id", "action", chosen_id),
+        ),
         Choose("action", _action_prompt, _action_options, _action),
-        AskText("note", N_("请填写完工说明："), _note, what=N_("完工说明"), max_length=1000),
+        AskText(
+            "note",
+            N_("请填写完工说明："),
+            remember("note", "done_photos"),
+            what=N_("完工说明"),
+            max_length=1000,
+        ),
         AskPhotos(
             "done_photos",
             N_("请上传完工照片，发完点「完成」；没有点「跳过」。"),
@@ -277,13 +258,6 @@ ORDERS = Flow(
 # ------------------------------------------------------------------ 回访
 
 
-def _callbacks_start(ctx: Context) -> Next:
-    if not callbacks.pending(session=ctx.session, estate_id=estate_id(ctx)):
-        ctx.say("目前没有待回访的工单。")
-        return None
-    return "callback"
-
-
 def _callback_options(ctx: Context) -> list[Option]:
     now = utcnow()
     options = []
@@ -297,11 +271,6 @@ def _callback_options(ctx: Context) -> list[Option]:
         )
         options.append(Option(str(c.id), text, translate=False))
     return options
-
-
-def _callback(ctx: Context, key: str) -> Next:
-    ctx.data["callback_id"] = chosen_id(key)
-    return "result"
 
 
 def _result_prompt(ctx: Context) -> str:
@@ -322,11 +291,6 @@ def _result_prompt(ctx: Context) -> str:
         phone=ticket.contact_phone or "—",
         number=ticket.number,
     )
-
-
-def _result(ctx: Context, key: str) -> Next:
-    ctx.data["satisfaction"] = Satisfaction(key).value
-    return "remark"
 
 
 def _remark(ctx: Context, text: str) -> Next:
@@ -350,14 +314,19 @@ CALLBACKS = Flow(
     key="callbacks",
     title=N_("回访"),
     allowed=lambda ctx: has_role(ctx, DESK_ROLES),
-    start=_callbacks_start,
+    start=unless_empty(_callback_options, N_("目前没有待回访的工单。"), "callback"),
     steps=[
-        Choose("callback", N_("待回访（最早到期的在前）："), _callback_options, _callback),
+        Choose(
+            "callback",
+            N_("待回访（最早到期的在前）："),
+            _callback_options,
+            remember("callback_id", "result", chosen_id),
+        ),
         Choose(
             "result",
             _result_prompt,
             [Option(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction],
-            _result,
+            remember("satisfaction", "remark", lambda key: Satisfaction(key).value),
         ),
         AskText(
             "remark",
@@ -388,23 +357,6 @@ def _awaiting(ctx: Context) -> list[Option]:
     ]
 
 
-def _verify_start(ctx: Context) -> Next:
-    if not _awaiting(ctx):
-        ctx.say("目前没有待验证的整改。")
-        return None
-    return "finding"
-
-
-def _finding(ctx: Context, key: str) -> Next:
-    ctx.data["finding_id"] = chosen_id(key)
-    return "verdict"
-
-
-def _verdict(ctx: Context, key: str) -> Next:
-    ctx.data["passed"] = key == "pass"
-    return "verify_note"
-
-
 def _verify_note(ctx: Context, text: str) -> Next:
     finding = patrols.verify(
         session=ctx.session,
@@ -424,14 +376,16 @@ VERIFY = Flow(
     key="verify",
     title=N_("现场验证"),
     allowed=lambda ctx: has_role(ctx, VERIFIER_ROLES),
-    start=_verify_start,
+    start=unless_empty(_awaiting, N_("目前没有待验证的整改。"), "finding"),
     steps=[
-        Choose("finding", N_("待验证的整改："), _awaiting, _finding),
+        Choose(
+            "finding", N_("待验证的整改："), _awaiting, remember("finding_id", "verdict", chosen_id)
+        ),
         Choose(
             "verdict",
             N_("现场验证结果："),
             [Option("pass", N_("通过")), Option("fail", N_("不通过"))],
-            _verdict,
+            remember("passed", "verify_note", lambda key: key == "pass"),
         ),
         AskText(
             "verify_note",
@@ -452,18 +406,6 @@ def _complaint_options(ctx: Context) -> list[Option]:
     return ticket_options(
         ctx, tickets.open_complaints(session=ctx.session, estate_id=estate_id(ctx))
     )
-
-
-def _complaints_start(ctx: Context) -> Next:
-    if not _complaint_options(ctx):
-        ctx.say("目前没有待答复的投诉。")
-        return None
-    return "complaint"
-
-
-def _complaint(ctx: Context, key: str) -> Next:
-    ctx.data["ticket_id"] = chosen_id(key)
-    return "handling"
 
 
 def _handling_prompt(ctx: Context) -> str:
@@ -521,9 +463,14 @@ COMPLAINTS = Flow(
     key="complaints",
     title=N_("投诉处理"),
     allowed=lambda ctx: has_role(ctx, DESK_ROLES),
-    start=_complaints_start,
+    start=unless_empty(_complaint_options, N_("目前没有待答复的投诉。"), "complaint"),
     steps=[
-        Choose("complaint", N_("待答复的投诉："), _complaint_options, _complaint),
+        Choose(
+            "complaint",
+            N_("待答复的投诉："),
+            _complaint_options,
+            remember("ticket_id", "handling", chosen_id),
+        ),
         Choose(
             "handling",
             _handling_prompt,
@@ -560,23 +507,6 @@ def _extendable(ctx: Context) -> list[Option]:
     ]
 
 
-def _extension_start(ctx: Context) -> Next:
-    if not _extendable(ctx):
-        ctx.say("您的部门目前没有待整改的巡查问题。")
-        return None
-    return "finding"
-
-
-def _extension_finding(ctx: Context, key: str) -> Next:
-    ctx.data["finding_id"] = chosen_id(key)
-    return "new_due"
-
-
-def _new_due(ctx: Context, due_on: date) -> Next:
-    ctx.data["due_on"] = due_on.isoformat()
-    return "why"
-
-
 def _why(ctx: Context, text: str) -> Next:
     request = patrols.request_extension(
         session=ctx.session,
@@ -597,10 +527,20 @@ EXTENSION = Flow(
     key="extension",
     title=N_("申请延期"),
     allowed=is_staff,
-    start=_extension_start,
+    start=unless_empty(_extendable, N_("您的部门目前没有待整改的巡查问题。"), "finding"),
     steps=[
-        Choose("finding", N_("哪个问题需要延期？"), _extendable, _extension_finding),
-        AskDate("new_due", N_("延期到哪一天？"), _new_due, quick_days=(7, 14, 30)),
+        Choose(
+            "finding",
+            N_("哪个问题需要延期？"),
+            _extendable,
+            remember("finding_id", "new_due", chosen_id),
+        ),
+        AskDate(
+            "new_due",
+            N_("延期到哪一天？"),
+            remember("due_on", "why", date.isoformat),
+            quick_days=(7, 14, 30),
+        ),
         AskText("why", N_("延期原因："), _why, what=N_("延期原因"), max_length=500),
     ],
 )
@@ -611,18 +551,6 @@ EXTENSION = Flow(
 
 def _assignable(ctx: Context) -> list[Option]:
     return ticket_options(ctx, tickets.assignable(session=ctx.session, estate_id=estate_id(ctx)))
-
-
-def _assign_start(ctx: Context) -> Next:
-    if not _assignable(ctx):
-        ctx.say("目前没有需要派单的报修。")
-        return None
-    return "ticket"
-
-
-def _assign_ticket(ctx: Context, key: str) -> Next:
-    ctx.data["ticket_id"] = chosen_id(key)
-    return "assignee"
 
 
 def _assignees(ctx: Context) -> list[Option]:
@@ -655,9 +583,14 @@ ASSIGN = Flow(
     key="assign",
     title=N_("派单"),
     allowed=lambda ctx: has_role(ctx, DESK_ROLES),
-    start=_assign_start,
+    start=unless_empty(_assignable, N_("目前没有需要派单的报修。"), "ticket"),
     steps=[
-        Choose("ticket", N_("选择报修单（新单派单，已派的改派）："), _assignable, _assign_ticket),
+        Choose(
+            "ticket",
+            N_("选择报修单（新单派单，已派的改派）："),
+            _assignable,
+            remember("ticket_id", "assignee", chosen_id),
+        ),
         Choose("assignee", N_("派给谁？"), _assignees, _assignee),
     ],
 )
@@ -675,18 +608,6 @@ def _binding_options(ctx: Context) -> list[Option]:
     ]
 
 
-def _bindings_start(ctx: Context) -> Next:
-    if not _binding_options(ctx):
-        ctx.say("目前没有待审核的绑定申请。")
-        return None
-    return "request"
-
-
-def _binding(ctx: Context, key: str) -> Next:
-    ctx.data["request_id"] = chosen_id(key)
-    return "decision"
-
-
 def _binding_decision(ctx: Context, key: str) -> Next:
     request = identity.decide_binding(
         session=ctx.session, request_id=ctx.data["request_id"], actor=ctx.me, approve=key == YES.key
@@ -699,9 +620,14 @@ BINDINGS = Flow(
     key="bindings",
     title=N_("绑定审核"),
     allowed=lambda ctx: has_role(ctx, DESK_ROLES) and ctx.settings.bind_requires_approval,
-    start=_bindings_start,
+    start=unless_empty(_binding_options, N_("目前没有待审核的绑定申请。"), "request"),
     steps=[
-        Choose("request", N_("待审核的绑定申请："), _binding_options, _binding),
+        Choose(
+            "request",
+            N_("待审核的绑定申请："),
+            _binding_options,
+            remember("request_id", "decision", chosen_id),
+        ),
         Choose("decision", N_("同意绑定吗？"), [YES, NO], _binding_decision),
     ],
 )
