@@ -195,6 +195,44 @@ def chat(
         _chat(db, user, interactive=sys.stdin.isatty())
 
 
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """The web server every configured platform's webhook comes to, with /healthz."""
+    import uvicorn
+
+    from bot.web import Wuye, create_app
+
+    uvicorn.run(
+        create_app(Wuye.from_settings(_settings())),
+        host=host,
+        port=port,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command("poll")
+def poll() -> None:
+    """Telegram by long polling, for a company with no public address."""
+    import asyncio
+    import signal
+
+    from bot.web import Wuye
+    from bot.web import poll as poll_telegram
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await poll_telegram(Wuye.from_settings(_settings()), stop)
+
+    asyncio.run(main())
+
+
 @app.command("run")
 def run(
     sample: Annotated[Path, typer.Option(help="Estate file imported at start.")] = SAMPLE_ESTATE,

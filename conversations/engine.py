@@ -114,6 +114,8 @@ class Engine:
                 ctx.say("当前没有进行中的操作。")
             flow, step = None, None
             ctx.show_menu = True
+        elif _is(incoming, HELP, MENU, START) and ctx.person is None and flow is None:
+            flow, step = self._start(ctx, self.bind_flow)  # /start: the first thing anyone sends
         elif _is(incoming, HELP, MENU, START):
             ctx.show_menu = True
             if flow is not None and step is not None:

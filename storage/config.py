@@ -6,11 +6,13 @@ documents' values, so a company with stricter rules changes a variable, not code
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Days = Annotated[int, Field(ge=1, le=365)]
@@ -27,6 +29,21 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///wuye.db"
+    # Photos and voice notes, downloaded from the platforms (their links expire).
+    attachments_dir: Path = Path("attachments")
+
+    # Telegram: unset token means no Telegram channel.
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    # Where Telegram reaches `wuye serve` (https://…); unset: set no webhook (use `wuye poll`).
+    public_url: str | None = None
+    # A local Bot API server, or a fake one in tests.
+    telegram_api_base_url: str = "https://api.telegram.org"
+    # Telegram's limits: about 30 messages a second overall, 1 a second in one chat (short
+    # bursts tolerated), 20 a minute in a group.
+    telegram_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 30
+    telegram_chat_burst: Annotated[int, Field(ge=1, le=100)] = 3
+    telegram_chat_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 1
     timezone: str = "Asia/Shanghai"
 
     # 003 篇十二 三(四)2: callback windows after a repair is done.
@@ -67,6 +84,23 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql")):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret_charset(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("public_url", "telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// for a local server)")
+        return value.rstrip("/") if value else value
 
     @cached_property
     def tz(self) -> ZoneInfo:

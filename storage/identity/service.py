@@ -193,3 +193,13 @@ def decide_binding(
         params={},
     )
     return request
+
+
+def identities_of(*, session: Session, person_id: int) -> list[ChatIdentity]:
+    """A person's chat accounts, the most recently bound first."""
+    query = (
+        select(ChatIdentity)
+        .where(ChatIdentity.person_id == person_id)
+        .order_by(ChatIdentity.created_at.desc(), ChatIdentity.id.desc())
+    )
+    return list(session.scalars(query))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,3 +74,45 @@ def for_recipient(*, session: Session, recipient_id: int) -> list[OutboxMessage]
         .order_by(OutboxMessage.id)
     )
     return list(session.scalars(query))
+
+
+def claim(*, session: Session, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+    """Notices due for sending, each claimed for ``lease``: a second dispatcher skips them."""
+    due = session.scalars(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    claimed = []
+    for message_id in due:
+        taken = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(message_id)
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))))
+
+
+def delivered(*, session: Session, message_id: int) -> None:
+    message = session.get(OutboxMessage, message_id)
+    if message is not None:
+        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, utcnow(), None
+
+
+def failed(*, session: Session, message_id: int, reason: str, retry_at: datetime | None) -> None:
+    """Failed now: tried again at ``retry_at``, or (None) given up for good, with the reason."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        return
+    message.last_error = reason[:2000]
+    if retry_at is None:
+        message.status = OutboxStatus.FAILED
+    else:
+        message.next_attempt_at = retry_at

@@ -38,6 +38,11 @@ def test_a_new_owner_binds_with_unit_and_phone(chat: Callable[..., Chatter]) -> 
     assert "巡查" not in owner.buttons
 
 
+def test_start_or_help_from_a_stranger_begins_binding(chat: Callable[..., Chatter]) -> None:
+    for first in ("/start", "帮助"):
+        assert "请先绑定身份" in chat(user=f"tg-{first}").say(first)
+
+
 def test_a_wrong_phone_is_refused_and_asked_again(chat: Callable[..., Chatter]) -> None:
     owner = chat(user="tg-1002")
     owner.say("你好")

@@ -1,0 +1,99 @@
+"""The outbox dispatcher: notices written by the services, sent through each person's platform.
+
+Every notice is claimed with a lease before it is sent, so two processes never send
+the same one; a refusal for good (blocked bot, no chat account for years) is recorded
+with its reason, anything else is retried with growing pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+
+from conversations.messages import Reply
+from storage.clock import utcnow
+from storage.database import Database
+from storage.identity import service as identity
+from storage.identity.models import Platform
+from storage.outbox import service as outbox
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[str, Reply], Awaitable[None]]
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 12
+
+
+class Refused(Exception):
+    """The platform will never deliver to this chat (the user blocked the bot)."""
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** (attempts - 1), 6 * 3600))
+
+
+class Dispatcher:
+    def __init__(self, db: Database, senders: Mapping[Platform, Send]) -> None:
+        self.db = db
+        self.senders = senders
+        self.wake = asyncio.Event()
+
+    async def run_once(self, limit: int = 50) -> int:
+        """Send what is due; returns how many notices were delivered."""
+        now = utcnow()
+        with self.db.transaction() as session:
+            batch = []
+            for message in outbox.claim(session=session, now=now, lease=LEASE, limit=limit):
+                chats = [
+                    (i.platform, i.external_id)
+                    for i in identity.identities_of(session=session, person_id=message.recipient_id)
+                    if i.platform in self.senders
+                ]
+                batch.append((message.id, message.attempts, message.text, chats))
+        sent = 0
+        for message_id, attempts, text, chats in batch:
+            reason, retry = await self._deliver(text, chats, attempts)
+            with self.db.transaction() as session:
+                if reason is None:
+                    outbox.delivered(session=session, message_id=message_id)
+                    sent += 1
+                else:
+                    outbox.failed(
+                        session=session,
+                        message_id=message_id,
+                        reason=reason,
+                        retry_at=utcnow() + backoff(attempts) if retry else None,
+                    )
+        return sent
+
+    async def _deliver(
+        self, text: str, chats: list[tuple[Platform, str]], attempts: int
+    ) -> tuple[str | None, bool]:
+        """(None, _) when delivered; else the reason and whether to try again later."""
+        if not chats:
+            return "no chat account to reach this person", attempts < MAX_ATTEMPTS
+        reasons = []
+        for platform, chat_id in chats:
+            try:
+                await self.senders[platform](chat_id, Reply(text))
+                return None, False
+            except Refused as refused:
+                reasons.append(f"{platform.value}: {refused}")
+            except Exception as error:  # a network error, a 5xx: worth another try
+                log.warning("sending notice via %s failed: %s", platform.value, error)
+                return f"{platform.value}: {error}", attempts < MAX_ATTEMPTS
+        return "; ".join(reasons), False
+
+    async def run(self, stop: asyncio.Event, every: float = 2.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox dispatch failed")
+            self.wake.clear()
+            waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
+            await asyncio.wait(waiters, timeout=every, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()

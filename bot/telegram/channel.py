@@ -1,0 +1,156 @@
+"""The Telegram channel: an Update in, the engine's replies out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from telegram import Bot, BotCommand, CallbackQuery, Update
+from telegram.error import TelegramError
+from telegram.request import HTTPXRequest
+
+from bot.telegram.sender import TelegramSender, Undeliverable
+from bot.telegram.wire import ALLOWED_UPDATES, to_incoming
+from conversations.engine import Engine
+from conversations.messages import Reply
+from storage.config import Settings
+from storage.i18n import N_, translator
+
+log = logging.getLogger(__name__)
+
+# The commands Telegram shows in its menu; every flow is also reachable by its word.
+COMMANDS = (
+    ("repair", N_("报修")),
+    ("complaint", N_("投诉")),
+    ("mine", N_("我的工单")),
+    ("callback", N_("回访评价")),
+    ("help", N_("帮助")),
+    ("cancel", N_("取消")),
+    ("language", N_("语言")),
+)
+# Telegram takes two-letter language codes only: "zh" cannot tell Hans from Hant, so the
+# default (no code) and "zh" get zh-Hans, "en" gets English.
+COMMAND_LANGUAGES = ((None, "zh_Hans"), ("zh", "zh_Hans"), ("en", "en"))
+
+
+def make_bot(settings: Settings) -> Bot:
+    if settings.telegram_token is None:
+        raise ValueError("WUYE_TELEGRAM_TOKEN is not set")
+    base = settings.telegram_api_base_url
+    return Bot(
+        settings.telegram_token.get_secret_value(),
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=HTTPXRequest(connection_pool_size=64),
+        get_updates_request=HTTPXRequest(read_timeout=40),
+    )
+
+
+class TelegramChannel:
+    def __init__(self, *, bot: Bot, engine: Engine, settings: Settings) -> None:
+        self.bot = bot
+        self.engine = engine
+        self.settings = settings
+        self.sender = TelegramSender(
+            bot,
+            per_second=settings.telegram_messages_per_second,
+            chat_per_second=settings.telegram_chat_messages_per_second,
+            chat_burst=settings.telegram_chat_burst,
+        )
+        self.username = ""
+
+    async def start(self) -> None:
+        await self.bot.initialize()
+        self.username = self.bot.username
+        for code, locale in COMMAND_LANGUAGES:
+            t = translator(locale)
+            commands = [BotCommand(name, t(title)) for name, title in COMMANDS]
+            await self.bot.set_my_commands(commands, language_code=code)
+
+    async def set_webhook(self) -> None:
+        if self.settings.public_url is None or self.settings.telegram_webhook_secret is None:
+            raise ValueError("the webhook needs WUYE_PUBLIC_URL and WUYE_TELEGRAM_WEBHOOK_SECRET")
+        await self.bot.set_webhook(
+            url=f"{self.settings.public_url}/telegram/webhook",
+            secret_token=self.settings.telegram_webhook_secret.get_secret_value(),
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def handle(self, data: dict[str, Any]) -> None:
+        update = Update.de_json(data, self.bot)
+        if update.callback_query is not None:
+            await self._settle(update.callback_query)
+        incoming = to_incoming(update, self.username)
+        if incoming is None:
+            return
+        if incoming.photos:
+            incoming = replace(
+                incoming,
+                photos=tuple(
+                    [await self._download(file_id, ".jpg") for file_id in incoming.photos]
+                ),
+            )
+        if incoming.voice:
+            incoming = replace(incoming, voice=await self._download(incoming.voice, ".ogg"))
+        replies = await asyncio.to_thread(self.engine.handle, incoming)
+        await self.send(incoming.chat_id, replies)
+
+    async def send(self, chat_id: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            try:
+                await self.sender.send(chat_id, reply)
+            except Undeliverable as refused:
+                log.info("telegram chat %s cannot be reached: %s", chat_id, refused)
+                return
+
+    async def _settle(self, query: CallbackQuery) -> None:
+        """Answer the button press and take the buttons away, so none is pressed twice."""
+        try:
+            await query.answer()
+        except TelegramError as error:  # too old, or answered by the first delivery
+            log.debug("answerCallbackQuery: %s", error)
+        message = query.message
+        if message is None:
+            return
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+            )
+        except TelegramError as error:
+            log.debug("editMessageReplyMarkup: %s", error)
+
+    async def _download(self, file_id: str, suffix: str) -> str:
+        """Keep the file: a Telegram link is not forever. Falls back to the file id."""
+        try:
+            file = await self.bot.get_file(file_id)
+            folder = Path(self.settings.attachments_dir) / "telegram"
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{file.file_unique_id}{suffix}"
+            await file.download_to_drive(path)
+            return str(path)
+        except (TelegramError, OSError) as error:
+            log.warning("could not download telegram file %s: %s", file_id, error)
+            return f"telegram:{file_id}"
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling, for a company with no public address."""
+        await self.bot.delete_webhook()
+        offset: int | None = None
+        while not stop.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=list(ALLOWED_UPDATES)
+                )
+            except TelegramError as error:
+                log.warning("getUpdates failed: %s", error)
+                await asyncio.sleep(3)
+                continue
+            for update in updates:
+                offset = update.update_id + 1
+                await self.handle(update.to_dict())

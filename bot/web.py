@@ -1,0 +1,136 @@
+"""The one web app every platform mounts on: `wuye serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.dispatcher import Dispatcher, Refused, Send
+from bot.telegram.channel import TelegramChannel, make_bot
+from bot.telegram.sender import Undeliverable
+from conversations.engine import Engine
+from conversations.flows import FLOWS
+from conversations.messages import Reply
+from storage.config import Settings
+from storage.database import Database
+from storage.identity.models import Platform
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1 << 20  # an Update is a few KB; anything near a megabyte is not Telegram
+
+
+@dataclass
+class Wuye:
+    """Everything a process runs, wired once: database, engine, channels, dispatcher."""
+
+    settings: Settings
+    db: Database
+    engine: Engine
+    telegram: TelegramChannel | None = None
+    dispatcher: Dispatcher = field(init=False)
+
+    def __post_init__(self) -> None:
+        senders: dict[Platform, Send] = {}
+        if self.telegram is not None:
+            senders[Platform.TELEGRAM] = _telegram_sender(self.telegram)
+        self.dispatcher = Dispatcher(self.db, senders)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Wuye:
+        db = Database(settings)
+        engine = Engine(db, FLOWS)
+        telegram = None
+        if settings.telegram_token is not None:
+            telegram = TelegramChannel(bot=make_bot(settings), engine=engine, settings=settings)
+        return cls(settings=settings, db=db, engine=engine, telegram=telegram)
+
+
+def _telegram_sender(channel: TelegramChannel) -> Send:
+    async def send(chat_id: str, reply: Reply) -> None:
+        try:
+            await channel.sender.send(chat_id, reply)
+        except Undeliverable as refused:
+            raise Refused(str(refused)) from refused
+
+    return send
+
+
+def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
+    """The ASGI app; ``dispatch=False`` leaves sending notices to another process."""
+    settings = wuye.settings
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"ok": True, "telegram": wuye.telegram is not None})
+
+    async def telegram_webhook(request: Request) -> Response:
+        channel = wuye.telegram
+        if channel is None:
+            return Response(status_code=404)
+        secret = settings.telegram_webhook_secret
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if secret is None or not hmac.compare_digest(
+            given.encode(), secret.get_secret_value().encode()
+        ):
+            return Response(status_code=403)
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return Response(status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response(status_code=413)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return Response(status_code=400)
+        await channel.handle(data)
+        wuye.dispatcher.wake.set()  # a change may have queued notices for others
+        return Response(status_code=200)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await asyncio.to_thread(wuye.db.upgrade)
+        stop = asyncio.Event()
+        if wuye.telegram is not None:
+            await wuye.telegram.start()
+            if settings.public_url is not None:
+                await wuye.telegram.set_webhook()
+        dispatching = asyncio.create_task(wuye.dispatcher.run(stop)) if dispatch else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if dispatching is not None:
+                await dispatching
+            if wuye.telegram is not None:
+                await wuye.telegram.stop()
+
+    routes = [Route("/healthz", healthz)]
+    if wuye.telegram is not None:
+        routes.append(Route("/telegram/webhook", telegram_webhook, methods=["POST"]))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def poll(wuye: Wuye, stop: asyncio.Event) -> None:
+    """`wuye poll`: the same bot by long polling, and the dispatcher beside it."""
+    if wuye.telegram is None:
+        raise ValueError("WUYE_TELEGRAM_TOKEN is not set")
+    await asyncio.to_thread(wuye.db.upgrade)
+    await wuye.telegram.start()
+    dispatching = asyncio.create_task(wuye.dispatcher.run(stop))
+    try:
+        await wuye.telegram.poll(stop)
+    finally:
+        stop.set()
+        await dispatching
+        await wuye.telegram.stop()

@@ -1,0 +1,144 @@
+"""A fake Bot API server: records every call and answers the way Telegram does."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+BOT = {
+    "id": 999,
+    "is_bot": True,
+    "first_name": "物业服务",
+    "username": "wuye_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float  # time.monotonic()
+    ok: bool = True  # False when answered with an error (429, 403)
+
+
+@dataclass
+class FakeTelegram:
+    calls: list[Call] = field(default_factory=list)
+    flood: int = 0  # answer this many sendMessage calls with 429
+    retry_after: int = 1
+    blocked: set[str] = field(default_factory=set)  # chat ids whose users blocked the bot
+    files: dict[str, bytes] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file),
+            ]
+        )
+
+    def sent(self, chat_id: int | str | None = None) -> list[dict[str, Any]]:
+        """What was delivered: sendMessage calls that Telegram accepted."""
+        return [
+            c.params
+            for c in self.calls
+            if c.method == "sendMessage"
+            and c.ok
+            and (chat_id is None or str(c.params["chat_id"]) == str(chat_id))
+        ]
+
+    def texts(self, chat_id: int | str) -> list[str]:
+        return [str(p["text"]) for p in self.sent(chat_id)]
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return dict(await request.json())
+        # PTB posts url-encoded forms whose values are JSON where they are not plain strings.
+        params: dict[str, Any] = {}
+        for key, value in parse_qsl((await request.body()).decode(), keep_blank_values=True):
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                params[key] = value
+        return params
+
+    async def _api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        params = await self._params(request)
+        with self._lock:
+            call = Call(method, params, time.monotonic())
+            self.calls.append(call)
+            if method == "sendMessage":
+                if self.flood > 0:
+                    self.flood -= 1
+                    call.ok = False
+                    return JSONResponse(
+                        {
+                            "ok": False,
+                            "error_code": 429,
+                            "description": f"Too Many Requests: retry after {self.retry_after}",
+                            "parameters": {"retry_after": self.retry_after},
+                        },
+                        status_code=429,
+                    )
+                if str(params["chat_id"]) in self.blocked:
+                    call.ok = False
+                    return JSONResponse(
+                        {
+                            "ok": False,
+                            "error_code": 403,
+                            "description": "Forbidden: bot was blocked by the user",
+                        },
+                        status_code=403,
+                    )
+        return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT
+        if method in ("sendMessage", "editMessageReplyMarkup"):
+            message: dict[str, Any] = {
+                "message_id": params.get("message_id") or next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT,
+                "text": params.get("text", ""),
+            }
+            if params.get("reply_markup"):
+                message["reply_markup"] = params["reply_markup"]
+            return message
+        if method == "getFile":
+            file_id = str(params["file_id"])
+            return {
+                "file_id": file_id,
+                "file_unique_id": f"uniq-{file_id}",
+                "file_size": len(self.files.get(file_id, b"")),
+                "file_path": f"photos/{file_id}.jpg",
+            }
+        if method == "getUpdates":
+            return []
+        return True
+
+    async def _file(self, request: Request) -> Response:
+        file_id = request.path_params["path"].rsplit("/", 1)[-1].removesuffix(".jpg")
+        if file_id not in self.files:
+            return Response(status_code=404)
+        return Response(self.files[file_id], media_type="image/jpeg")

@@ -1,0 +1,386 @@
+"""Telegram's real wire format into `wuye serve` over HTTP; its calls out to a fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.telegram.channel import TelegramChannel, make_bot
+from bot.telegram.wire import split_text
+from bot.web import Wuye, create_app
+from storage.chat.models import SeenMessage
+from storage.config import Settings, load_settings
+from storage.database import Database
+from storage.estate import importer
+from storage.identity import service as identity
+from storage.identity.models import Platform
+from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.people.models import Person
+from storage.ticket.models import Ticket, TicketStatus
+from tests.bot.fake_telegram import BOT, FakeTelegram
+from tests.servers import serving
+
+TOKEN = "123456:TEST-token"
+SECRET = "webhook-secret_42"
+_updates = itertools.count(1)
+_messages = itertools.count(1)
+
+
+@dataclass
+class Served:
+    url: str
+    settings: Settings
+    db: Database
+    fake: FakeTelegram
+
+    def post(self, update: dict[str, Any], secret: str = SECRET) -> httpx.Response:
+        return httpx.post(
+            f"{self.url}/telegram/webhook",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+            timeout=30,
+        )
+
+    def dispatch(self) -> int:
+        """Send what the outbox holds, as a second worker process would."""
+
+        async def once() -> int:
+            channel = TelegramChannel(
+                bot=make_bot(self.settings),
+                engine=None,  # type: ignore[arg-type]
+                settings=self.settings,
+            )
+            await channel.bot.initialize()
+            try:
+                wuye = Wuye(
+                    settings=self.settings,
+                    db=self.db,
+                    engine=None,  # type: ignore[arg-type]
+                    telegram=channel,
+                )
+                return await wuye.dispatcher.run_once()
+            finally:
+                await channel.bot.shutdown()
+
+        return asyncio.run(once())
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    telegram = FakeTelegram()
+    with serving(telegram.app()) as url:
+        telegram.url = url  # type: ignore[attr-defined]
+        yield telegram
+
+
+@pytest.fixture
+def served(
+    db_url: str, tmp_path: Path, fake: FakeTelegram, sample_data: object
+) -> Iterator[Served]:
+    settings = load_settings(
+        database_url=db_url,
+        telegram_token=TOKEN,
+        telegram_webhook_secret=SECRET,
+        telegram_api_base_url=fake.url,  # type: ignore[attr-defined]
+        public_url="https://wuye.example.com",
+        attachments_dir=tmp_path / "attachments",
+        # Pacing has its own test; the stories here would otherwise wait a second a reply.
+        telegram_chat_messages_per_second=100,
+    )
+    db = Database(settings)
+    db.upgrade()
+    with db.transaction() as session:
+        importer.import_estate(session=session, data=sample_data)
+    with serving(create_app(Wuye.from_settings(settings), dispatch=False)) as url:
+        yield Served(url, settings, db, fake)
+    db.dispose()
+
+
+@dataclass
+class TelegramUser:
+    served: Served
+    user_id: int
+    name: str
+    language: str = "zh-hans"
+    chat_type: str = "private"
+    chat_id: int | None = None
+
+    @property
+    def chat(self) -> dict[str, Any]:
+        chat_id = self.chat_id or self.user_id
+        return {"id": chat_id, "type": self.chat_type, "first_name": self.name}
+
+    @property
+    def sender(self) -> dict[str, Any]:
+        return {
+            "id": self.user_id,
+            "is_bot": False,
+            "first_name": self.name,
+            "language_code": self.language,
+        }
+
+    def _message(self, **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(_messages),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.sender,
+            **content,
+        }
+
+    def _post(self, update: dict[str, Any]) -> list[str]:
+        before = len(self.served.fake.sent(self.chat["id"]))
+        response = self.served.post({"update_id": next(_updates), **update})
+        assert response.status_code == 200, response.text
+        return self.served.fake.texts(self.chat["id"])[before:]
+
+    def say(self, text: str) -> list[str]:
+        return self._post({"message": self._message(text=text)})
+
+    def photo(self, file_id: str, caption: str | None = None) -> list[str]:
+        sizes = [
+            {"file_id": f"{file_id}-small", "file_unique_id": "s", "width": 90, "height": 60},
+            {"file_id": file_id, "file_unique_id": f"uniq-{file_id}", "width": 1280, "height": 960},
+        ]
+        extra = {"caption": caption} if caption else {}
+        return self._post({"message": self._message(photo=sizes, **extra)})
+
+    def press(self, label: str) -> list[str]:
+        for params in reversed(self.served.fake.sent(self.chat["id"])):
+            markup = params.get("reply_markup") or {}
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label or button["text"].startswith(label):
+                        return self._post(
+                            {
+                                "callback_query": {
+                                    "id": f"cq-{next(_updates)}",
+                                    "from": self.sender,
+                                    "chat_instance": "ci",
+                                    "data": button["callback_data"],
+                                    "message": {
+                                        "message_id": 1,
+                                        "date": int(time.time()),
+                                        "chat": self.chat,
+                                        "from": BOT,
+                                        "text": params["text"],
+                                    },
+                                }
+                            }
+                        )
+        raise AssertionError(f"no button {label!r}")
+
+
+def bind(served: Served, name: str, user_id: int) -> TelegramUser:
+    with served.db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.name == name)).one()
+        code = identity.create_invite(session=session, person=person, estate_id=1)
+    user = TelegramUser(served, user_id, name)
+    user.say("/start")
+    user.press("使用绑定码")
+    assert any("绑定成功" in text for text in user.say(code))
+    return user
+
+
+def test_start_registers_commands_in_three_languages_and_sets_the_webhook(served: Served) -> None:
+    calls = {c.method: c.params for c in served.fake.calls}
+    languages = [
+        c.params.get("language_code") for c in served.fake.calls if c.method == "setMyCommands"
+    ]
+    assert languages == [None, "zh", "en"]
+    english = [c.params for c in served.fake.calls if c.method == "setMyCommands"][-1]
+    assert {"command": "repair", "description": "Repair"} in english["commands"]
+    assert calls["setWebhook"]["url"] == "https://wuye.example.com/telegram/webhook"
+    assert calls["setWebhook"]["secret_token"] == SECRET
+    assert calls["setWebhook"]["allowed_updates"] == ["message", "callback_query"]
+    assert httpx.get(f"{served.url}/healthz").json() == {"ok": True, "telegram": True}
+
+
+def test_a_forged_secret_is_refused_and_nothing_is_stored(served: Served) -> None:
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "x"},
+            "text": "报修",
+        },
+    }
+    assert served.post(update, secret="guessed").status_code == 403
+    assert httpx.post(f"{served.url}/telegram/webhook", json=update).status_code == 403
+    with served.db.transaction() as session:
+        assert session.scalar(select(func.count(SeenMessage.id))) == 0
+    assert served.fake.sent() == []
+
+
+def test_garbage_and_oversized_bodies_are_refused(served: Served) -> None:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    url = f"{served.url}/telegram/webhook"
+    assert httpx.post(url, content=b"{not json", headers=headers).status_code == 400
+    assert httpx.post(url, json={"no": "update_id"}, headers=headers).status_code == 400
+    assert httpx.post(url, content=b"x" * (2 << 20), headers=headers).status_code == 413
+
+
+def test_the_same_update_posted_twice_is_handled_once(served: Served) -> None:
+    owner = TelegramUser(served, 7001, "张伟")
+    update = {"update_id": 424242, "message": owner._message(text="你好")}
+    assert served.post(update).status_code == 200
+    first = len(served.fake.sent(7001))
+    assert first > 0
+    assert served.post(update).status_code == 200  # Telegram's redelivery
+    assert len(served.fake.sent(7001)) == first
+
+
+def test_the_repair_story_runs_over_telegram(served: Served) -> None:
+    served.fake.files["leak-photo"] = b"\xff\xd8\xff jpeg bytes"
+    owner = TelegramUser(served, 8001, "张伟")
+    assert "请先绑定身份" in owner.say("/start")[0]
+    owner.press("房号 + 预留手机号")
+    owner.say("1-1-502")
+    assert any("绑定成功，张伟" in text for text in owner.say("13800138001"))
+    owner.say("/repair")
+    owner.press("房屋渗漏水")
+    owner.press("1-1-502")
+    owner.say("卫生间天花板渗水")
+    owner.photo("leak-photo")
+    owner.press("完成")
+    owner.press("跳过")
+    assert any("报修成功，单号 BX000001" in text for text in owner.press("确认提交"))
+    assert "answerCallbackQuery" in served.fake.methods()
+    edits = [c.params for c in served.fake.calls if c.method == "editMessageReplyMarkup"]
+    assert edits
+    assert all(e.get("reply_markup") in (None, "") for e in edits)
+    with served.db.transaction() as session:
+        ticket = session.get(Ticket, 1)
+        assert ticket is not None
+        [photo] = ticket.attachments
+        assert Path(photo.ref).read_bytes() == b"\xff\xd8\xff jpeg bytes"
+
+    desk = bind(served, "陈静", 8002)
+    desk.say("派单")
+    desk.press("BX000001")
+    assert any("已派给 周师傅" in text for text in desk.press("周师傅"))
+    tech = bind(served, "周师傅", 8003)
+    served.dispatch()
+    assert any("【新维修单】BX000001" in text for text in served.fake.texts(8003))
+    tech.say("维修工单")
+    tech.press("BX000001")
+    tech.press("接单")
+    tech.say("维修工单")
+    tech.press("BX000001")
+    tech.press("完工")
+    tech.say("更换防水层")
+    tech.press("跳过")
+    assert any("已完工" in text for text in tech.press("确认提交"))
+    served.dispatch()
+    assert any("您的报修 BX000001 已完工" in text for text in served.fake.texts(8001))
+
+    owner.say("回访评价")
+    owner.press("满意")
+    assert any("感谢您的评价" in text for text in owner.press("跳过"))
+    with served.db.transaction() as session:
+        ticket = session.get(Ticket, 1)
+        assert ticket is not None
+        assert ticket.status is TicketStatus.CLOSED
+
+
+def test_a_429_storm_delays_but_loses_nothing_and_nothing_goes_early(served: Served) -> None:
+    owner = TelegramUser(served, 8101, "张伟")
+    served.fake.flood, served.fake.retry_after = 2, 1
+    texts = owner.say("/start")
+    assert "请先绑定身份" in texts[0]
+    assert len(texts) == 2  # the greeting and the first question: both delivered
+    attempts = [
+        c
+        for c in served.fake.calls
+        if c.method == "sendMessage" and str(c.params["chat_id"]) == "8101"
+    ]
+    assert len(attempts) == 4  # two refused with 429, then both delivered
+    for refused, retried in itertools.pairwise(attempts[:3]):
+        assert retried.at - refused.at >= 0.95  # not before retry_after
+
+
+def test_a_user_who_blocked_the_bot_is_marked_undeliverable_not_retried(
+    served: Served,
+) -> None:
+    owner = bind(served, "张伟", 8201)
+    served.fake.blocked.add("8201")
+    with served.db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.name == "张伟")).one()
+        from storage.outbox import service as outbox
+
+        outbox.notify(
+            session=session,
+            recipient=person,
+            kind="complaint_replied",
+            params={"number": "TS000001", "reply": "已处理"},
+        )
+    assert served.dispatch() == 0
+    with served.db.transaction() as session:
+        notice = session.scalars(select(OutboxMessage)).one()
+        assert notice.status is OutboxStatus.FAILED
+        assert notice.last_error is not None
+        assert "blocked by the user" in notice.last_error
+    assert served.dispatch() == 0
+    assert (
+        len(
+            [
+                c
+                for c in served.fake.calls
+                if c.method == "sendMessage"
+                and str(c.params["chat_id"]) == "8201"
+                and "TS000001" in c.params["text"]
+            ]
+        )
+        == 1
+    )
+    assert owner.user_id == 8201
+
+
+def test_in_a_group_only_commands_addressed_to_the_bot_are_answered(served: Served) -> None:
+    member = TelegramUser(served, 8301, "何队长", chat_type="supergroup", chat_id=-100777)
+    assert member.say("大家好") == []
+    assert member.say("/help") == []  # a command for some other bot, perhaps
+    assert member.say("/help@wuye_test_bot") != []
+
+
+def test_one_chat_is_paced_without_holding_up_another(fake: FakeTelegram) -> None:
+    from bot.telegram.sender import TelegramSender
+    from conversations.messages import Reply
+
+    async def burst() -> None:
+        bot = make_bot(load_settings(telegram_token=TOKEN, telegram_api_base_url=fake.url))  # type: ignore[attr-defined]
+        await bot.initialize()
+        sender = TelegramSender(bot, chat_per_second=2, chat_burst=2)
+        await asyncio.gather(
+            *(sender.send("501", Reply(f"甲{n}")) for n in range(4)),
+            sender.send("502", Reply("乙")),
+        )
+        await bot.shutdown()
+
+    asyncio.run(burst())
+    first = [c.at for c in fake.calls if c.method == "sendMessage" and c.params["chat_id"] == 501]
+    other = [c.at for c in fake.calls if c.method == "sendMessage" and c.params["chat_id"] == 502]
+    assert len(first) == 4
+    assert first[3] - first[0] >= 0.9  # two at once, then two a second
+    assert other[0] - first[0] < 0.5  # the other chat did not wait behind the first
+
+
+def test_long_texts_are_split_at_telegrams_limit_on_line_ends() -> None:
+    text = "\n".join(f"第{n}行：" + "字" * 50 for n in range(200))
+    pieces = split_text(text)
+    assert all(len(piece) <= 4096 for piece in pieces)
+    assert "\n".join(pieces) == text
+    assert split_text("短") == ["短"]
+    assert [len(p) for p in split_text("字" * 5000)] == [4096, 904]
+    assert Platform.TELEGRAM.value == "telegram"
