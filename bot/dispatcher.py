@@ -46,11 +46,18 @@ class Dispatcher:
         with self.db.transaction() as session:
             batch = []
             for message in outbox.claim(session=session, now=now, lease=LEASE, limit=limit):
-                chats = [
-                    (i.platform, i.external_id)
-                    for i in identity.identities_of(session=session, person_id=message.recipient_id)
-                    if i.platform in self.senders
-                ]
+                if message.platform is not None and message.chat_id is not None:
+                    chats = [(Platform(message.platform), message.chat_id)]  # a group chat
+                elif message.recipient_id is not None:
+                    chats = [
+                        (i.platform, i.external_id)
+                        for i in identity.identities_of(
+                            session=session, person_id=message.recipient_id
+                        )
+                    ]
+                else:
+                    chats = []
+                chats = [(platform, chat) for platform, chat in chats if platform in self.senders]
                 batch.append((message.id, message.attempts, message.text, chats))
         sent = 0
         for message_id, attempts, text, chats in batch:

@@ -4,7 +4,7 @@ from storage.attachment.models import Attachment, AttachmentKind
 from storage.audit.models import AuditEvent
 from storage.base import Base
 from storage.callback.models import Callback, CallbackChannel, Satisfaction
-from storage.chat.models import Conversation, SeenMessage
+from storage.chat.models import Conversation, DepartmentChat, SeenMessage
 from storage.estate.models import Building, Estate, Unit
 from storage.identity.models import (
     BindingRequest,
@@ -54,6 +54,7 @@ __all__ = [
     "ComplaintSeverity",
     "Conversation",
     "Department",
+    "DepartmentChat",
     "DepartmentKind",
     "Estate",
     "ExtensionRequest",

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import httpx
 from telegram import Bot, BotCommand, CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
@@ -18,6 +19,8 @@ from conversations.engine import Engine
 from conversations.messages import Reply
 from storage.config import Settings
 from storage.i18n import N_, translator
+from storage.identity.models import Platform
+from storage.outbox import service as outbox
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +105,29 @@ class TelegramChannel:
         await self.send(incoming.chat_id, replies)
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
-        for reply in replies:
+        for number, reply in enumerate(replies):
             try:
                 await self.sender.send(chat_id, reply)
             except Undeliverable as refused:
                 log.info("telegram chat %s cannot be reached: %s", chat_id, refused)
                 return
+            except (TelegramError, httpx.HTTPError) as error:
+                # The message is already marked handled: a webhook retry would not answer it
+                # again. What is left goes to the outbox, choices as numbers to reply with.
+                log.warning("reply to telegram chat %s deferred: %s", chat_id, error)
+                await asyncio.to_thread(self._defer, chat_id, replies[number:])
+                return
+
+    def _defer(self, chat_id: str, replies: list[Reply]) -> None:
+        with self.engine.db.transaction() as session:
+            for reply in replies:
+                choices = [f"{n}. {b.label}" for n, b in enumerate(reply.buttons, 1)]
+                outbox.to_chat(
+                    session=session,
+                    platform=Platform.TELEGRAM,
+                    chat_id=chat_id,
+                    text="\n".join([reply.text, *choices]),
+                )
 
     async def _settle(self, query: CallbackQuery) -> None:
         """Answer the button press and take the buttons away, so none is pressed twice."""
@@ -143,10 +163,19 @@ class TelegramChannel:
         await self.bot.delete_webhook()
         offset: int | None = None
         while not stop.is_set():
-            try:
-                updates = await self.bot.get_updates(
+            fetching = asyncio.ensure_future(
+                self.bot.get_updates(
                     offset=offset, timeout=25, allowed_updates=list(ALLOWED_UPDATES)
                 )
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetching.done():  # asked to stop in the middle of a long poll
+                fetching.cancel()
+                break
+            try:
+                updates = fetching.result()
             except TelegramError as error:
                 log.warning("getUpdates failed: %s", error)
                 await asyncio.sleep(3)

@@ -1,7 +1,7 @@
 """Every flow, in the order the menu shows them."""
 
 from conversations.flows.binding import BIND, LANGUAGE
-from conversations.flows.manager import APPROVALS, OVERDUE, TODAY
+from conversations.flows.manager import APPROVALS, LINK, OVERDUE, TODAY
 from conversations.flows.owner import CALLBACK, COMPLAINT, MINE, REPAIR
 from conversations.flows.staff import (
     ASSIGN,
@@ -32,5 +32,6 @@ FLOWS: tuple[Flow, ...] = (
     TODAY,
     OVERDUE,
     BINDINGS,
+    LINK,
     LANGUAGE,
 )

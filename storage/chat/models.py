@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -39,3 +39,19 @@ class SeenMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(128))
     message_id: Mapped[str] = mapped_column(String(128))
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class DepartmentChat(Base):
+    """A group chat that receives a department's notices (digests, escalations, dispatches)."""
+
+    __tablename__ = "department_chat"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    department_id: Mapped[int] = mapped_column(
+        ForeignKey("department.id", ondelete="CASCADE"), index=True
+    )
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,10 +9,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.chat import service as chat
 from storage.clock import utcnow
+from storage.i18n import DEFAULT_LOCALE
 from storage.outbox.messages import render
 from storage.outbox.models import OutboxMessage, OutboxStatus
-from storage.people.models import Person
+from storage.people import service as people
+from storage.people.models import Department, Person
 
 
 def notify(
@@ -57,6 +60,42 @@ def notify(
     return message
 
 
+def to_chat(*, session: Session, platform: str, chat_id: str, text: str) -> OutboxMessage:
+    """A text for a chat rather than a person: e.g. a reply that could not go out at once."""
+    now = utcnow()
+    message = OutboxMessage(
+        platform=platform,
+        chat_id=chat_id,
+        kind="reply",
+        params={},
+        text=text,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def notify_department(
+    *, session: Session, department: Department, kind: str, params: Mapping[str, object]
+) -> None:
+    """Tell a department: in its notice group when it has one, else its heads one by one."""
+    groups = chat.department_chats(session=session, department_id=department.id)
+    for group in groups:
+        notice = to_chat(
+            session=session,
+            platform=group.platform,
+            chat_id=group.chat_id,
+            text=render(kind, params, DEFAULT_LOCALE),
+        )
+        notice.kind, notice.params = kind, {key: str(value) for key, value in params.items()}
+    if not groups:
+        for person in people.responsible_for(session=session, department=department):
+            notify(session=session, recipient=person, kind=kind, params=params)
+
+
 def pending(*, session: Session, limit: int = 100) -> list[OutboxMessage]:
     query = (
         select(OutboxMessage)
@@ -97,7 +136,9 @@ def claim(*, session: Session, now: datetime, lease: timedelta, limit: int) -> l
         )
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(message_id)
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))))
+    # In the order they were written: one chat's messages must not overtake each other.
+    query = select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+    return list(session.scalars(query))
 
 
 def delivered(*, session: Session, message_id: int) -> None:

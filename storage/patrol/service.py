@@ -144,19 +144,18 @@ def report_finding(
             note="现场整改，当场验证",
         )
     elif finding.department is not None and finding.due_at is not None:
-        for person in people.responsible_for(session=session, department=finding.department):
-            outbox.notify(
-                session=session,
-                recipient=person,
-                kind="finding_dispatched",
-                params={
-                    "number": finding.number,
-                    "place": finding.place,
-                    "category": Msg(PATROL_CATEGORY_LABELS[category]),
-                    "description": finding.description,
-                    "due_on": format_day(finding.due_at, settings.tz),
-                },
-            )
+        outbox.notify_department(
+            session=session,
+            department=finding.department,
+            kind="finding_dispatched",
+            params={
+                "number": finding.number,
+                "place": finding.place,
+                "category": Msg(PATROL_CATEGORY_LABELS[category]),
+                "description": finding.description,
+                "due_on": format_day(finding.due_at, settings.tz),
+            },
+        )
     return finding
 
 

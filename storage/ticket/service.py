@@ -234,20 +234,18 @@ def dispatch_repair(
     ticket.department = department
     ticket.assignee = assignee
     ticket.dispatched_at = utcnow()
-    recipients = (
-        [assignee.person]
-        if assignee
-        else people.responsible_for(session=session, department=department)
-    )
-    _tell(
-        session,
-        recipients,
-        "repair_dispatched",
-        number=ticket.number,
-        where=ticket.where,
-        category=Msg(ticket.category.label) if ticket.category else "",
-        description=ticket.description,
-    )
+    order = {
+        "number": ticket.number,
+        "where": ticket.where,
+        "category": Msg(ticket.category.label) if ticket.category else "",
+        "description": ticket.description,
+    }
+    if assignee is not None:
+        _tell(session, [assignee.person], "repair_dispatched", **order)
+    else:  # anyone of the department may take it: tell the department
+        outbox.notify_department(
+            session=session, department=department, kind="repair_dispatched", params=order
+        )
     return ticket
 
 
@@ -538,16 +536,18 @@ def forward_complaint(
     ticket.department = department
     ticket.dispatched_at = utcnow()
     tz = settings_of(session).tz
-    _tell(
-        session,
-        people.responsible_for(session=session, department=department),
-        "complaint_forwarded",
-        number=ticket.number,
-        subject=ticket.subject,
-        where=ticket.where,
-        description=ticket.description,
-        handle_due=_local(ticket.due_at, tz),
-        reply_due=_local(ticket.reply_due_at, tz),
+    outbox.notify_department(
+        session=session,
+        department=department,
+        kind="complaint_forwarded",
+        params={
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "where": ticket.where,
+            "description": ticket.description,
+            "handle_due": _local(ticket.due_at, tz),
+            "reply_due": _local(ticket.reply_due_at, tz),
+        },
     )
     return ticket
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -36,11 +37,15 @@ class Call:
 
 @dataclass
 class FakeTelegram:
+    url: str = ""  # where it listens, once served
     calls: list[Call] = field(default_factory=list)
     flood: int = 0  # answer this many sendMessage calls with 429
     retry_after: int = 1
     blocked: set[str] = field(default_factory=set)  # chat ids whose users blocked the bot
+    down: set[str] = field(default_factory=set)  # chat ids for which Telegram answers 502
     files: dict[str, bytes] = field(default_factory=dict)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # what getUpdates hands out
+    delivered: threading.Event = field(default_factory=threading.Event)  # a sendMessage went
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,6 +104,12 @@ class FakeTelegram:
                         },
                         status_code=429,
                     )
+                if str(params["chat_id"]) in self.down:
+                    call.ok = False
+                    return JSONResponse(
+                        {"ok": False, "error_code": 502, "description": "Bad Gateway"},
+                        status_code=502,
+                    )
                 if str(params["chat_id"]) in self.blocked:
                     call.ok = False
                     return JSONResponse(
@@ -109,6 +120,10 @@ class FakeTelegram:
                         },
                         status_code=403,
                     )
+        if method == "getUpdates" and not self._result(method, params):
+            await asyncio.sleep(0.05)  # a long poll with nothing new: do not spin the client
+        if method == "sendMessage":
+            self.delivered.set()
         return JSONResponse({"ok": True, "result": self._result(method, params)})
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
@@ -134,7 +149,8 @@ class FakeTelegram:
                 "file_path": f"photos/{file_id}.jpg",
             }
         if method == "getUpdates":
-            return []
+            offset = int(params.get("offset") or 0)
+            return [u for u in self.updates if u["update_id"] >= offset]
         return True
 
     async def _file(self, request: Request) -> Response:

@@ -114,3 +114,30 @@ def test_a_refused_request_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "wuye: 没有编号为 nowhere 的项目"
+
+
+def test_serve_with_no_platform_still_answers_healthz(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.servers import free_port
+
+    port = free_port()
+    server = subprocess.Popen(  # the real command, as systemd would start it
+        [str(WUYE), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "WUYE_DATABASE_URL": f"sqlite:///{tmp_path}/w.db"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:  # uvicorn says when it is ready; no polling, no sleep
+            if "Application startup complete" in line:
+                break
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+        assert health.json() == {"ok": True, "telegram": False}
+        assert httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json={}).status_code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.telegram.channel import TelegramChannel, make_bot
+from bot.telegram.channel import make_bot
 from bot.telegram.wire import split_text
 from bot.web import Wuye, create_app
 from storage.chat.models import SeenMessage
@@ -54,22 +54,14 @@ class Served:
         """Send what the outbox holds, as a second worker process would."""
 
         async def once() -> int:
-            channel = TelegramChannel(
-                bot=make_bot(self.settings),
-                engine=None,  # type: ignore[arg-type]
-                settings=self.settings,
-            )
-            await channel.bot.initialize()
+            worker = Wuye.from_settings(self.settings)
+            assert worker.telegram is not None
+            await worker.telegram.bot.initialize()
             try:
-                wuye = Wuye(
-                    settings=self.settings,
-                    db=self.db,
-                    engine=None,  # type: ignore[arg-type]
-                    telegram=channel,
-                )
-                return await wuye.dispatcher.run_once()
+                return await worker.dispatcher.run_once()
             finally:
-                await channel.bot.shutdown()
+                await worker.telegram.bot.shutdown()
+                worker.db.dispose()
 
         return asyncio.run(once())
 
@@ -78,7 +70,7 @@ class Served:
 def fake() -> Iterator[FakeTelegram]:
     telegram = FakeTelegram()
     with serving(telegram.app()) as url:
-        telegram.url = url  # type: ignore[attr-defined]
+        telegram.url = url
         yield telegram
 
 
@@ -90,7 +82,7 @@ def served(
         database_url=db_url,
         telegram_token=TOKEN,
         telegram_webhook_secret=SECRET,
-        telegram_api_base_url=fake.url,  # type: ignore[attr-defined]
+        telegram_api_base_url=fake.url,
         public_url="https://wuye.example.com",
         attachments_dir=tmp_path / "attachments",
         # Pacing has its own test; the stories here would otherwise wait a second a reply.
@@ -347,6 +339,22 @@ def test_a_user_who_blocked_the_bot_is_marked_undeliverable_not_retried(
     assert owner.user_id == 8201
 
 
+def test_a_reply_that_cannot_go_out_now_is_kept_and_delivered_later(served: Served) -> None:
+    served.fake.down.add("8501")
+    stranger = TelegramUser(served, 8501, "新用户")
+    assert stranger.say("/start") == []  # Telegram is down for this chat; the webhook is fine
+    with served.db.transaction() as session:
+        kept = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [(k.kind, k.chat_id) for k in kept] == [("reply", "8501"), ("reply", "8501")]
+        assert "1. 使用绑定码（客服中心提供）" in kept[1].text
+    served.fake.down.clear()
+    assert served.dispatch() == 2
+    texts = served.fake.texts(8501)
+    assert "请先绑定身份" in texts[0]
+    stranger.say("1")  # answering by number, as the kept text says
+    assert "请输入绑定码" in served.fake.texts(8501)[-1]
+
+
 def test_in_a_group_only_commands_addressed_to_the_bot_are_answered(served: Served) -> None:
     member = TelegramUser(served, 8301, "何队长", chat_type="supergroup", chat_id=-100777)
     assert member.say("大家好") == []
@@ -359,7 +367,7 @@ def test_one_chat_is_paced_without_holding_up_another(fake: FakeTelegram) -> Non
     from conversations.messages import Reply
 
     async def burst() -> None:
-        bot = make_bot(load_settings(telegram_token=TOKEN, telegram_api_base_url=fake.url))  # type: ignore[attr-defined]
+        bot = make_bot(load_settings(telegram_token=TOKEN, telegram_api_base_url=fake.url))
         await bot.initialize()
         sender = TelegramSender(bot, chat_per_second=2, chat_burst=2)
         await asyncio.gather(
@@ -374,6 +382,64 @@ def test_one_chat_is_paced_without_holding_up_another(fake: FakeTelegram) -> Non
     assert len(first) == 4
     assert first[3] - first[0] >= 0.9  # two at once, then two a second
     assert other[0] - first[0] < 0.5  # the other chat did not wait behind the first
+
+
+def test_polling_takes_updates_without_a_webhook(
+    db_url: str, fake: FakeTelegram, sample_data: object
+) -> None:
+    from bot.web import poll
+
+    settings = load_settings(
+        database_url=db_url, telegram_token=TOKEN, telegram_api_base_url=fake.url
+    )
+    fake.updates.append(
+        {
+            "update_id": 77,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": 9001, "type": "private"},
+                "from": {"id": 9001, "is_bot": False, "first_name": "新用户"},
+                "text": "/start",
+            },
+        }
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        polling = asyncio.create_task(poll(Wuye.from_settings(settings), stop))
+        assert await asyncio.to_thread(fake.delivered.wait, 30)
+        stop.set()
+        await asyncio.wait_for(polling, 30)
+
+    asyncio.run(main())
+    assert "deleteWebhook" in fake.methods()
+    assert any("请先绑定身份" in text for text in fake.texts(9001))
+    offsets = [c.params.get("offset") for c in fake.calls if c.method == "getUpdates"]
+    assert 78 in offsets or len(offsets) == 1  # the next poll asks for what follows
+
+
+def test_a_group_linked_by_its_department_head_receives_the_departments_notices(
+    served: Served,
+) -> None:
+    bind(served, "郑工", 8401)
+    group = TelegramUser(served, 8401, "郑工", chat_type="group", chat_id=-100888)
+    assert any("本群已设为工程部的通知群" in t for t in group.say("/link@wuye_test_bot"))
+    owner = bind(served, "张伟", 8402)
+    owner.say("/repair")
+    owner.press("电梯")
+    owner.press("1-1-502")
+    owner.say("电梯异响")
+    owner.press("跳过")
+    owner.press("跳过")
+    owner.press("确认提交")
+    with served.db.transaction() as session:
+        clerk = session.scalars(select(Person).where(Person.name == "陈静")).one()
+        from storage.ticket import service as tickets
+
+        tickets.dispatch_repair(session=session, ticket_id=1, actor=clerk)
+    served.dispatch()
+    assert any("【新维修单】BX000001" in t for t in served.fake.texts(-100888))
 
 
 def test_long_texts_are_split_at_telegrams_limit_on_line_ends() -> None:

@@ -29,6 +29,7 @@ class Chatter:
     user: str
     platform: Platform = Platform.TELEGRAM
     language: str | None = None
+    chat_id: str | None = None  # a group chat; a private chat's id is the user's
     replies: list[Reply] = field(default_factory=list)
     # Buttons stay on screen until newer ones come, as in a real chat.
     shown: list[Button] = field(default_factory=list)
@@ -36,7 +37,7 @@ class Chatter:
     def send(self, **fields: object) -> str:
         message = Incoming(
             platform=self.platform,
-            chat_id=self.user,
+            chat_id=self.chat_id or self.user,
             user_id=self.user,
             message_id=str(fields.pop("message_id", next(_ids))),
             language=self.language,

@@ -82,6 +82,7 @@ def test_with_approval_required_the_desk_approves_the_binding(
         approved = session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "binding_approved")
         ).one()
+        assert approved.recipient is not None
         assert approved.recipient.name == "张伟"
     owner.say("帮助")
     assert "报修" in owner.buttons

@@ -69,3 +69,16 @@ def test_the_audit_trail_cannot_be_edited_or_deleted(cuihu: SampleEstate, db: Da
             s.execute(statement)
     with db.transaction() as s:
         assert s.scalars(select(AuditEvent.actor_label)).all() == ["张伟"]
+
+
+def test_every_migration_goes_down_and_up_again(db: Database) -> None:
+    from alembic import command
+
+    config = db.alembic_config()
+    command.downgrade(config, "base")
+    assert not db.is_current()
+    db.upgrade()
+    assert db.is_current()
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
