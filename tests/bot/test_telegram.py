@@ -286,6 +286,38 @@ def test_the_repair_story_runs_over_telegram(served: Served) -> None:
         assert ticket.status is TicketStatus.CLOSED
 
 
+def test_a_patrol_with_a_location_and_a_voice_note_over_telegram(served: Served) -> None:
+    served.fake.files["voice-1"] = b"OggS voice"
+    guard = bind(served, "冯军", 8601)
+    guard.say("/patrol")
+    guard._post({"message": guard._message(location={"latitude": 31.2304, "longitude": 121.4737})})
+    guard.press("消防违章")
+    guard.say("消防通道堆放杂物")
+    guard.press("跳过")
+    guard.press("是")
+    assert any("现场整改，已验证" in t for t in guard.press("确认提交"))
+    with served.db.transaction() as session:
+        from storage.patrol.models import PatrolFinding
+
+        finding = session.scalars(select(PatrolFinding)).one()
+        assert finding.place == "31.23040,121.47370"
+
+    owner = bind(served, "张伟", 8602)
+    voice = {"file_id": "voice-1", "file_unique_id": "uniq-voice-1", "duration": 3}
+    assert any("要用它报修吗" in t for t in owner._post({"message": owner._message(voice=voice)}))
+    owner.press("是")
+    owner.press("电梯")
+    owner.press("1-1-502")
+    owner.say("电梯门关不上")
+    owner.press("跳过")
+    owner.press("跳过")
+    owner.press("确认提交")
+    with served.db.transaction() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        [kept] = ticket.attachments
+        assert Path(kept.ref).read_bytes() == b"OggS voice"
+
+
 def test_a_429_storm_delays_but_loses_nothing_and_nothing_goes_early(served: Served) -> None:
     owner = TelegramUser(served, 8101, "张伟")
     served.fake.flood, served.fake.retry_after = 2, 1
