@@ -233,6 +233,24 @@ def poll() -> None:
     asyncio.run(main())
 
 
+wechat_app = typer.Typer(help="The WeChat Official Account.", no_args_is_help=True)
+app.add_typer(wechat_app, name="wechat")
+
+
+@wechat_app.command("menu")
+def wechat_menu() -> None:
+    """Create the account's custom menu: 报修 / 投诉 / 我的工单 as click events."""
+    from bot.wechat.api import WechatApi
+    from bot.wechat.wire import MENU
+
+    with _database() as db:
+        api = WechatApi(db.settings, db)
+        api.menu.create(
+            {"button": [{"type": "click", "name": name, "key": key} for key, name in MENU]}
+        )
+    typer.echo("menu created: " + " / ".join(name for _, name in MENU))
+
+
 @app.command("run")
 def run(
     sample: Annotated[Path, typer.Option(help="Estate file imported at start.")] = SAMPLE_ESTATE,

@@ -9,15 +9,18 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from xml.parsers.expat import ExpatError
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.dispatcher import Dispatcher, Refused, Send
 from bot.telegram.channel import TelegramChannel, make_bot
 from bot.telegram.sender import Undeliverable
+from bot.wechat.api import WechatApi
+from bot.wechat.channel import Forbidden, WechatChannel
 from conversations.engine import Engine
 from conversations.flows import FLOWS
 from conversations.messages import Reply
@@ -37,13 +40,18 @@ class Wuye:
     db: Database
     engine: Engine
     telegram: TelegramChannel | None = None
+    wechat: WechatChannel | None = None
     dispatcher: Dispatcher = field(init=False)
 
     def __post_init__(self) -> None:
         senders: dict[Platform, Send] = {}
         if self.telegram is not None:
             senders[Platform.TELEGRAM] = _telegram_sender(self.telegram)
+        if self.wechat is not None:
+            senders[Platform.WECHAT] = _wechat_sender(self.wechat)
         self.dispatcher = Dispatcher(self.db, senders)
+        if self.wechat is not None:
+            self.wechat.wake = self.dispatcher.wake  # late replies go out at once
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Wuye:
@@ -52,7 +60,10 @@ class Wuye:
         telegram = None
         if settings.telegram_token is not None:
             telegram = TelegramChannel(bot=make_bot(settings), engine=engine, settings=settings)
-        return cls(settings=settings, db=db, engine=engine, telegram=telegram)
+        wechat = None
+        if settings.wechat_token is not None:
+            wechat = WechatChannel(settings=settings, engine=engine, api=WechatApi(settings, db))
+        return cls(settings=settings, db=db, engine=engine, telegram=telegram, wechat=wechat)
 
 
 def _telegram_sender(channel: TelegramChannel) -> Send:
@@ -65,12 +76,21 @@ def _telegram_sender(channel: TelegramChannel) -> Send:
     return send
 
 
+def _wechat_sender(channel: WechatChannel) -> Send:
+    async def send(openid: str, reply: Reply) -> None:
+        await asyncio.to_thread(channel.send, openid, reply)
+
+    return send
+
+
 def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
     """The ASGI app; ``dispatch=False`` leaves sending notices to another process."""
     settings = wuye.settings
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": True, "telegram": wuye.telegram is not None})
+        return JSONResponse(
+            {"ok": True, "telegram": wuye.telegram is not None, "wechat": wuye.wechat is not None}
+        )
 
     async def telegram_webhook(request: Request) -> Response:
         channel = wuye.telegram
@@ -97,6 +117,26 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
         wuye.dispatcher.wake.set()  # a change may have queued notices for others
         return Response(status_code=200)
 
+    async def wechat(request: Request) -> Response:
+        channel = wuye.wechat
+        if channel is None:
+            return Response(status_code=404)
+        params = dict(request.query_params)
+        try:
+            if request.method == "GET":
+                return PlainTextResponse(channel.verify_url(params))
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                return Response(status_code=413)
+            answer = await channel.receive(params, body)
+        except Forbidden as refused:
+            log.info("wechat request refused: %s", refused)
+            return Response(status_code=403)
+        except (ValueError, KeyError, ExpatError) as bad:
+            log.info("wechat request unreadable: %s", bad)
+            return Response(status_code=400)
+        return Response(answer, media_type="application/xml")
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await asyncio.to_thread(wuye.db.upgrade)
@@ -112,12 +152,16 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
             stop.set()
             if dispatching is not None:
                 await dispatching
+            if wuye.wechat is not None and wuye.wechat.pending:
+                await asyncio.wait(set(wuye.wechat.pending), timeout=30)
             if wuye.telegram is not None:
                 await wuye.telegram.stop()
 
     routes = [Route("/healthz", healthz)]
     if wuye.telegram is not None:
         routes.append(Route("/telegram/webhook", telegram_webhook, methods=["POST"]))
+    if wuye.wechat is not None:
+        routes.append(Route("/wechat", wechat, methods=["GET", "POST"]))
     return Starlette(routes=routes, lifespan=lifespan)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -33,6 +34,9 @@ MENU = Option("menu", N_("菜单"))
 START = Option("start", N_("开始"))
 # An unbound person's language choice, kept across flows.
 LOCALE_KEY = "_locale"
+# The last menu's entries, so that on a text-only platform "2" picks the second one.
+MENU_KEY = "_menu"
+KEPT = (LOCALE_KEY, MENU_KEY)
 # Where the conversation stands after a message: the flow and its step, or nowhere.
 Position = tuple[Flow | None, str | None]
 
@@ -131,7 +135,7 @@ class Engine:
 
         if ctx.show_menu:
             self._menu(ctx)
-        keep = {LOCALE_KEY: ctx.data[LOCALE_KEY]} if LOCALE_KEY in ctx.data else {}
+        keep = {key: ctx.data[key] for key in KEPT if key in ctx.data}
         conversation.flow = flow.key if flow is not None else None
         conversation.step = step if flow is not None else None
         conversation.data = ctx.data if flow is not None else keep
@@ -185,7 +189,7 @@ class Engine:
             ctx.say("您没有权限使用「{flow}」。", flow=Msg(flow.title))
             ctx.show_menu = True
             return None, None
-        ctx.data = {key: v for key, v in ctx.data.items() if key == LOCALE_KEY}
+        ctx.data = {key: v for key, v in ctx.data.items() if key in KEPT}
         if argument:
             ctx.data["argument"] = argument
         try:
@@ -200,6 +204,11 @@ class Engine:
 
     def _route(self, ctx: Context) -> Position:
         incoming = ctx.incoming
+        menu = ctx.data.get(MENU_KEY) or []
+        said = incoming.said
+        if incoming.button is None and said.isdigit() and 1 <= int(said) <= len(menu):
+            # A number answering the last menu, on a platform without buttons (WeChat).
+            incoming = ctx.incoming = replace(incoming, button=menu[int(said) - 1], text="")
         command = self._command(ctx)
         if command is not None:
             key = incoming.button or incoming.said
@@ -240,3 +249,4 @@ class Engine:
                 tuple(buttons),
             )
         )
+        ctx.data[MENU_KEY] = [button.key for button in buttons]

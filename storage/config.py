@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -44,6 +44,21 @@ class Settings(BaseSettings):
     telegram_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 30
     telegram_chat_burst: Annotated[int, Field(ge=1, le=100)] = 3
     telegram_chat_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 1
+
+    # WeChat Official Account (公众号): unset token means no WeChat channel.
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None  # EncodingAESKey, 43 characters
+    wechat_previous_aes_key: SecretStr | None = None  # still decrypts after a rotation
+    # plain / compatible / safe, as in the WeChat console; default compatible with a key.
+    wechat_mode: Literal["plain", "compatible", "safe"] | None = None
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    # 模板消息 for notices outside the 48-hour window: a template with first/keyword1/remark.
+    wechat_template_notice: str | None = None
+    wechat_max_clock_skew_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+    # WeChat waits 5 s for the passive reply; what takes longer goes as customer-service messages.
+    wechat_reply_budget_seconds: Annotated[float, Field(gt=0, le=4.5)] = 4.0
     timezone: str = "Asia/Shanghai"
 
     # 003 篇十二 三(四)2: callback windows after a repair is done.
@@ -95,7 +110,18 @@ class Settings(BaseSettings):
             raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
-    @field_validator("public_url", "telegram_api_base_url")
+    @field_validator("wechat_aes_key", "wechat_previous_aes_key")
+    @classmethod
+    def _aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9]{43}", value.get_secret_value()):
+            raise ValueError("an EncodingAESKey is 43 letters and digits")
+        return value
+
+    @property
+    def wechat_effective_mode(self) -> str:
+        return self.wechat_mode or ("compatible" if self.wechat_aes_key else "plain")
+
+    @field_validator("public_url", "telegram_api_base_url", "wechat_api_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -4,7 +4,13 @@ from storage.attachment.models import Attachment, AttachmentKind
 from storage.audit.models import AuditEvent
 from storage.base import Base
 from storage.callback.models import Callback, CallbackChannel, Satisfaction
-from storage.chat.models import Conversation, DepartmentChat, SeenMessage
+from storage.chat.models import (
+    ChatWindow,
+    Conversation,
+    DepartmentChat,
+    SeenMessage,
+    SharedValue,
+)
 from storage.estate.models import Building, Estate, Unit
 from storage.identity.models import (
     BindingRequest,
@@ -51,6 +57,7 @@ __all__ = [
     "CallbackChannel",
     "CallbackClass",
     "ChatIdentity",
+    "ChatWindow",
     "ComplaintSeverity",
     "Conversation",
     "Department",
@@ -72,6 +79,7 @@ __all__ = [
     "ResidentRelation",
     "Satisfaction",
     "SeenMessage",
+    "SharedValue",
     "StaffMember",
     "StaffRole",
     "Ticket",

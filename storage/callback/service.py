@@ -13,6 +13,8 @@ from storage.clock import end_of_local_day, format_local, utcnow
 from storage.database import settings_of
 from storage.errors import AlreadyRecorded, NotFound
 from storage.i18n import N_, Msg
+from storage.outbox import service as outbox
+from storage.outbox.models import OutboxMessage
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, Person
 from storage.text import optional
@@ -138,3 +140,19 @@ def pending(*, session: Session, estate_id: int, limit: int = 50) -> list[Callba
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def ask_owner(*, session: Session, callback_id: int) -> OutboxMessage | None:
+    """The callback question, sent to the owner in chat once (whoever asks twice)."""
+    callback = session.get(Callback, callback_id)
+    if callback is None or callback.done_at is not None:
+        return None
+    ticket = callback.ticket
+    what = Msg(ticket.category.label) if ticket.category else (ticket.subject or "")
+    return outbox.notify(
+        session=session,
+        recipient=ticket.reporter,
+        kind="callback_due",
+        params={"number": ticket.number, "category": what},
+        idempotency_key=f"callback_due:{callback.id}",
+    )

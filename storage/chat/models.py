@@ -55,3 +55,31 @@ class DepartmentChat(Base):
     chat_id: Mapped[str] = mapped_column(String(128))
     linked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatWindow(Base):
+    """When a person last wrote from a chat account, and what was sent since.
+
+    WeChat lets an account send customer-service messages only within 48 hours of
+    the user's last message, and only a few per message; outside it, templates.
+    """
+
+    __tablename__ = "chat_window"
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    last_inbound_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_since_inbound: Mapped[int] = mapped_column(default=0)
+    unsubscribed_at: Mapped[datetime | None]
+
+
+class SharedValue(Base):
+    """A value every worker shares, with an expiry: e.g. WeChat's 2-hour access token."""
+
+    __tablename__ = "shared_value"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2000))
+    expires_at: Mapped[datetime | None]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.chat.models import Conversation, DepartmentChat, SeenMessage
+from storage.chat.models import (
+    ChatWindow,
+    Conversation,
+    DepartmentChat,
+    SeenMessage,
+    SharedValue,
+)
 from storage.clock import utcnow
 from storage.i18n import N_
 from storage.people import service as people
@@ -71,3 +79,54 @@ def link_department_chat(
 def department_chats(*, session: Session, department_id: int) -> list[DepartmentChat]:
     query = select(DepartmentChat).where(DepartmentChat.department_id == department_id)
     return list(session.scalars(query.order_by(DepartmentChat.id)))
+
+
+def note_inbound(*, session: Session, platform: str, chat_id: str) -> None:
+    """The person just wrote: a new 48-hour window, and its message count starts over."""
+    window = _window(session, platform, chat_id)
+    window.last_inbound_at, window.sent_since_inbound, window.unsubscribed_at = utcnow(), 0, None
+
+
+def note_unsubscribed(*, session: Session, platform: str, chat_id: str) -> None:
+    _window(session, platform, chat_id).unsubscribed_at = utcnow()
+
+
+def note_sent(*, session: Session, platform: str, chat_id: str) -> None:
+    _window(session, platform, chat_id).sent_since_inbound += 1
+
+
+def window(*, session: Session, platform: str, chat_id: str) -> ChatWindow | None:
+    return session.scalar(
+        select(ChatWindow).where(ChatWindow.platform == platform, ChatWindow.chat_id == chat_id)
+    )
+
+
+def _window(session: Session, platform: str, chat_id: str) -> ChatWindow:
+    found = window(session=session, platform=platform, chat_id=chat_id)
+    if found is None:
+        found = ChatWindow(
+            platform=platform, chat_id=chat_id, last_inbound_at=utcnow(), sent_since_inbound=0
+        )
+        session.add(found)
+    return found
+
+
+def shared_get(*, session: Session, key: str) -> str | None:
+    value = session.get(SharedValue, key)
+    if value is None or (value.expires_at is not None and value.expires_at <= utcnow()):
+        return None
+    return value.value
+
+
+def shared_set(*, session: Session, key: str, value: str, expires_at: datetime | None) -> None:
+    found = session.get(SharedValue, key)
+    if found is None:
+        session.add(SharedValue(key=key, value=value, expires_at=expires_at))
+    else:
+        found.value, found.expires_at = value, expires_at
+
+
+def shared_delete(*, session: Session, key: str) -> None:
+    found = session.get(SharedValue, key)
+    if found is not None:
+        session.delete(found)

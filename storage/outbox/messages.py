@@ -41,6 +41,9 @@ TEMPLATES: dict[str, str] = {
         "请在「延期审批」中处理。"
     ),
     "extension_refused": N_("巡查问题 {number} 的延期申请未获批准：{note}"),
+    "callback_due": N_(
+        "您的报修 {number}（{category}）已完工，想听听您的评价：请回复「回访评价」。"
+    ),
     "binding_requested": N_("【绑定审核】{name}（{unit}）申请绑定，请在「绑定审核」中处理。"),
     "binding_approved": N_("您的账号已通过审核，可以开始使用了。发送「帮助」查看可用功能。"),
     "binding_refused": N_("您的绑定申请未通过审核，如有疑问请联系客服中心。"),

@@ -136,7 +136,7 @@ def test_serve_with_no_platform_still_answers_healthz(tmp_path: Path) -> None:
             if "Application startup complete" in line:
                 break
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
-        assert health.json() == {"ok": True, "telegram": False}
+        assert health.json() == {"ok": True, "telegram": False, "wechat": False}
         assert httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json={}).status_code == 404
     finally:
         server.terminate()

@@ -194,7 +194,11 @@ def test_start_registers_commands_in_three_languages_and_sets_the_webhook(served
     assert calls["setWebhook"]["url"] == "https://wuye.example.com/telegram/webhook"
     assert calls["setWebhook"]["secret_token"] == SECRET
     assert calls["setWebhook"]["allowed_updates"] == ["message", "callback_query"]
-    assert httpx.get(f"{served.url}/healthz").json() == {"ok": True, "telegram": True}
+    assert httpx.get(f"{served.url}/healthz").json() == {
+        "ok": True,
+        "telegram": True,
+        "wechat": False,
+    }
 
 
 def test_a_forged_secret_is_refused_and_nothing_is_stored(served: Served) -> None:

@@ -1,0 +1,80 @@
+"""The WeChat API client, its access token shared by every worker through the database."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from wechatpy import WeChatClient
+from wechatpy.crypto import PrpCrypto
+from wechatpy.session import SessionStorage
+
+from storage.chat import service as chat
+from storage.clock import utcnow
+from storage.config import Settings
+from storage.database import Database
+
+# Refresh a little before WeChat's expiry, so no request carries a token about to die.
+EARLY = timedelta(minutes=5)
+
+
+class DatabaseSession(SessionStorage):  # type: ignore[misc]
+    """wechatpy's session storage on the shared database: one token for all workers."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, key: str, default: Any = None) -> Any:
+        with self.db.transaction() as session:
+            value = chat.shared_get(session=session, key=f"wechatpy:{key}")
+        return default if value is None else value
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        expires = utcnow() + timedelta(seconds=ttl) - EARLY if ttl else None
+        with self.db.transaction() as session:
+            chat.shared_set(
+                session=session, key=f"wechatpy:{key}", value=str(value), expires_at=expires
+            )
+
+    def delete(self, key: str) -> None:
+        with self.db.transaction() as session:
+            chat.shared_delete(session=session, key=f"wechatpy:{key}")
+
+
+class WechatApi(WeChatClient):  # type: ignore[misc]
+    """wechatpy's client with the base URL a setting (a fake server in tests)."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        secret = settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else ""
+        super().__init__(settings.wechat_app_id, secret, session=DatabaseSession(db), timeout=10)
+        self.base = settings.wechat_api_base_url
+        self.API_BASE_URL = f"{self.base}/cgi-bin/"
+
+    def fetch_access_token(self) -> Any:
+        return self._fetch_access_token(
+            url=f"{self.base}/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
+
+    def download(self, media_id: str, folder: Path) -> Path:
+        """Temporary media lives 3 days on WeChat's side: keep our own copy."""
+        response = self.get("media/get", params={"media_id": media_id})
+        content = response.content if hasattr(response, "content") else b""
+        kind = response.headers.get("content-type", "") if hasattr(response, "headers") else ""
+        suffix = ".amr" if "audio" in kind else ".speex" if "speex" in kind else ".jpg"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = hashlib.sha256(media_id.encode()).hexdigest()[:32]
+        path = folder / f"{name}{suffix}"
+        path.write_bytes(content)
+        return path
+
+
+def aes_key(encoding_aes_key: str) -> bytes:
+    return base64.b64decode(encoding_aes_key + "=")
+
+
+def decrypt(encrypted: str, encoding_aes_key: str, app_id: str) -> str:
+    return str(PrpCrypto(aes_key(encoding_aes_key)).decrypt(encrypted, app_id))

@@ -1,0 +1,255 @@
+"""The WeChat channel: signed (and encrypted) XML in, a passive reply out within 5 seconds.
+
+What takes longer than the reply budget (a slow database, a media download) is
+finished after the reply and delivered as customer-service messages through the
+outbox. Notifications use customer-service messages inside WeChat's 48-hour window
+(at most 5 per user message) and a template message outside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import xmltodict
+from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import WeChatClientException
+from wechatpy.replies import TextReply
+
+from bot.dispatcher import Refused
+from bot.wechat.api import WechatApi, decrypt
+from bot.wechat.wire import render, split_passive, to_incoming
+from conversations.engine import Engine
+from conversations.messages import Reply
+from storage.chat import service as chat
+from storage.clock import utcnow
+from storage.config import Settings
+from storage.i18n import negotiate, translator
+from storage.identity import service as identity
+from storage.identity.models import Platform
+from storage.outbox import service as outbox
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=48)
+PER_MESSAGE = 5  # customer-service messages allowed per user message
+# 45015: outside the 48 hours; 45047: too many replies to one message → try a template.
+OUT_OF_WINDOW = {45015, 45047}
+# 43004: not following the account; 43101: the user refused the notice → give up, say why.
+REFUSED = {43004, 43101, 40003}
+
+
+class Forbidden(Exception):
+    """A request that does not come from WeChat (bad signature, stale, or replayed)."""
+
+
+def signature(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324 (WeChat's)
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+class WechatChannel:
+    def __init__(self, *, settings: Settings, engine: Engine, api: WechatApi) -> None:
+        if settings.wechat_token is None or settings.wechat_app_id is None:
+            raise ValueError("WeChat needs WUYE_WECHAT_TOKEN and WUYE_WECHAT_APP_ID")
+        self.settings = settings
+        self.engine = engine
+        self.db = engine.db
+        self.api = api
+        self.token = settings.wechat_token.get_secret_value()
+        self.keys = [
+            k.get_secret_value()
+            for k in (settings.wechat_aes_key, settings.wechat_previous_aes_key)
+            if k
+        ]
+        self.attachments = Path(settings.attachments_dir) / "wechat"
+        self.pending: set[asyncio.Task[Any]] = set()
+        self.wake: asyncio.Event | None = None  # the dispatcher's, set by the web app
+
+    # ------------------------------------------------------------ verifying
+
+    def _check(self, params: Mapping[str, str]) -> None:
+        timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
+        given = params.get("signature", "")
+        if not (timestamp.isdigit() and nonce and given):
+            raise Forbidden("unsigned")
+        if not _same(signature(self.token, timestamp, nonce), given):
+            raise Forbidden("bad signature")
+        if abs(time.time() - int(timestamp)) > self.settings.wechat_max_clock_skew_seconds:
+            raise Forbidden("stale timestamp")
+
+    def verify_url(self, params: Mapping[str, str]) -> str:
+        """WeChat's GET when the URL is saved in the console: echo ``echostr`` if signed."""
+        self._check(params)
+        return params.get("echostr", "")
+
+    def _open(self, params: Mapping[str, str], body: bytes) -> tuple[str, bool]:
+        """The message XML, and whether it came encrypted (the reply must be too)."""
+        if params.get("encrypt_type", "raw") != "aes":
+            if self.settings.wechat_effective_mode == "safe":
+                raise Forbidden("safe mode: unencrypted message refused")
+            return body.decode(), False
+        encrypted = xmltodict.parse(body)["xml"]["Encrypt"]
+        wanted = signature(self.token, params["timestamp"], params["nonce"], encrypted)
+        if not _same(wanted, params.get("msg_signature", "")):
+            raise Forbidden("bad msg_signature")
+        app_id = self.settings.wechat_app_id or ""
+        for key in self.keys:  # the current EncodingAESKey, then the one before a rotation
+            try:
+                return decrypt(encrypted, key, app_id), True
+            except Exception:  # noqa: S112  (a wrong key fails to unpad or to match the app id)
+                continue
+        raise Forbidden("cannot decrypt with any configured EncodingAESKey")
+
+    # ------------------------------------------------------------ receiving
+
+    async def receive(self, params: Mapping[str, str], body: bytes) -> str:
+        """The passive reply's body: "success" (nothing to say now) or reply XML."""
+        self._check(params)
+        xml, encrypted = self._open(params, body)
+        message = parse_message(xml)
+        # Everything that touches the database runs inside the reply budget, the replay
+        # check included: a slow database must not make WeChat wait past 5 seconds.
+        work = asyncio.ensure_future(self._process(message, params))
+        self.pending.add(work)
+        work.add_done_callback(self.pending.discard)
+        try:
+            replies = await asyncio.wait_for(
+                asyncio.shield(work), self.settings.wechat_reply_budget_seconds
+            )
+        except TimeoutError:
+            # Too slow for WeChat's 5 seconds: answer now, deliver later, never twice.
+            work.add_done_callback(lambda done: self._later(message.source, done))
+            return "success"
+        if not replies:
+            return "success"
+        t = await asyncio.to_thread(self._translator, message.source)
+        now, rest = split_passive(render(replies, t))
+        if rest:
+            await asyncio.to_thread(self._keep, message.source, rest)
+        reply = TextReply(source=message.target, target=message.source, content=now).render()
+        if not encrypted:
+            return str(reply)
+        crypto = WeChatCrypto(self.token, self.keys[0], self.settings.wechat_app_id)
+        return str(crypto.encrypt_message(reply, params["nonce"], params["timestamp"]))
+
+    def _first_nonce(self, params: Mapping[str, str]) -> bool:
+        with self.db.transaction() as session:
+            return chat.first_sighting(
+                session=session,
+                platform="wechat-nonce",
+                chat_id=params["timestamp"],
+                message_id=params["nonce"],
+            )
+
+    async def _process(self, message: Any, params: Mapping[str, str]) -> list[Reply]:
+        if not await asyncio.to_thread(self._first_nonce, params):
+            raise Forbidden("replayed nonce")
+        media: dict[str, str] = {}
+        if message.type in ("image", "voice") and message.media_id:
+            media[message.media_id] = await asyncio.to_thread(self._download, message.media_id)
+        incoming = to_incoming(message, media)
+        if message.type == "event" and (message.event or "").lower() == "unsubscribe":
+            await asyncio.to_thread(self._unsubscribed, message.source)
+            return []
+        if incoming is None:
+            return []
+        await asyncio.to_thread(self._inbound, message.source)
+        return await asyncio.to_thread(self.engine.handle, incoming)
+
+    def _download(self, media_id: str) -> str:
+        try:
+            return str(self.api.download(media_id, self.attachments))
+        except Exception as error:  # keep the id: it can be fetched again for 3 days
+            log.warning("could not download wechat media %s: %s", media_id, error)
+            return f"wechat:{media_id}"
+
+    def _inbound(self, openid: str) -> None:
+        with self.db.transaction() as session:
+            chat.note_inbound(session=session, platform=Platform.WECHAT, chat_id=openid)
+
+    def _unsubscribed(self, openid: str) -> None:
+        with self.db.transaction() as session:
+            chat.note_unsubscribed(session=session, platform=Platform.WECHAT, chat_id=openid)
+
+    def _translator(self, openid: str) -> Any:
+        with self.db.transaction() as session:
+            person = identity.identify(
+                session=session, platform=Platform.WECHAT, external_id=openid
+            )
+            return translator(person.locale if person else negotiate(None))
+
+    def _keep(self, openid: str, text: str) -> None:
+        with self.db.transaction() as session:
+            outbox.to_chat(session=session, platform=Platform.WECHAT, chat_id=openid, text=text)
+        if self.wake is not None:
+            self.wake.set()
+
+    def _later(self, openid: str, done: asyncio.Future[list[Reply]]) -> None:
+        if done.cancelled() or done.exception() is not None or not done.result():
+            return
+        late = asyncio.ensure_future(asyncio.to_thread(self._deliver_late, openid, done.result()))
+        self.pending.add(late)
+        late.add_done_callback(self.pending.discard)
+
+    def _deliver_late(self, openid: str, replies: list[Reply]) -> None:
+        self._keep(openid, render(replies, self._translator(openid)))
+
+    # ------------------------------------------------------------ notifying
+
+    def send(self, openid: str, reply: Reply) -> None:
+        """A notice to one follower: customer service inside the window, a template outside."""
+        text = render([reply], translator(None))
+        with self.db.transaction() as session:
+            window = chat.window(session=session, platform=Platform.WECHAT, chat_id=openid)
+            if window is not None and window.unsubscribed_at is not None:
+                raise Refused("the user unfollowed the official account")
+            inside = (
+                window is not None
+                and utcnow() - window.last_inbound_at < WINDOW
+                and window.sent_since_inbound < PER_MESSAGE
+            )
+        if inside:
+            try:
+                self.api.message.send_text(openid, text)
+            except WeChatClientException as error:
+                if error.errcode in REFUSED:
+                    raise Refused(f"{error.errcode} {error.errmsg}") from error
+                if error.errcode not in OUT_OF_WINDOW:
+                    raise
+            else:
+                with self.db.transaction() as session:
+                    chat.note_sent(session=session, platform=Platform.WECHAT, chat_id=openid)
+                return
+        self._template(openid, text)
+
+    def _template(self, openid: str, text: str) -> None:
+        template = self.settings.wechat_template_notice
+        if not template:
+            raise Refused(
+                "outside WeChat's 48-hour window and no template is configured "
+                "(WUYE_WECHAT_TEMPLATE_NOTICE)"
+            )
+        first, _, rest = text.partition("\n")
+        data = {
+            "first": {"value": first},
+            "keyword1": {"value": rest or first},
+            "remark": {"value": ""},
+        }
+        try:
+            self.api.message.send_template(openid, template, data)
+        except WeChatClientException as error:
+            if error.errcode in REFUSED:
+                raise Refused(f"{error.errcode} {error.errmsg}") from error
+            raise

@@ -1,0 +1,100 @@
+"""A fake WeChat API: access tokens, customer-service and template messages, media, menu."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+@dataclass
+class Sent:
+    kind: str  # "custom" or "template" or "menu"
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeWechat:
+    url: str = ""
+    tokens_issued: int = 0
+    valid_tokens: set[str] = field(default_factory=set)
+    sent: list[Sent] = field(default_factory=list)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    silent: set[str] = field(default_factory=set)  # openids past 48 h, as WeChat sees it
+    refusing: set[str] = field(default_factory=set)  # openids that refuse notices (43101)
+    arrived: threading.Event = field(default_factory=threading.Event)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/cgi-bin/token", self._token),
+                Route("/cgi-bin/message/custom/send", self._custom, methods=["POST"]),
+                Route("/cgi-bin/message/template/send", self._template, methods=["POST"]),
+                Route("/cgi-bin/media/get", self._media),
+                Route("/cgi-bin/menu/create", self._menu, methods=["POST"]),
+            ]
+        )
+
+    def texts(self, openid: str, kind: str = "custom") -> list[str]:
+        found = []
+        for sent in self.sent:
+            if sent.kind != kind or sent.body.get("touser") != openid:
+                continue
+            if kind == "custom":
+                found.append(sent.body["text"]["content"])
+            else:
+                found.append("\n".join(v["value"] for v in sent.body["data"].values()))
+        return found
+
+    def revoke_tokens(self) -> None:
+        self.valid_tokens.clear()
+
+    async def _token(self, request: Request) -> Response:
+        self.tokens_issued += 1
+        token = f"TOKEN-{self.tokens_issued}"
+        self.valid_tokens.add(token)
+        return JSONResponse({"access_token": token, "expires_in": 7200})
+
+    def _authorised(self, request: Request) -> bool:
+        return request.query_params.get("access_token") in self.valid_tokens
+
+    async def _custom(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        body = await request.json()
+        if body["touser"] in self.silent:
+            return JSONResponse({"errcode": 45015, "errmsg": "response out of time limit"})
+        self.sent.append(Sent("custom", body))
+        self.arrived.set()
+        return JSONResponse({"errcode": 0, "errmsg": "ok"})
+
+    async def _template(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        body = await request.json()
+        if body["touser"] in self.refusing:
+            return JSONResponse({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+        self.sent.append(Sent("template", body))
+        self.arrived.set()
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "msgid": next(self._ids)})
+
+    async def _media(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        found = self.media.get(request.query_params.get("media_id", ""))
+        if found is None:
+            return JSONResponse({"errcode": 40007, "errmsg": "invalid media_id"})
+        return Response(found[0], media_type=found[1])
+
+    async def _menu(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        self.sent.append(Sent("menu", await request.json()))
+        return JSONResponse({"errcode": 0, "errmsg": "ok"})

@@ -1,0 +1,443 @@
+"""WeChat's real wire format: signed (and AES-encrypted) XML posted into `wuye serve`,
+its API calls going to a fake WeChat server."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import xmltodict
+from sqlalchemy import func, select, text, update
+from wechatpy.crypto import WeChatCrypto
+
+from bot.web import Wuye, create_app
+from storage.callback import service as callbacks
+from storage.chat.models import ChatWindow, SeenMessage
+from storage.clock import utcnow
+from storage.config import Settings, load_settings
+from storage.database import Database
+from storage.estate import importer
+from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.people.models import Person
+from storage.ticket import service as tickets
+from storage.ticket.models import Ticket
+from tests.bot.fake_wechat import FakeWechat
+from tests.servers import serving
+
+TOKEN = "wuyeToken2026"
+APP_ID = "wx1234567890abcdef"
+KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+OLD_KEY = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg"
+_ids = itertools.count(5_000_000_001)
+
+
+def sign(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324
+
+
+@dataclass
+class Account:
+    url: str
+    settings: Settings
+    db: Database
+    fake: FakeWechat
+
+    def dispatch(self) -> int:
+        """Send what the outbox holds, as a second worker process would."""
+        worker = Wuye.from_settings(self.settings)
+        try:
+            return asyncio.run(worker.dispatcher.run_once())
+        finally:
+            worker.db.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeWechat]:
+    wechat = FakeWechat()
+    with serving(wechat.app()) as url:
+        wechat.url = url
+        yield wechat
+
+
+@pytest.fixture
+def account(
+    db_url: str, tmp_path: Path, fake: FakeWechat, sample_data: object
+) -> Callable[..., AbstractContextManager[Account]]:
+    @contextmanager
+    def start(dispatch: bool = True, **overrides: Any) -> Iterator[Account]:
+        options: dict[str, Any] = {
+            "database_url": db_url,
+            "wechat_token": TOKEN,
+            "wechat_app_id": APP_ID,
+            "wechat_app_secret": "app-secret",
+            "wechat_aes_key": KEY,
+            "wechat_api_base_url": fake.url,
+            "wechat_template_notice": "TEMPLATE-NOTICE",
+            "wechat_reply_budget_seconds": 1.5,
+            "attachments_dir": tmp_path / "attachments",
+        } | overrides
+        settings = load_settings(**options)
+        db = Database(settings)
+        db.upgrade()
+        with db.transaction() as session:
+            if session.scalar(select(func.count(Person.id))) == 0:
+                importer.import_estate(session=session, data=sample_data)
+        with serving(create_app(Wuye.from_settings(settings), dispatch=dispatch)) as url:
+            yield Account(url, settings, db, fake)
+        db.dispose()
+
+    return start
+
+
+@dataclass
+class Follower:
+    account: Account
+    openid: str
+    encrypt_with: str | None = KEY  # None: plain mode
+
+    def post(
+        self,
+        inner: str,
+        *,
+        nonce: str | None = None,
+        timestamp: str | None = None,
+        forged: bool = False,
+    ) -> httpx.Response:
+        timestamp = timestamp or str(int(time.time()))
+        nonce = nonce or secrets.token_hex(8)
+        params = {
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "openid": self.openid,
+            "signature": sign(TOKEN, timestamp, nonce),
+        }
+        body = inner
+        if self.encrypt_with is not None:
+            envelope = xmltodict.parse(
+                WeChatCrypto(TOKEN, self.encrypt_with, APP_ID).encrypt_message(
+                    inner, nonce, timestamp
+                )
+            )["xml"]
+            params |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}
+            body = (
+                f"<xml><ToUserName><![CDATA[gh_wuye]]></ToUserName>"
+                f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+            )
+        if forged:
+            params["signature"] = sign("not-the-token", timestamp, nonce)
+        return httpx.post(
+            f"{self.account.url}/wechat", params=params, content=body.encode(), timeout=30
+        )
+
+    def reply(self, response: httpx.Response) -> str:
+        assert response.status_code == 200, response.text
+        if response.text == "success":
+            return ""
+        xml = xmltodict.parse(response.text)["xml"]
+        if "Encrypt" in xml:
+            crypto = WeChatCrypto(TOKEN, KEY, APP_ID)
+            inner = crypto.decrypt_message(
+                response.text, xml["MsgSignature"], str(xml["TimeStamp"]), xml["Nonce"]
+            )
+            xml = xmltodict.parse(inner)["xml"]
+        return str(xml["Content"])
+
+    def _message(self, kind: str, fields: str, msg_id: int | None = None) -> str:
+        return (
+            f"<xml><ToUserName><![CDATA[gh_wuye]]></ToUserName>"
+            f"<FromUserName><![CDATA[{self.openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime>"
+            f"<MsgType><![CDATA[{kind}]]></MsgType>{fields}"
+            f"<MsgId>{msg_id or next(_ids)}</MsgId></xml>"
+        )
+
+    def say(self, content: str, msg_id: int | None = None) -> str:
+        return self.reply(
+            self.post(self._message("text", f"<Content><![CDATA[{content}]]></Content>", msg_id))
+        )
+
+    def image(self, media_id: str) -> str:
+        return self.reply(
+            self.post(
+                self._message(
+                    "image",
+                    f"<PicUrl><![CDATA[http://mmbiz/{media_id}]]></PicUrl>"
+                    f"<MediaId><![CDATA[{media_id}]]></MediaId>",
+                )
+            )
+        )
+
+    def voice(self, media_id: str, recognition: str) -> str:
+        return self.reply(
+            self.post(
+                self._message(
+                    "voice",
+                    f"<MediaId><![CDATA[{media_id}]]></MediaId><Format><![CDATA[amr]]></Format>"
+                    f"<Recognition><![CDATA[{recognition}]]></Recognition>",
+                )
+            )
+        )
+
+    def event(self, event: str, key: str = "") -> str:
+        inner = (
+            f"<xml><ToUserName><![CDATA[gh_wuye]]></ToUserName>"
+            f"<FromUserName><![CDATA[{self.openid}]]></FromUserName>"
+            f"<CreateTime>{next(_ids)}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event><EventKey><![CDATA[{key}]]></EventKey></xml>"
+        )
+        return self.reply(self.post(inner))
+
+
+def bind_owner(follower: Follower) -> None:
+    assert "请先绑定身份" in follower.event("subscribe")
+    follower.say("2")  # 房号 + 预留手机号
+    follower.say("1-1-502")
+    assert "绑定成功，张伟" in follower.say("13800138001")
+
+
+def wait_for(event: threading.Event, timeout: float = 15) -> None:
+    assert event.wait(timeout), "nothing arrived at the fake WeChat API"
+    event.clear()
+
+
+def test_the_url_is_verified_only_with_the_right_signature(
+    account: Callable[..., AbstractContextManager[Account]],
+) -> None:
+    with account() as acc:
+        stamp, nonce = str(int(time.time())), "n1"
+        good = {
+            "signature": sign(TOKEN, stamp, nonce),
+            "timestamp": stamp,
+            "nonce": nonce,
+            "echostr": "echo-123",
+        }
+        assert httpx.get(f"{acc.url}/wechat", params=good).text == "echo-123"
+        bad = good | {"signature": sign("guess", stamp, nonce)}
+        assert httpx.get(f"{acc.url}/wechat", params=bad).status_code == 403
+
+
+def test_forged_stale_and_replayed_requests_are_refused_and_nothing_is_stored(
+    account: Callable[..., AbstractContextManager[Account]],
+) -> None:
+    with account() as acc:
+        owner = Follower(acc, "oForger")
+        inner = owner._message("text", "<Content><![CDATA[报修]]></Content>")
+        assert owner.post(inner, forged=True).status_code == 403
+        stale = str(int(time.time()) - 3600)
+        assert owner.post(inner, timestamp=stale).status_code == 403
+        with acc.db.transaction() as session:
+            assert session.scalar(select(func.count(SeenMessage.id))) == 0
+        stamp = str(int(time.time()))
+        assert owner.post(inner, nonce="once", timestamp=stamp).status_code == 200
+        # The very same signed request again, e.g. captured and replayed by someone else.
+        assert owner.post(inner, nonce="once", timestamp=stamp).status_code == 403
+
+
+def test_an_owner_reports_a_leak_by_voice_with_a_photo_and_hears_back_the_right_way(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    fake.media["voice-1"] = (b"#!AMR voice", "audio/amr")
+    fake.media["photo-1"] = (b"\xff\xd8\xff photo", "image/jpeg")
+    with account(wechat_mode="safe") as acc:
+        owner = Follower(acc, "oOwner1")
+        bind_owner(owner)
+        offer = owner.voice("voice-1", "卫生间天花板漏水了")
+        assert "要用它报修吗" in offer
+        assert "1. 是" in offer
+        assert "（回复 1-2）" in offer
+        owner.say("1")  # 是
+        owner.say("5")  # 房屋渗漏水
+        owner.say("1")  # 1-1-502
+        assert "已收到 1 张照片" in owner.image("photo-1")
+        owner.say("完成")
+        owner.say("跳过")
+        assert "报修成功，单号 BX000001" in owner.say("1")
+        with acc.db.transaction() as session:
+            ticket = session.get(Ticket, 1)
+            assert ticket is not None
+            assert ticket.description == "卫生间天花板漏水了"
+            kept = sorted(Path(a.ref).read_bytes() for a in ticket.attachments)
+            assert kept == [b"#!AMR voice", b"\xff\xd8\xff photo"]
+            desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
+            tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
+            tickets.dispatch_repair(session=session, ticket_id=1, actor=desk)
+            tickets.accept(session=session, ticket_id=1, actor=tech)
+            tickets.finish_repair(session=session, ticket_id=1, actor=tech, note="更换防水层")
+        wait_for(fake.arrived)  # within 48 hours of the owner's last message: customer service
+        assert any("您的报修 BX000001 已完工" in t for t in fake.texts("oOwner1"))
+
+        with acc.db.transaction() as session:  # three silent days later, the callback is due
+            session.execute(update(ChatWindow).values(last_inbound_at=utcnow() - timedelta(days=3)))
+            callback = callbacks.pending_for_ticket(session=session, ticket_id=1)
+            assert callback is not None
+            callbacks.ask_owner(session=session, callback_id=callback.id)
+            callbacks.ask_owner(session=session, callback_id=callback.id)  # asked once only
+        wait_for(fake.arrived)
+        [asked] = fake.texts("oOwner1", kind="template")
+        assert "请回复「回访评价」" in asked
+        assert "BX000001" in asked
+
+
+def test_the_same_msgid_posted_three_times_makes_one_ticket(
+    account: Callable[..., AbstractContextManager[Account]],
+) -> None:
+    with account() as acc:
+        owner = Follower(acc, "oOwner2")
+        bind_owner(owner)
+        owner.say("报修")
+        owner.say("1")
+        owner.say("1")
+        owner.say("电梯不动了")
+        owner.say("跳过")
+        owner.say("跳过")
+        answers = [owner.say("1", msg_id=777_777) for _ in range(3)]  # WeChat's retries
+        assert "报修成功" in answers[0]
+        assert answers[1:] == ["", ""]
+        with acc.db.transaction() as session:
+            assert session.scalar(select(func.count(Ticket.id))) == 1
+
+
+def test_a_message_encrypted_with_the_previous_key_still_opens_after_a_rotation(
+    account: Callable[..., AbstractContextManager[Account]],
+) -> None:
+    with account(wechat_previous_aes_key=OLD_KEY) as acc:
+        assert "请先绑定身份" in Follower(acc, "oOld", encrypt_with=OLD_KEY).say("你好")
+    with account(wechat_aes_key=OLD_KEY) as acc:  # and without the key, it does not
+        assert (
+            Follower(acc, "oNew", encrypt_with=KEY)
+            .post(Follower(acc, "oNew")._message("text", "<Content>x</Content>"))
+            .status_code
+            == 403
+        )
+
+
+def test_safe_mode_refuses_plain_messages_and_plain_mode_answers_plainly(
+    account: Callable[..., AbstractContextManager[Account]],
+) -> None:
+    with account(wechat_mode="safe") as acc:
+        plain = Follower(acc, "oPlain", encrypt_with=None)
+        assert plain.post(plain._message("text", "<Content>你好</Content>")).status_code == 403
+    with account(wechat_aes_key=None) as acc:
+        plain = Follower(acc, "oPlain2", encrypt_with=None)
+        response = plain.post(plain._message("text", "<Content>你好</Content>"))
+        assert "<Encrypt>" not in response.text
+        assert "请先绑定身份" in plain.reply(response)
+
+
+def test_a_slow_database_still_gets_a_reply_in_time_and_the_answer_follows(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account() as acc:
+        owner = Follower(acc, "oSlow")
+        lock = acc.db.engine.connect()
+        lock.begin()  # on SQLite, BEGIN IMMEDIATE: every writer waits behind this
+        if acc.db.engine.dialect.name == "postgresql":
+            lock.execute(text("LOCK TABLE seen_message IN EXCLUSIVE MODE"))
+        started = time.monotonic()
+        answer = owner.say("你好")
+        elapsed = time.monotonic() - started
+        lock.rollback()
+        lock.close()
+        assert answer == ""  # "success": WeChat is answered, and will not retry
+        assert elapsed < 5
+        wait_for(fake.arrived)  # the greeting, as a customer-service message
+        assert any("请先绑定身份" in t for t in fake.texts("oSlow"))
+
+
+def test_an_expired_token_is_fetched_again_and_shared(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account() as acc:
+        owner = Follower(acc, "oToken")
+        bind_owner(owner)
+        from storage.outbox import service as outbox
+
+        def notify(number: str) -> None:
+            with acc.db.transaction() as session:
+                person = session.scalars(select(Person).where(Person.name == "张伟")).one()
+                outbox.notify(
+                    session=session,
+                    recipient=person,
+                    kind="complaint_replied",
+                    params={"number": number, "reply": "已处理"},
+                )
+            wait_for(fake.arrived)
+            assert any(number in t for t in fake.texts("oToken"))
+
+        notify("TS000009")  # the first notice fetches a token, kept in the database
+        assert fake.tokens_issued == 1
+        notify("TS000010")  # the next one uses the shared token
+        assert fake.tokens_issued == 1
+        fake.revoke_tokens()  # WeChat invalidated it: 40001 on the next call
+        notify("TS000011")
+        assert fake.tokens_issued == 2
+
+
+def test_a_follower_who_refuses_notices_is_marked_undeliverable(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    fake.silent.add("oQuiet")  # WeChat says 45015: outside the 48 hours
+    fake.refusing.add("oQuiet")  # and the template is refused (43101)
+    with account(dispatch=False) as acc:
+        bind_owner(Follower(acc, "oQuiet"))
+        with acc.db.transaction() as session:
+            person = session.scalars(select(Person).where(Person.name == "张伟")).one()
+            from storage.outbox import service as outbox
+
+            outbox.notify(
+                session=session,
+                recipient=person,
+                kind="complaint_replied",
+                params={"number": "TS000010", "reply": "已处理"},
+            )
+        assert acc.dispatch() == 0
+        with acc.db.transaction() as session:
+            notice = session.scalars(select(OutboxMessage)).one()
+            assert notice.status is OutboxStatus.FAILED
+            assert notice.last_error is not None
+            assert "43101" in notice.last_error
+        assert acc.dispatch() == 0  # given up for good: not tried again
+        assert [s.kind for s in fake.sent] == []
+
+
+def test_the_custom_menu_and_its_clicks(
+    account: Callable[..., AbstractContextManager[Account]],
+    fake: FakeWechat,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    with account() as acc:
+        for name, value in (
+            ("DATABASE_URL", acc.settings.database_url),
+            ("WECHAT_TOKEN", TOKEN),
+            ("WECHAT_APP_ID", APP_ID),
+            ("WECHAT_APP_SECRET", "app-secret"),
+            ("WECHAT_API_BASE_URL", fake.url),
+        ):
+            monkeypatch.setenv(f"WUYE_{name}", value)
+        result = CliRunner().invoke(app, ["wechat", "menu"])
+        assert result.exit_code == 0, result.output
+        [menu] = [s.body for s in fake.sent if s.kind == "menu"]
+        assert [(b["name"], b["key"]) for b in menu["button"]] == [
+            ("报修", "/repair"),
+            ("投诉", "/complaint"),
+            ("我的工单", "/mine"),
+        ]
+        owner = Follower(acc, "oMenu")
+        bind_owner(owner)
+        assert "请选择报修类别" in owner.event("CLICK", "/repair")
