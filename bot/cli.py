@@ -29,6 +29,7 @@ from storage.estate import importer
 from storage.estate import service as estates
 from storage.estate.models import Building, Estate, Unit
 from storage.identity import service as identity
+from storage.identity.models import Platform
 from storage.patrol import service as patrols
 from storage.patrol.models import FINDING_STATUS_LABELS, PATROL_CATEGORY_LABELS, FindingStatus
 from storage.people import service as people
@@ -249,6 +250,32 @@ def wechat_menu() -> None:
             {"button": [{"type": "click", "name": name, "key": key} for key, name in MENU]}
         )
     typer.echo("menu created: " + " / ".join(name for _, name in MENU))
+
+
+wecom_app = typer.Typer(help="WeCom (企业微信) for staff notices.", no_args_is_help=True)
+app.add_typer(wecom_app, name="wecom")
+
+
+@wecom_app.command("link")
+def wecom_link(
+    estate: Annotated[str, typer.Option("--estate", help="Estate code.")],
+    staff: Annotated[str, typer.Option(help="Staff code (工号).")],
+    userid: Annotated[str, typer.Option(help="The member's WeCom user id.")],
+) -> None:
+    """Send a staff member's notices to their WeCom account."""
+    with _unit_of_work() as (session, _):
+        estate_row = estates.get_estate(session=session, code=estate)
+        member = session.scalar(
+            select(StaffMember).where(
+                StaffMember.estate_id == estate_row.id, StaffMember.staff_code == staff
+            )
+        )
+        if member is None:
+            raise InvalidInput("no such staff member in this estate")
+        identity.link_account(
+            session=session, person=member.person, platform=Platform.WECOM, external_id=userid
+        )
+        typer.echo(f"{member.person.name}: notices go to WeCom user {userid}")
 
 
 @app.command("run")

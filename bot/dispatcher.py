@@ -57,7 +57,10 @@ class Dispatcher:
                     ]
                 else:
                     chats = []
-                chats = [(platform, chat) for platform, chat in chats if platform in self.senders]
+                chats = sorted(
+                    ((platform, chat) for platform, chat in chats if platform in self.senders),
+                    key=lambda target: target[0] is not Platform.WECOM,  # staff: WeCom first
+                )
                 batch.append((message.id, message.attempts, message.text, chats))
         sent = 0
         for message_id, attempts, text, chats in batch:

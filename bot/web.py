@@ -6,7 +6,7 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from xml.parsers.expat import ExpatError
@@ -21,6 +21,7 @@ from bot.telegram.channel import TelegramChannel, make_bot
 from bot.telegram.sender import Undeliverable
 from bot.wechat.api import WechatApi
 from bot.wechat.channel import Forbidden, WechatChannel
+from bot.wechat.wecom import WecomSender
 from conversations.engine import Engine
 from conversations.flows import FLOWS
 from conversations.messages import Reply
@@ -41,6 +42,7 @@ class Wuye:
     engine: Engine
     telegram: TelegramChannel | None = None
     wechat: WechatChannel | None = None
+    wecom: WecomSender | None = None
     dispatcher: Dispatcher = field(init=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +51,8 @@ class Wuye:
             senders[Platform.TELEGRAM] = _telegram_sender(self.telegram)
         if self.wechat is not None:
             senders[Platform.WECHAT] = _wechat_sender(self.wechat)
+        if self.wecom is not None:
+            senders[Platform.WECOM] = _threaded(self.wecom.send)
         self.dispatcher = Dispatcher(self.db, senders)
         if self.wechat is not None:
             self.wechat.wake = self.dispatcher.wake  # late replies go out at once
@@ -63,7 +67,10 @@ class Wuye:
         wechat = None
         if settings.wechat_token is not None:
             wechat = WechatChannel(settings=settings, engine=engine, api=WechatApi(settings, db))
-        return cls(settings=settings, db=db, engine=engine, telegram=telegram, wechat=wechat)
+        wecom = WecomSender(settings, db) if settings.wecom_corp_id is not None else None
+        return cls(
+            settings=settings, db=db, engine=engine, telegram=telegram, wechat=wechat, wecom=wecom
+        )
 
 
 def _telegram_sender(channel: TelegramChannel) -> Send:
@@ -77,10 +84,16 @@ def _telegram_sender(channel: TelegramChannel) -> Send:
 
 
 def _wechat_sender(channel: WechatChannel) -> Send:
-    async def send(openid: str, reply: Reply) -> None:
-        await asyncio.to_thread(channel.send, openid, reply)
+    return _threaded(channel.send)
 
-    return send
+
+def _threaded(send: Callable[[str, Reply], None]) -> Send:
+    """wechatpy's clients are blocking: run them beside the event loop, not on it."""
+
+    async def sending(chat_id: str, reply: Reply) -> None:
+        await asyncio.to_thread(send, chat_id, reply)
+
+    return sending
 
 
 def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
     wechat_max_clock_skew_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
     # WeChat waits 5 s for the passive reply; what takes longer goes as customer-service messages.
     wechat_reply_budget_seconds: Annotated[float, Field(gt=0, le=4.5)] = 4.0
+
+    # WeCom (企业微信): when set, staff linked to a WeCom user get their notices there.
+    wecom_corp_id: str | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_agent_id: int | None = None
+    wecom_api_base_url: str = "https://qyapi.weixin.qq.com"
     timezone: str = "Asia/Shanghai"
 
     # 003 篇十二 三(四)2: callback windows after a repair is done.
@@ -121,7 +127,9 @@ class Settings(BaseSettings):
     def wechat_effective_mode(self) -> str:
         return self.wechat_mode or ("compatible" if self.wechat_aes_key else "plain")
 
-    @field_validator("public_url", "telegram_api_base_url", "wechat_api_base_url")
+    @field_validator(
+        "public_url", "telegram_api_base_url", "wechat_api_base_url", "wecom_api_base_url"
+    )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

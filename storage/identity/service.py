@@ -203,3 +203,10 @@ def identities_of(*, session: Session, person_id: int) -> list[ChatIdentity]:
         .order_by(ChatIdentity.created_at.desc(), ChatIdentity.id.desc())
     )
     return list(session.scalars(query))
+
+
+def link_account(
+    *, session: Session, person: Person, platform: Platform, external_id: str
+) -> ChatIdentity:
+    """Link an account the company manages itself (a WeCom user id) to a staff member."""
+    return _bind(session=session, person=person, platform=platform, external_id=external_id)

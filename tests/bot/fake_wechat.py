@@ -39,6 +39,8 @@ class FakeWechat:
                 Route("/cgi-bin/message/template/send", self._template, methods=["POST"]),
                 Route("/cgi-bin/media/get", self._media),
                 Route("/cgi-bin/menu/create", self._menu, methods=["POST"]),
+                Route("/cgi-bin/gettoken", self._token),  # WeCom
+                Route("/cgi-bin/message/send", self._wecom, methods=["POST"]),
             ]
         )
 
@@ -92,6 +94,13 @@ class FakeWechat:
         if found is None:
             return JSONResponse({"errcode": 40007, "errmsg": "invalid media_id"})
         return Response(found[0], media_type=found[1])
+
+    async def _wecom(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
+        self.sent.append(Sent("wecom", await request.json()))
+        self.arrived.set()
+        return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
 
     async def _menu(self, request: Request) -> Response:
         if not self._authorised(request):

@@ -441,3 +441,46 @@ def test_the_custom_menu_and_its_clicks(
         owner = Follower(acc, "oMenu")
         bind_owner(owner)
         assert "请选择报修类别" in owner.event("CLICK", "/repair")
+
+
+def test_staff_linked_to_wecom_get_their_notices_there(
+    account: Callable[..., AbstractContextManager[Account]],
+    fake: FakeWechat,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    with account(
+        dispatch=False,
+        wecom_corp_id="ww-corp",
+        wecom_secret="corp-secret",
+        wecom_agent_id=1000002,
+        wecom_api_base_url=fake.url,
+    ) as acc:
+        monkeypatch.setenv("WUYE_DATABASE_URL", acc.settings.database_url)
+        linked = CliRunner().invoke(
+            app, ["wecom", "link", "--estate", "cuihu", "--staff", "G01", "--userid", "zhou.shifu"]
+        )
+        assert linked.exit_code == 0, linked.output
+        owner = Follower(acc, "oOwnerW")
+        bind_owner(owner)
+        owner.say("报修")
+        owner.say("1")
+        owner.say("1")
+        owner.say("电梯不动了")
+        owner.say("跳过")
+        owner.say("跳过")
+        owner.say("1")
+        with acc.db.transaction() as session:
+            desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
+            from storage.people.models import StaffMember
+
+            tech = session.scalars(select(StaffMember).where(StaffMember.staff_code == "G01")).one()
+            tickets.dispatch_repair(session=session, ticket_id=1, actor=desk, assignee_id=tech.id)
+        assert acc.dispatch() == 1
+        [sent] = [s.body for s in fake.sent if s.kind == "wecom"]
+        assert sent["touser"] == "zhou.shifu"
+        assert sent["agentid"] == 1000002
+        assert "【新维修单】BX000001" in sent["text"]["content"]
