@@ -484,3 +484,27 @@ def test_staff_linked_to_wecom_get_their_notices_there(
         assert sent["touser"] == "zhou.shifu"
         assert sent["agentid"] == 1000002
         assert "【新维修单】BX000001" in sent["text"]["content"]
+
+
+def test_a_location_message_gives_a_public_place_and_my_tickets_lists_it(
+    account: Callable[..., AbstractContextManager[Account]],
+) -> None:
+    with account() as acc:
+        owner = Follower(acc, "oWhere")
+        bind_owner(owner)
+        owner.say("报修")
+        owner.say("7")  # 电路/照明
+        assert "公共区域" in owner.say("2")
+        where = owner._message(
+            "location",
+            "<Location_X>31.2304</Location_X>"
+            "<Location_Y>121.4737</Location_Y><Scale>15</Scale>"
+            "<Label><![CDATA[翠湖花园北门]]></Label>",
+        )
+        assert "请描述问题" in owner.reply(owner.post(where))
+        owner.say("路灯不亮")
+        owner.say("跳过")
+        owner.say("跳过")
+        owner.say("1")
+        listing = owner.say("我的工单")
+        assert "BX000001 翠湖花园北门 (31.23040,121.47370) 电路/照明 · 待处理" in listing
