@@ -171,20 +171,39 @@ def estate_show() -> None:
         typer.echo(_describe(session))
 
 
-def _chat(db: Database, user: str, *, interactive: bool) -> None:
-    console = Console(Engine(db, FLOWS), user)
-    if not interactive:
-        console.run(sys.stdin)
-        return
+def _chat(db: Database, user: str, *, interactive: bool, clock: bool = False) -> None:
+    """The console chat. Notices for console users print in the terminal after each line;
+    with ``clock`` the scheduler runs beside it, as in `wuye serve`."""
+    import asyncio
 
-    def lines() -> Iterator[str]:
-        while True:
-            try:
-                yield input(f"[{console.user}] > ")
-            except EOFError:
-                return
+    from bot.dispatcher import Dispatcher
+    from conversations.messages import Reply
+    from scheduler.clock import Clock
 
-    console.run(lines())
+    async def show(chat_id: str, reply: Reply) -> None:
+        typer.echo(f"  [通知 → {chat_id}] " + reply.text.replace("\n", "\n    "))
+
+    dispatcher = Dispatcher(db, {Platform.CONSOLE: show})
+    console = Console(Engine(db, FLOWS), user, after=lambda: asyncio.run(dispatcher.run_once()))
+    ticking = Clock(db) if clock else None
+    if ticking is not None:
+        ticking.start()
+    try:
+        if not interactive:
+            console.run(sys.stdin)
+            return
+
+        def lines() -> Iterator[str]:
+            while True:
+                try:
+                    yield input(f"[{console.user}] > ")
+                except EOFError:
+                    return
+
+        console.run(lines())
+    finally:
+        if ticking is not None:
+            ticking.stop()
 
 
 @app.command("chat")
@@ -293,7 +312,7 @@ def run(
             typer.echo(_describe(session))
             hints = _try_it(session)
         typer.echo(hints)
-        _chat(db, user, interactive=sys.stdin.isatty())
+        _chat(db, user, interactive=sys.stdin.isatty(), clock=True)
 
 
 def _try_it(session: Session) -> str:

@@ -34,6 +34,7 @@ class Console:
     user: str
     write: Callable[[str], None] = print
     buttons: list[Button] = field(default_factory=list)
+    after: Callable[[], object] | None = None  # e.g. deliver the notices a line caused
 
     def incoming(self, line: str) -> Incoming | None:
         """The neutral message a typed line stands for, or None for a console-only command."""
@@ -83,6 +84,8 @@ class Console:
         buttons = [b for reply in replies for b in reply.buttons]
         if buttons:
             self.buttons = buttons
+        if self.after is not None:
+            self.after()
         return replies
 
     def run(self, lines: Iterable[str]) -> None:

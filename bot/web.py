@@ -25,6 +25,7 @@ from bot.wechat.wecom import WecomSender
 from conversations.engine import Engine
 from conversations.flows import FLOWS
 from conversations.messages import Reply
+from scheduler.clock import Clock
 from storage.config import Settings
 from storage.database import Database
 from storage.identity.models import Platform
@@ -159,9 +160,12 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
             if settings.public_url is not None:
                 await wuye.telegram.set_webhook()
         dispatching = asyncio.create_task(wuye.dispatcher.run(stop)) if dispatch else None
+        clock = _start_clock(wuye) if dispatch else None
         try:
             yield
         finally:
+            if clock is not None:
+                await asyncio.to_thread(clock.stop)
             stop.set()
             if dispatching is not None:
                 await dispatching
@@ -178,6 +182,18 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
+def _start_clock(wuye: Wuye) -> Clock:
+    """The scheduler runs in the serving process; what it queues wakes the dispatcher."""
+    loop = asyncio.get_running_loop()
+
+    def wake() -> None:
+        loop.call_soon_threadsafe(wuye.dispatcher.wake.set)
+
+    clock = Clock(wuye.db, on_queued=wake)
+    clock.start()
+    return clock
+
+
 async def poll(wuye: Wuye, stop: asyncio.Event) -> None:
     """`wuye poll`: the same bot by long polling, and the dispatcher beside it."""
     if wuye.telegram is None:
@@ -185,9 +201,11 @@ async def poll(wuye: Wuye, stop: asyncio.Event) -> None:
     await asyncio.to_thread(wuye.db.upgrade)
     await wuye.telegram.start()
     dispatching = asyncio.create_task(wuye.dispatcher.run(stop))
+    clock = _start_clock(wuye)
     try:
         await wuye.telegram.poll(stop)
     finally:
+        await asyncio.to_thread(clock.stop)
         stop.set()
         await dispatching
         await wuye.telegram.stop()

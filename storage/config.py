@@ -7,6 +7,7 @@ documents' values, so a company with stricter rules changes a variable, not code
 from __future__ import annotations
 
 import re
+from datetime import time as dt_time
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -80,6 +81,16 @@ class Settings(BaseSettings):
     # 003 篇十: a complaint is handled within 24 h; 篇十二 三(三): replied within 72 h.
     complaint_handle_hours: Hours = 24
     complaint_reply_hours: Hours = 72
+
+    # 001: fixed but not verified on site within this many days → customer service.
+    patrol_verify_days: Days = 2
+    # 000 3.12: the quality specialist re-checks at least 3 callbacks a week by phone.
+    quality_sample_size: Annotated[int, Field(ge=1, le=100)] = 3
+    # 001 4.10: patrol records are kept two years, then archived.
+    retention_days: Annotated[int, Field(ge=30, le=3650)] = 730
+    # Reminders are not sent at night; one due in these hours waits for the morning.
+    quiet_hours_start: dt_time = dt_time(21, 0)
+    quiet_hours_end: dt_time = dt_time(8, 0)
 
     invite_valid_days: Days = 7
     # A new chat account that proves unit + phone is bound at once, or waits for the desk.

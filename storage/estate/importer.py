@@ -8,6 +8,7 @@ their tickets and audit trail refer to them).
 from __future__ import annotations
 
 from collections import Counter
+from datetime import time
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -38,6 +39,8 @@ class _Strict(BaseModel):
 class EstateSpec(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=100)
+    digest_time: time = time(18, 30)
+    briefing_time: time = time(8, 30)
 
 
 class DepartmentSpec(_Strict):
@@ -135,6 +138,7 @@ def import_estate(*, session: Session, data: Any) -> Counter[str]:
         session.flush()
         created["estates"] += 1
     estate.name = spec.estate.name
+    estate.digest_time, estate.briefing_time = spec.estate.digest_time, spec.estate.briefing_time
 
     departments: dict[str, Department] = {
         d.code: d

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,6 +18,9 @@ class Estate(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Local times of the estate's daily notices (001 4.10: before 18:30; 晨会 at 8:30).
+    digest_time: Mapped[time] = mapped_column(default=time(18, 30))
+    briefing_time: Mapped[time] = mapped_column(default=time(8, 30))
 
     buildings: Mapped[list[Building]] = relationship(
         back_populates="estate", order_by="Building.code"

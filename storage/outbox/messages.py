@@ -44,6 +44,19 @@ TEMPLATES: dict[str, str] = {
     "callback_due": N_(
         "您的报修 {number}（{category}）已完工，想听听您的评价：请回复「回访评价」。"
     ),
+    "callback_reminder": N_(
+        "【回访提醒】{number} {where}（{owner} {phone}）今天到回访期限，请及时回访。"
+    ),
+    "callback_overdue": N_(
+        "【回访逾期】{number} {where}（{owner} {phone}）的回访 {due_on} 到期，仍未完成。"
+    ),
+    "complaint_unhandled": N_("【投诉超 24 小时未受理】{number}：{subject}（{where}）"),
+    "complaint_unanswered": N_("【投诉超时未答复】{number}：{subject}（{where}），答复期限 {due}"),
+    "finding_overdue": N_("【巡查问题逾期】{number} {place}：{description}，整改期限 {due_on}"),
+    "finding_unverified": N_(
+        "【待现场验证】巡查问题 {number} {place} 已于 {fixed_on} 整改，请现场验证。"
+    ),
+    "quality_sample": N_("【品质抽查】本周请电话回访以下 {count} 户：\n{lines}"),
     "binding_requested": N_("【绑定审核】{name}（{unit}）申请绑定，请在「绑定审核」中处理。"),
     "binding_approved": N_("您的账号已通过审核，可以开始使用了。发送「帮助」查看可用功能。"),
     "binding_refused": N_("您的绑定申请未通过审核，如有疑问请联系客服中心。"),

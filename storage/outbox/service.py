@@ -32,25 +32,48 @@ def notify(
     With an idempotency key a second call is a no-op and returns None, even when
     two processes race: the unique key decides, inside a savepoint.
     """
+    return notify_text(
+        session=session,
+        recipient=recipient,
+        kind=kind,
+        text=render(kind, params, recipient.locale),
+        params=params,
+        idempotency_key=idempotency_key,
+    )
+
+
+def notify_text(
+    *,
+    session: Session,
+    recipient: Person,
+    kind: str,
+    text: str,
+    params: Mapping[str, object] | None = None,
+    idempotency_key: str | None = None,
+) -> OutboxMessage | None:
+    """Queue a text already written for this recipient (a digest, a report)."""
     now = utcnow()
     message = OutboxMessage(
         recipient=recipient,
         kind=kind,
         # Kept for the record in the desk's words; the text is in the recipient's language.
-        params={key: str(value) for key, value in params.items()},
-        text=render(kind, params, recipient.locale),
+        params={key: str(value) for key, value in (params or {}).items()},
+        text=text,
         idempotency_key=idempotency_key,
         status=OutboxStatus.PENDING,
         attempts=0,
         created_at=now,
         next_attempt_at=now,
     )
-    if idempotency_key is None:
+    return _queue(session, message)
+
+
+def _queue(session: Session, message: OutboxMessage) -> OutboxMessage | None:
+    key = message.idempotency_key
+    if key is None:
         session.add(message)
         return message
-    if session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
-    ):
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
         return None
     try:
         with session.begin_nested():
@@ -60,22 +83,36 @@ def notify(
     return message
 
 
-def to_chat(*, session: Session, platform: str, chat_id: str, text: str) -> OutboxMessage:
-    """A text for a chat rather than a person: e.g. a reply that could not go out at once."""
+def already_queued(*, session: Session, idempotency_key: str) -> bool:
+    found = select(OutboxMessage.id).where(OutboxMessage.idempotency_key == idempotency_key)
+    return session.scalar(found) is not None
+
+
+def to_chat(
+    *,
+    session: Session,
+    platform: str,
+    chat_id: str,
+    text: str,
+    kind: str = "reply",
+    idempotency_key: str | None = None,
+) -> OutboxMessage | None:
+    """A text for a chat rather than a person: a group's digest, or a reply that could
+    not go out at once."""
     now = utcnow()
     message = OutboxMessage(
         platform=platform,
         chat_id=chat_id,
-        kind="reply",
+        kind=kind,
         params={},
         text=text,
+        idempotency_key=idempotency_key,
         status=OutboxStatus.PENDING,
         attempts=0,
         created_at=now,
         next_attempt_at=now,
     )
-    session.add(message)
-    return message
+    return _queue(session, message)
 
 
 def notify_department(
@@ -89,8 +126,10 @@ def notify_department(
             platform=group.platform,
             chat_id=group.chat_id,
             text=render(kind, params, DEFAULT_LOCALE),
+            kind=kind,
         )
-        notice.kind, notice.params = kind, {key: str(value) for key, value in params.items()}
+        if notice is not None:
+            notice.params = {key: str(value) for key, value in params.items()}
     if not groups:
         for person in people.responsible_for(session=session, department=department):
             notify(session=session, recipient=person, kind=kind, params=params)
@@ -117,11 +156,14 @@ def for_recipient(*, session: Session, recipient_id: int) -> list[OutboxMessage]
 
 def claim(*, session: Session, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
     """Notices due for sending, each claimed for ``lease``: a second dispatcher skips them."""
+    # On PostgreSQL any number of dispatchers drain the outbox side by side: each skips the
+    # rows another has locked; the lease then keeps a claimed row from the next sweep.
     due = session.scalars(
         select(OutboxMessage.id)
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
     claimed = []
     for message_id in due:

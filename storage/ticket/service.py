@@ -575,6 +575,10 @@ def escalate_complaint(
         if reply_due_at <= utcnow():
             raise InvalidInput("答复日期必须晚于现在")
         ticket.reply_due_at = reply_due_at
+    if ticket.status is not S.NEW:
+        # Upgraded after it was taken up: the leadership gets its own 24 hours.
+        hours = settings_of(session).complaint_handle_hours
+        ticket.due_at = utcnow() + timedelta(hours=hours)
     _escalate(session, ticket, actor, note=reason)
     return ticket
 
@@ -607,6 +611,8 @@ def reopen_unsatisfied_complaint(
         session=session, obj=ticket, target=S.ESCALATED, actor=actor, note=f"回访不满意：{note}"
     )
     ticket.severity = ComplaintSeverity.MAJOR
+    # A new round: taken up within 24 h and answered within 72 h from now, not from before.
+    ticket.due_at = utcnow() + timedelta(hours=settings.complaint_handle_hours)
     ticket.reply_due_at = utcnow() + timedelta(hours=settings.complaint_reply_hours)
     _tell(
         session,

@@ -55,6 +55,10 @@ def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_cal
             "1",
             "1",
             "1",
+            "/user tech",
+            "你好",
+            "1",
+            tech_code,  # the technician: 周师傅
             "/user desk",
             "你好",
             "1",
@@ -63,9 +67,6 @@ def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_cal
             "1",
             "1",
             "/user tech",
-            "你好",
-            "1",
-            tech_code,  # the technician: 周师傅
             "维修工单",
             "1",
             "1",
@@ -89,6 +90,8 @@ def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_cal
     assert "BX000001 已派给 周师傅" in out
     assert "绑定成功，周师傅" in out
     assert "已接单 BX000001" in out
+    assert "[通知 → tech] 【新维修单】BX000001" in out  # the technician was told, in his chat
+    assert "[通知 → owner] 您的报修 BX000001 已完工" in out
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     due = (today + timedelta(days=3)).isoformat()
     assert f"BX000001 已完工，已通知业主。回访期限 {due}" in out

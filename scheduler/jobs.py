@@ -1,0 +1,392 @@
+"""The clock's jobs. Each takes a session and the current instant and queues notices.
+
+Every notice has an idempotency key (job, estate or object, recipient, period), so a
+job may run again (a retry, a restart, a catch-up, a second scheduler) and send
+nothing twice. Jobs never talk to a platform: the outbox dispatcher does.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from conversations.reports import day_summary
+from storage.activity import day_activity
+from storage.callback import service as callbacks
+from storage.callback.models import SATISFACTION_LABELS, Callback
+from storage.clock import format_day, format_local, local_date, start_of_local_day
+from storage.config import Settings
+from storage.database import settings_of
+from storage.estate.models import Estate
+from storage.i18n import translator
+from storage.outbox import service as outbox
+from storage.patrol import service as patrols
+from storage.patrol.models import PatrolFinding
+from storage.people import service as people
+from storage.people.models import (
+    DepartmentKind,
+    Person,
+    StaffMember,
+    StaffRole,
+)
+from storage.ticket import service as tickets
+from storage.ticket.models import Ticket
+
+WORKING_DAYS = range(5)  # Monday to Friday: overdue reminders wait for the next one
+
+
+def _local(now: datetime, settings: Settings) -> datetime:
+    return now.astimezone(settings.tz)
+
+
+def quiet(now: datetime, settings: Settings) -> bool:
+    """Night: reminders wait for the morning (quiet_hours_start → quiet_hours_end)."""
+    clock = _local(now, settings).time()
+    start, end = settings.quiet_hours_start, settings.quiet_hours_end
+    return clock >= start or clock < end if start > end else start <= clock < end
+
+
+def _estates(session: Session) -> list[Estate]:
+    return list(session.scalars(select(Estate).order_by(Estate.code)))
+
+
+def _staff(session: Session, estate_id: int, roles: Iterable[StaffRole]) -> list[Person]:
+    query = (
+        select(Person)
+        .join(StaffMember, StaffMember.person_id == Person.id)
+        .where(
+            StaffMember.estate_id == estate_id,
+            StaffMember.role.in_(list(roles)),
+            StaffMember.active.is_(True),
+        )
+        .order_by(Person.id)
+    )
+    return list(session.scalars(query))
+
+
+def _desk_heads(session: Session, estate_id: int) -> list[Person]:
+    """The customer-service supervisors: who hears of late callbacks and complaints."""
+    try:
+        desk = people.department_of_kind(
+            session=session, estate_id=estate_id, kind=DepartmentKind.CUSTOMER_SERVICE
+        )
+    except Exception:  # an estate without a desk department: its managers instead
+        return people.project_managers(session=session, estate_id=estate_id)
+    return people.responsible_for(session=session, department=desk)
+
+
+# ---------------------------------------------------------------- 18:30 digest, 08:30 briefing
+
+
+def daily_digests(session: Session, now: datetime) -> int:
+    """001 4.10: the day's findings and tickets to every department head and the manager,
+    at the estate's digest time, or as soon after it as the process is up that day."""
+    settings = settings_of(session)
+    local = _local(now, settings)
+    queued = 0
+    for estate in _estates(session):
+        if local.time() < estate.digest_time:
+            continue
+        day = local.date()
+        activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
+        readers = _staff(session, estate.id, [StaffRole.SUPERVISOR, StaffRole.PROJECT_MANAGER])
+        for person in readers:
+            t = translator(person.locale)
+            text = t("【每日汇总】{estate}", estate=estate.name) + "\n" + day_summary(activity, t)
+            queued += (
+                outbox.notify_text(
+                    session=session,
+                    recipient=person,
+                    kind="digest",
+                    text=text,
+                    idempotency_key=f"digest:{estate.code}:{person.id}:{day}",
+                )
+                is not None
+            )
+    return queued
+
+
+def morning_briefings(session: Session, now: datetime) -> int:
+    """晨会 (001): yesterday's open problems and today's due callbacks, to customer service.
+    A briefing missed until noon is not worth sending any more."""
+    settings = settings_of(session)
+    local = _local(now, settings)
+    queued = 0
+    for estate in _estates(session):
+        if (
+            not estate.briefing_time
+            <= local.time()
+            < max(estate.briefing_time, local.replace(hour=12).time())
+        ):
+            continue
+        today = local.date()
+        yesterday = day_activity(
+            session=session, estate_id=estate.id, day=today - timedelta(days=1), now=now
+        )
+        due = callbacks.due(session=session, estate_id=estate.id, on=today)
+        for person in _staff(
+            session, estate.id, [StaffRole.CUSTOMER_SERVICE, StaffRole.SUPERVISOR]
+        ):
+            t = translator(person.locale)
+            lines = [
+                t("【晨会】{estate} {day}", estate=estate.name, day=today.isoformat()),
+                day_summary(yesterday, t),
+                t("今天到期的回访 {count} 户：", count=len(due)),
+            ]
+            lines += [f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name}" for c in due]
+            queued += (
+                outbox.notify_text(
+                    session=session,
+                    recipient=person,
+                    kind="briefing",
+                    text="\n".join(lines),
+                    idempotency_key=f"briefing:{estate.code}:{person.id}:{today}",
+                )
+                is not None
+            )
+    return queued
+
+
+# ---------------------------------------------------------------- callbacks
+
+
+def due_callbacks(session: Session, now: datetime) -> int:
+    """On a callback's due day: the owner is asked in chat, the desk is reminded."""
+    settings = settings_of(session)
+    if quiet(now, settings):
+        return 0
+    today = local_date(now, settings.tz)
+    queued = 0
+    for callback in callbacks.due(session=session, estate_id=None, on=today):
+        ticket = callback.ticket
+        queued += callbacks.ask_owner(session=session, callback_id=callback.id) is not None
+        for clerk in people.desk_staff(session=session, estate_id=ticket.estate_id):
+            queued += (
+                outbox.notify(
+                    session=session,
+                    recipient=clerk,
+                    kind="callback_reminder",
+                    params={
+                        "number": ticket.number,
+                        "where": ticket.where,
+                        "owner": ticket.reporter.name,
+                        "phone": ticket.contact_phone or "—",
+                    },
+                    idempotency_key=f"callback_reminder:{callback.id}:{clerk.id}",
+                )
+                is not None
+            )
+    return queued
+
+
+def overdue_callbacks(session: Session, now: datetime) -> int:
+    """Past due: the desk's supervisor hears of it, then once every working day until done."""
+    settings = settings_of(session)
+    local = _local(now, settings)
+    if quiet(now, settings) or local.weekday() not in WORKING_DAYS:
+        return 0
+    queued = 0
+    for callback in callbacks.overdue(session=session, estate_id=None, now=now):
+        ticket = callback.ticket
+        for head in _desk_heads(session, ticket.estate_id):
+            queued += (
+                outbox.notify(
+                    session=session,
+                    recipient=head,
+                    kind="callback_overdue",
+                    params={
+                        "number": ticket.number,
+                        "where": ticket.where,
+                        "owner": ticket.reporter.name,
+                        "phone": ticket.contact_phone or "—",
+                        "due_on": format_day(callback.due_at, settings.tz),
+                    },
+                    idempotency_key=f"callback_overdue:{callback.id}:{head.id}:{local.date()}",
+                )
+                is not None
+            )
+    return queued
+
+
+# ---------------------------------------------------------------- complaints, patrols
+
+
+def complaint_deadlines(session: Session, now: datetime) -> int:
+    """Not taken up in 24 h → the supervisor; not answered in 72 h → the project manager.
+    The deadline is in the key: a reopened complaint has a new one and is not late at once."""
+    settings = settings_of(session)
+    if quiet(now, settings):
+        return 0
+    queued = 0
+    for estate in _estates(session):
+        for ticket in tickets.complaints_not_handled(session=session, estate_id=estate.id, now=now):
+            heads = (
+                people.department_heads(session=session, department_id=ticket.department_id)
+                if ticket.department_id
+                else []
+            ) or _desk_heads(session, estate.id)
+            queued += _tell(
+                session,
+                heads,
+                "complaint_unhandled",
+                ticket,
+                ticket.due_at,
+                {"subject": ticket.subject, "where": ticket.where},
+            )
+        for ticket in tickets.complaints_not_replied(session=session, estate_id=estate.id, now=now):
+            queued += _tell(
+                session,
+                people.project_managers(session=session, estate_id=estate.id),
+                "complaint_unanswered",
+                ticket,
+                ticket.reply_due_at,
+                {
+                    "subject": ticket.subject,
+                    "where": ticket.where,
+                    "due": format_local(ticket.reply_due_at or now, settings.tz),
+                },
+            )
+    return queued
+
+
+def _tell(
+    session: Session,
+    readers: list[Person],
+    kind: str,
+    ticket: Ticket,
+    deadline: datetime | None,
+    params: dict[str, object],
+) -> int:
+    stamp = deadline.isoformat() if deadline else "-"
+    return sum(
+        outbox.notify(
+            session=session,
+            recipient=person,
+            kind=kind,
+            params={"number": ticket.number, **params},
+            idempotency_key=f"{kind}:{ticket.id}:{stamp}:{person.id}",
+        )
+        is not None
+        for person in readers
+    )
+
+
+def patrol_deadlines(session: Session, now: datetime) -> int:
+    """Not fixed by the deadline (or the approved extension) → the department head;
+    fixed but not verified within 2 days → customer service."""
+    settings = settings_of(session)
+    if quiet(now, settings):
+        return 0
+    queued = 0
+    for estate in _estates(session):
+        for finding in patrols.overdue(session=session, estate_id=estate.id, now=now):
+            if finding.department is None:
+                continue
+            for head in people.responsible_for(session=session, department=finding.department):
+                queued += (
+                    outbox.notify(
+                        session=session,
+                        recipient=head,
+                        kind="finding_overdue",
+                        params={
+                            "number": finding.number,
+                            "place": finding.place,
+                            "description": finding.description,
+                            "due_on": format_day(finding.due_at or now, settings.tz),
+                        },
+                        idempotency_key=f"finding_overdue:{finding.id}:{finding.due_at}:{head.id}",
+                    )
+                    is not None
+                )
+        late = now - timedelta(days=settings.patrol_verify_days)
+        for finding in patrols.awaiting_verification(
+            session=session, estate_id=estate.id, fixed_before=late
+        ):
+            for clerk in people.desk_staff(session=session, estate_id=estate.id):
+                queued += (
+                    outbox.notify(
+                        session=session,
+                        recipient=clerk,
+                        kind="finding_unverified",
+                        params={
+                            "number": finding.number,
+                            "place": finding.place,
+                            "fixed_on": format_day(finding.fixed_at or now, settings.tz),
+                        },
+                        idempotency_key=f"finding_unverified:{finding.id}:{finding.fixed_at}:"
+                        f"{clerk.id}",
+                    )
+                    is not None
+                )
+    return queued
+
+
+# ---------------------------------------------------------------- weekly, monthly, yearly
+
+
+def quality_sample(session: Session, now: datetime) -> int:
+    """000 3.12: each week the quality specialist re-checks a few finished callbacks by phone.
+    The week's sample is drawn from a seed of (estate, week): a rerun draws the same."""
+    settings = settings_of(session)
+    local = _local(now, settings)
+    if quiet(now, settings):
+        return 0
+    year, week, _ = local.isocalendar()
+    monday = local.date() - timedelta(days=local.weekday())
+    since = start_of_local_day(monday - timedelta(days=7), settings.tz)
+    queued = 0
+    for estate in _estates(session):
+        specialists = _staff(session, estate.id, [StaffRole.QUALITY_SPECIALIST])
+        if not specialists:
+            continue
+        done = list(
+            session.scalars(
+                select(Callback)
+                .join(Ticket, Callback.ticket_id == Ticket.id)
+                .where(
+                    Ticket.estate_id == estate.id,
+                    Callback.done_at >= since,
+                    Callback.done_at < start_of_local_day(monday, settings.tz),
+                )
+                .order_by(Callback.id)
+            )
+        )
+        if not done:
+            continue
+        picked = random.Random(f"{estate.code}:{year}-W{week}").sample(  # noqa: S311
+            done, min(settings.quality_sample_size, len(done))
+        )
+        for person in specialists:
+            t = translator(person.locale)
+            lines = "\n".join(
+                f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name} "
+                f"{c.ticket.contact_phone or ''} "
+                f"{t(SATISFACTION_LABELS[c.satisfaction]) if c.satisfaction else ''}".rstrip()
+                for c in picked
+            )
+            queued += (
+                outbox.notify(
+                    session=session,
+                    recipient=person,
+                    kind="quality_sample",
+                    params={"count": len(picked), "lines": lines},
+                    idempotency_key=f"quality_sample:{estate.code}:{year}-W{week}:{person.id}",
+                )
+                is not None
+            )
+    return queued
+
+
+def archive_patrol_records(session: Session, now: datetime) -> int:
+    """001 4.10: patrol records are kept two years; older ones are archived, not deleted."""
+    cutoff = now - timedelta(days=settings_of(session).retention_days)
+    result = session.execute(
+        update(PatrolFinding)
+        .where(PatrolFinding.created_at < cutoff, PatrolFinding.archived_at.is_(None))
+        .values(archived_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,100 @@
+"""The outbox dispatcher: retries with backoff, gives up with a reason, sends each notice once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import time_machine
+import yaml
+from sqlalchemy import select
+
+from bot.dispatcher import Dispatcher, Refused
+from conversations.messages import Reply
+from storage.database import Database
+from storage.estate import importer
+from storage.identity import service as identity
+from storage.identity.models import Platform
+from storage.outbox import service as outbox
+from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.people.models import Person
+from tests.conftest import SAMPLE, local
+
+
+class Flaky:
+    """A platform that fails a few times before it delivers (or refuses for good)."""
+
+    def __init__(self, failures: int = 0, refuse: bool = False) -> None:
+        self.failures, self.refuse = failures, refuse
+        self.delivered: list[tuple[str, str]] = []
+
+    async def __call__(self, chat_id: str, reply: Reply) -> None:
+        if self.refuse:
+            raise Refused("bot was blocked by the user")
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("platform unreachable")
+        self.delivered.append((chat_id, reply.text))
+
+
+def queue_notice(db: Database) -> int:
+    with db.transaction() as session:
+        importer.import_estate(session=session, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
+        person = session.scalars(select(Person).where(Person.name == "张伟")).one()
+        identity.link_account(
+            session=session, person=person, platform=Platform.TELEGRAM, external_id="4242"
+        )
+        notice = outbox.notify(
+            session=session,
+            recipient=person,
+            kind="complaint_replied",
+            params={"number": "TS000001", "reply": "已处理"},
+        )
+        assert notice is not None
+        session.flush()
+        return notice.id
+
+
+def status(db: Database, notice_id: int) -> OutboxMessage:
+    with db.transaction() as session:
+        found = session.get(OutboxMessage, notice_id)
+        assert found is not None
+        return found
+
+
+def test_a_platform_that_fails_twice_then_succeeds_delivers_once(db: Database) -> None:
+    with time_machine.travel(local(2026, 11, 24, 10, 0), tick=False) as clock:
+        notice = queue_notice(db)
+        platform = Flaky(failures=2)
+        dispatcher = Dispatcher(db, {Platform.TELEGRAM: platform})
+        assert asyncio.run(dispatcher.run_once()) == 0
+        assert asyncio.run(dispatcher.run_once()) == 0  # backing off: not yet due again
+        clock.shift(timedelta(seconds=31))
+        assert asyncio.run(dispatcher.run_once()) == 0  # second failure
+        clock.shift(timedelta(seconds=61))
+        assert asyncio.run(dispatcher.run_once()) == 1
+        clock.shift(timedelta(hours=1))
+        assert asyncio.run(dispatcher.run_once()) == 0
+    assert platform.delivered == [("4242", status(db, notice).text)]
+    sent = status(db, notice)
+    assert sent.status is OutboxStatus.SENT
+    assert sent.attempts == 3
+
+
+def test_a_notice_written_before_a_crash_is_sent_once_after_the_restart(db: Database) -> None:
+    notice = queue_notice(db)  # the process dies here, before any dispatcher ran
+    platform = Flaky()
+    restarted = Dispatcher(Database(db.settings), {Platform.TELEGRAM: platform})
+    assert asyncio.run(restarted.run_once()) == 1
+    assert asyncio.run(restarted.run_once()) == 0
+    assert len(platform.delivered) == 1
+    assert status(db, notice).status is OutboxStatus.SENT
+
+
+def test_a_refusal_is_final_and_its_reason_kept(db: Database) -> None:
+    notice = queue_notice(db)
+    dispatcher = Dispatcher(db, {Platform.TELEGRAM: Flaky(refuse=True)})
+    assert asyncio.run(dispatcher.run_once()) == 0
+    failed = status(db, notice)
+    assert failed.status is OutboxStatus.FAILED
+    assert failed.last_error == "telegram: bot was blocked by the user"
