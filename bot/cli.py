@@ -182,6 +182,8 @@ def _chat(db: Database, user: str, *, interactive: bool, clock: bool = False) ->
 
     async def show(chat_id: str, reply: Reply) -> None:
         typer.echo(f"  [通知 → {chat_id}] " + reply.text.replace("\n", "\n    "))
+        for image in reply.images:
+            typer.echo(f"    [图片] {image}")
 
     dispatcher = Dispatcher(db, {Platform.CONSOLE: show})
     console = Console(Engine(db, FLOWS), user, after=lambda: asyncio.run(dispatcher.run_once()))
@@ -500,6 +502,69 @@ def callbacks_due(
             for c in due
         ]
     _emit(rows, as_json, ["ticket", "where", "owner", "due_on", "overdue"])
+
+
+def _estates_named(session: Session, code: str | None) -> list[Estate]:
+    return (
+        [estates.get_estate(session=session, code=code)]
+        if code
+        else estates.list_estates(session=session)
+    )
+
+
+@app.command("digest")
+def digest(
+    estate: EstateOption = None,
+    on: Annotated[str | None, typer.Option("--date", help="Local day, default today.")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Queue it for the heads.")] = False,
+) -> None:
+    """The daily digest of a day: shown (dry run), or with --send queued for the department
+    heads and the project manager (once: a second --send sends nothing)."""
+    from scheduler import jobs
+
+    with _unit_of_work() as (session, settings):
+        day, now = _parse_day(on, settings), utcnow()
+        for row in _estates_named(session, estate):
+            if send:
+                queued = jobs.digest(session, row, day, now)
+                typer.echo(f"{row.name}: {queued} digests queued")
+            else:
+                typer.echo(jobs.digest_text(session, row, day, now, i18n.translator(None)))
+
+
+report_app = typer.Typer(help="Reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("monthly")
+def report_monthly(
+    month: Annotated[str, typer.Option(help="The month, e.g. 2026-11.")],
+    estate: EstateOption = None,
+    xlsx: Annotated[Path | None, typer.Option(help="Write the Excel workbook here.")] = None,
+    png: Annotated[Path | None, typer.Option(help="Write the Pareto chart (排列图) here.")] = None,
+) -> None:
+    """A month's statistics: printed, and as an Excel workbook and a Pareto chart."""
+    from scheduler.reports import summary, write_pareto, write_workbook
+    from storage.report import monthly_report
+
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise typer.BadParameter(f"{month!r} is not a month like 2026-11") from None
+    with _unit_of_work() as (session, _):
+        rows = _estates_named(session, estate)
+        for row in rows:
+            figures = monthly_report(session=session, estate_id=row.id, month=first)
+            typer.echo(summary(figures, row.name, i18n.translator(None)))
+            suffix = f"-{row.code}" if len(rows) > 1 else ""
+            if xlsx is not None:
+                target = xlsx.with_stem(xlsx.stem + suffix)
+                write_workbook(figures, row.name, target)
+                typer.echo(f"workbook: {target}")
+            if png is not None:
+                target = png.with_stem(png.stem + suffix)
+                write_pareto(figures, row.name, target)
+                typer.echo(f"chart: {target}")
 
 
 i18n_app = typer.Typer(help="Translations (for developers).", no_args_is_help=True)

@@ -61,10 +61,12 @@ class Dispatcher:
                     ((platform, chat) for platform, chat in chats if platform in self.senders),
                     key=lambda target: target[0] is not Platform.WECOM,  # staff: WeCom first
                 )
-                batch.append((message.id, message.attempts, message.text, chats))
+                image = message.params.get("image")
+                reply = Reply(message.text, images=(image,) if image else ())
+                batch.append((message.id, message.attempts, reply, chats))
         sent = 0
-        for message_id, attempts, text, chats in batch:
-            reason, retry = await self._deliver(text, chats, attempts)
+        for message_id, attempts, reply, chats in batch:
+            reason, retry = await self._deliver(reply, chats, attempts)
             with self.db.transaction() as session:
                 if reason is None:
                     outbox.delivered(session=session, message_id=message_id)
@@ -79,7 +81,7 @@ class Dispatcher:
         return sent
 
     async def _deliver(
-        self, text: str, chats: list[tuple[Platform, str]], attempts: int
+        self, reply: Reply, chats: list[tuple[Platform, str]], attempts: int
     ) -> tuple[str | None, bool]:
         """(None, _) when delivered; else the reason and whether to try again later."""
         if not chats:
@@ -87,7 +89,7 @@ class Dispatcher:
         reasons = []
         for platform, chat_id in chats:
             try:
-                await self.senders[platform](chat_id, Reply(text))
+                await self.senders[platform](chat_id, reply)
                 return None, False
             except Refused as refused:
                 reasons.append(f"{platform.value}: {refused}")

@@ -47,6 +47,7 @@ REGISTRY: tuple[ClockJob, ...] = (
     ClockJob("complaint_deadlines", jobs.complaint_deadlines),
     ClockJob("patrol_deadlines", jobs.patrol_deadlines),
     ClockJob("quality_sample", jobs.quality_sample, every_minutes=30),
+    ClockJob("monthly_reports", jobs.monthly_reports, every_minutes=30),
     ClockJob("archive_patrol_records", jobs.archive_patrol_records, every_minutes=24 * 60),
 )
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from conversations.reports import day_summary
+from scheduler.reports import summary, write_pareto
 from storage.activity import day_activity
 from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Callback
@@ -22,7 +24,7 @@ from storage.clock import format_day, format_local, local_date, start_of_local_d
 from storage.config import Settings
 from storage.database import settings_of
 from storage.estate.models import Estate
-from storage.i18n import translator
+from storage.i18n import Translator, translator
 from storage.outbox import service as outbox
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolFinding
@@ -33,6 +35,7 @@ from storage.people.models import (
     StaffMember,
     StaffRole,
 )
+from storage.report import monthly_report, previous_month
 from storage.ticket import service as tickets
 from storage.ticket.models import Ticket
 
@@ -85,28 +88,33 @@ def _desk_heads(session: Session, estate_id: int) -> list[Person]:
 def daily_digests(session: Session, now: datetime) -> int:
     """001 4.10: the day's findings and tickets to every department head and the manager,
     at the estate's digest time, or as soon after it as the process is up that day."""
-    settings = settings_of(session)
-    local = _local(now, settings)
+    local = _local(now, settings_of(session))
+    return sum(
+        digest(session, estate, local.date(), now)
+        for estate in _estates(session)
+        if local.time() >= estate.digest_time
+    )
+
+
+def digest_text(session: Session, estate: Estate, day: date, now: datetime, t: Translator) -> str:
+    activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
+    return t("【每日汇总】{estate}", estate=estate.name) + "\n" + day_summary(activity, t)
+
+
+def digest(session: Session, estate: Estate, day: date, now: datetime) -> int:
+    """One estate's digest of one day, to its department heads and project manager."""
     queued = 0
-    for estate in _estates(session):
-        if local.time() < estate.digest_time:
-            continue
-        day = local.date()
-        activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
-        readers = _staff(session, estate.id, [StaffRole.SUPERVISOR, StaffRole.PROJECT_MANAGER])
-        for person in readers:
-            t = translator(person.locale)
-            text = t("【每日汇总】{estate}", estate=estate.name) + "\n" + day_summary(activity, t)
-            queued += (
-                outbox.notify_text(
-                    session=session,
-                    recipient=person,
-                    kind="digest",
-                    text=text,
-                    idempotency_key=f"digest:{estate.code}:{person.id}:{day}",
-                )
-                is not None
+    for person in _staff(session, estate.id, [StaffRole.SUPERVISOR, StaffRole.PROJECT_MANAGER]):
+        queued += (
+            outbox.notify_text(
+                session=session,
+                recipient=person,
+                kind="digest",
+                text=digest_text(session, estate, day, now, translator(person.locale)),
+                idempotency_key=f"digest:{estate.code}:{person.id}:{day}",
             )
+            is not None
+        )
     return queued
 
 
@@ -390,3 +398,38 @@ def archive_patrol_records(session: Session, now: datetime) -> int:
         .values(archived_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def monthly_reports(session: Session, now: datetime) -> int:
+    """On the 1st (from 09:00, or later that month if the process was down): last month's
+    figures and its 排列图 to the project manager and the quality specialist."""
+    settings = settings_of(session)
+    local = _local(now, settings)
+    if local.day == 1 and local.hour < 9:
+        return 0
+    month = previous_month(local.date())
+    return sum(monthly_report_for(session, estate, month) for estate in _estates(session))
+
+
+def monthly_report_for(session: Session, estate: Estate, month: date) -> int:
+    readers = _staff(session, estate.id, [StaffRole.PROJECT_MANAGER, StaffRole.QUALITY_SPECIALIST])
+    keys = {p.id: f"monthly:{estate.code}:{month:%Y-%m}:{p.id}" for p in readers}
+    if all(outbox.already_queued(session=session, idempotency_key=k) for k in keys.values()):
+        return 0  # computed and queued already: no need to count the month again
+    figures = monthly_report(session=session, estate_id=estate.id, month=month)
+    folder = Path(settings_of(session).attachments_dir) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    chart = folder / f"{estate.code}-{month:%Y-%m}-pareto.png"
+    write_pareto(figures, estate.name, chart)
+    return sum(
+        outbox.notify_text(
+            session=session,
+            recipient=person,
+            kind="monthly_report",
+            text=summary(figures, estate.name, translator(person.locale)),
+            params={"image": str(chart)},
+            idempotency_key=keys[person.id],
+        )
+        is not None
+        for person in readers
+    )

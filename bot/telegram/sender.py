@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from pathlib import Path
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, Message
@@ -60,6 +61,13 @@ class TelegramSender:
     async def send(self, chat_id: str, reply: Reply) -> list[Message]:
         pieces = split_text(reply.text)
         sent = []
+        for image in reply.images:  # a chart first, then the words about it
+            async with self._limiter(chat_id), self._everyone:
+                try:
+                    with Path(image).open("rb") as photo:
+                        sent.append(await self.bot.send_photo(chat_id=chat_id, photo=photo))
+                except Forbidden as refused:
+                    raise Undeliverable(str(refused)) from refused
         for number, piece in enumerate(pieces, 1):
             # Buttons go with the last piece, under the question they answer.
             markup = keyboard(reply.buttons) if number == len(pieces) else None

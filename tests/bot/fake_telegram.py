@@ -74,8 +74,13 @@ class FakeTelegram:
         return [c.method for c in self.calls]
 
     async def _params(self, request: Request) -> dict[str, Any]:
-        if request.headers.get("content-type", "").startswith("application/json"):
+        kind = request.headers.get("content-type", "")
+        if kind.startswith("application/json"):
             return dict(await request.json())
+        if kind.startswith("multipart/form-data"):  # a file upload (sendPhoto): keep its size
+            body = await request.body()
+            chat = body.split(b'name="chat_id"', 1)[1].split(b"\r\n\r\n", 1)[1]
+            return {"chat_id": chat.split(b"\r\n", 1)[0].decode(), "upload_bytes": len(body)}
         # PTB posts url-encoded forms whose values are JSON where they are not plain strings.
         params: dict[str, Any] = {}
         for key, value in parse_qsl((await request.body()).decode(), keep_blank_values=True):
@@ -129,7 +134,7 @@ class FakeTelegram:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT
-        if method in ("sendMessage", "editMessageReplyMarkup"):
+        if method in ("sendMessage", "editMessageReplyMarkup", "sendPhoto"):
             message: dict[str, Any] = {
                 "message_id": params.get("message_id") or next(self._ids),
                 "date": int(time.time()),

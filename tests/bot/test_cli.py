@@ -141,3 +141,37 @@ def test_serve_with_no_platform_still_answers_healthz(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_digest_is_a_dry_run_unless_sent_and_sent_once(wuye: CliRunner, db_url: str) -> None:
+    wuye.invoke(app, ["run"])
+    shown = wuye.invoke(app, ["digest", "--estate", "cuihu", "--date", "2026-11-24"])
+    assert shown.exit_code == 0, shown.output
+    assert "【每日汇总】翠湖花园\n2026-11-24 汇总" in shown.output
+    sent = wuye.invoke(app, ["digest", "--date", "2026-11-24", "--send"])
+    assert "翠湖花园: 6 digests queued" in sent.output
+    again = wuye.invoke(app, ["digest", "--date", "2026-11-24", "--send"])
+    assert "翠湖花园: 0 digests queued" in again.output
+
+
+def test_report_monthly_writes_the_workbook_and_the_chart(wuye: CliRunner, tmp_path: Path) -> None:
+    wuye.invoke(app, ["run"])
+    result = wuye.invoke(
+        app,
+        [
+            "report",
+            "monthly",
+            "--month",
+            "2026-11",
+            "--xlsx",
+            str(tmp_path / "m.xlsx"),
+            "--png",
+            str(tmp_path / "m.png"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "【月度报告】翠湖花园 2026-11" in result.output
+    assert (tmp_path / "m.xlsx").read_bytes()[:2] == b"PK"
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+    bad = wuye.invoke(app, ["report", "monthly", "--month", "November"])
+    assert bad.exit_code != 0

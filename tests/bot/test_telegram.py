@@ -486,3 +486,37 @@ def test_long_texts_are_split_at_telegrams_limit_on_line_ends() -> None:
     assert split_text("短") == ["短"]
     assert [len(p) for p in split_text("字" * 5000)] == [4096, 904]
     assert Platform.TELEGRAM.value == "telegram"
+
+
+def test_the_clocks_digest_and_escalations_reach_telegram_exactly_once(served: Served) -> None:
+    from scheduler.clock import Clock
+    from storage.ticket import service as tickets
+    from tests.conftest import local
+
+    head = bind(served, "孙丽", 8701)  # the desk's supervisor
+    manager = bind(served, "黄经理", 8702)
+    import time_machine
+
+    from storage.estate import service as estates
+
+    # Filed on a known Monday morning, whatever day the tests run.
+    with (
+        time_machine.travel(local(2026, 11, 23, 9, 0), tick=False),
+        served.db.transaction() as session,
+    ):
+        owner = session.scalars(select(Person).where(Person.name == "张伟")).one()
+        unit = estates.find_unit(session=session, estate_id=1, designation="1-1-502")
+        tickets.file_complaint(
+            session=session, actor=owner, unit_id=unit.id, subject="噪音", description="夜间施工"
+        )
+    clock = Clock(served.db)
+    tomorrow_evening = local(2026, 11, 24, 18, 30)  # well past the complaint's 24 hours
+    for _ in range(2):  # a second scheduler run (a restart, another process) sends nothing
+        clock.tick(tomorrow_evening)
+        served.dispatch()
+    clock.stop()
+    digests = [t for t in served.fake.texts(8702) if t.startswith("【每日汇总】翠湖花园")]
+    assert len(digests) == 1
+    assert len([t for t in served.fake.texts(8701) if "【投诉超 24 小时未受理】" in t]) == 1
+    assert len([t for t in served.fake.texts(8701) if t.startswith("【每日汇总】")]) == 1
+    assert head.user_id != manager.user_id

@@ -31,17 +31,20 @@ def test_two_scheduler_processes_send_one_digest(db: Database) -> None:
     # Two processes: each its own connections, as two `wuye serve` would have.
     first, second = Database(db.settings), Database(db.settings)
     clock_a, clock_b = Clock(first), Clock(second)
-    with time_machine.travel(local(2026, 11, 24, 18, 30), tick=False):
-        queued = clock_a.tick() + clock_b.tick()
-        assert queued == 6
-        assert digests(db) == 6
-        clock_a.stop()  # the leader goes away; the other takes over, and sends nothing twice
-        assert clock_b.tick() == 0
-        if db.engine.dialect.name == "postgresql":
-            assert clock_b.leadership.held()
-    clock_b.stop()
-    first.dispose()
-    second.dispose()
+    try:
+        with time_machine.travel(local(2026, 11, 24, 18, 30), tick=False):
+            clock_a.tick()
+            clock_b.tick()
+            assert digests(db) == 6  # five heads and the manager, once each
+            clock_a.stop()  # the leader goes away; the other takes over, sends nothing twice
+            assert clock_b.tick() == 0
+            if db.engine.dialect.name == "postgresql":
+                assert clock_b.leadership.held()
+    finally:
+        clock_a.stop()
+        clock_b.stop()
+        first.dispose()
+        second.dispose()
 
 
 def test_on_postgresql_only_the_lock_holder_runs_the_jobs(db: Database) -> None:
@@ -50,12 +53,15 @@ def test_on_postgresql_only_the_lock_holder_runs_the_jobs(db: Database) -> None:
         return
     other = Database(db.settings)
     leader, follower = Clock(db), Clock(other)
-    assert leader.leadership.held()
-    assert not follower.leadership.held()
-    leader.stop()
-    assert follower.leadership.held()
-    follower.stop()
-    other.dispose()
+    try:
+        assert leader.leadership.held()
+        assert not follower.leadership.held()
+        leader.stop()
+        assert follower.leadership.held()
+    finally:
+        leader.stop()
+        follower.stop()
+        other.dispose()
 
 
 def test_a_started_clock_catches_up_the_digest_missed_while_it_was_down(db: Database) -> None:

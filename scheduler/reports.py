@@ -1,0 +1,138 @@
+"""The monthly report as people read it: a chat summary, an Excel workbook, a Pareto chart."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from functools import cache
+from pathlib import Path
+
+from storage.callback.models import SATISFACTION_LABELS, Satisfaction
+from storage.i18n import Translator, translator
+from storage.report import MonthlyReport
+
+log = logging.getLogger(__name__)
+
+
+def summary(report: MonthlyReport, estate: str, t: Translator) -> str:
+    rate = report.on_time_rate
+    lines = [
+        t("【月度报告】{estate} {month}", estate=estate, month=report.month.strftime("%Y-%m")),
+        t(
+            "报修 {repairs}｜投诉 {complaints}｜巡查问题 {findings}",
+            repairs=sum(report.repairs_by_category.values()),
+            complaints=sum(report.complaints_by_severity.values()),
+            findings=sum(report.findings_by_category.values()),
+        ),
+        t(
+            "回访按时率 {rate}（{on_time}/{due}）",
+            rate=f"{rate:.0%}" if rate is not None else "—",
+            on_time=report.callbacks_on_time,
+            due=report.callbacks_due,
+        ),
+        t(
+            "满意度：{split}",
+            split="，".join(
+                f"{t(SATISFACTION_LABELS[s])} {report.satisfaction[s]}" for s in Satisfaction
+            ),
+        ),
+    ]
+    if report.vital_few:
+        lines.append(
+            t(
+                "主要问题（占 80%）：{categories}",
+                categories="、".join(t(label) for label in report.vital_few),
+            )
+        )
+    return "\n".join(lines)
+
+
+def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    t = translator(None)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "概要"
+    sheet.append([t("项目"), estate])
+    sheet.append([t("月份"), report.month.strftime("%Y-%m")])
+    sheet.append([t("回访应回访数"), report.callbacks_due])
+    sheet.append([t("按时回访数"), report.callbacks_on_time])
+    sheet.append([t("回访按时率"), report.on_time_rate])
+    sheet["B5"].number_format = "0.0%"
+    for title, counts in (
+        ("报修类别", report.repairs_by_category),
+        ("投诉类别", report.complaints_by_severity),
+        ("巡查问题类别", report.findings_by_category),
+        ("巡查问题部门", report.findings_by_department),
+        ("满意度", {SATISFACTION_LABELS[s]: report.satisfaction[s] for s in Satisfaction}),
+    ):
+        tab = book.create_sheet(title)
+        tab.append([t("类别"), t("数量")])
+        for label, count in sorted(counts.items(), key=lambda item: -item[1]):
+            tab.append([label, count])
+    pareto = book.create_sheet("排列图")
+    pareto.append([t("问题类别"), t("数量"), t("累计百分比")])
+    total, running = sum(c for _, c in report.problems), 0
+    for label, count in report.problems:
+        running += count
+        pareto.append([label, count, running / total])
+        pareto.cell(row=pareto.max_row, column=3).number_format = "0.0%"
+    for tab in book.worksheets:
+        for cell in tab[1]:
+            cell.font = Font(bold=True)
+    book.save(path)
+
+
+@cache
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    for font in font_manager.fontManager.ttflist:
+        if any(
+            name in font.name
+            for name in ("CJK", "WenQuanYi", "SimHei", "Source Han", "Hei", "Song", "Ming")
+        ):
+            return str(font.name)
+    return None
+
+
+def write_pareto(report: MonthlyReport, estate: str, path: Path) -> None:
+    """排列图: bars of problem categories, most frequent first, and the cumulative percentage;
+    the categories left of 80% are the vital few. Labels are Chinese when the machine has a
+    CJK font, English otherwise, so the chart is always legible."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    font = _cjk_font()
+    t = translator(None if font else "en")
+    if font is None:
+        log.warning("no CJK font found: the Pareto chart is labelled in English")
+    else:
+        plt.rcParams["font.family"] = font
+    labels = [t(label) for label, _ in report.problems]
+    counts = [count for _, count in report.problems]
+    total = sum(counts) or 1
+    cumulative = [sum(counts[: i + 1]) / total for i in range(len(counts))]
+    figure, bars = plt.subplots(figsize=(max(6.0, 0.9 * len(labels) + 2), 4.5), dpi=120)
+    bars.bar(range(len(labels)), counts, color="#4C78A8")
+    bars.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    bars.set_ylabel(t("数量"))
+    line = bars.twinx()
+    line.plot(range(len(labels)), cumulative, color="#E45756", marker="o")
+    line.axhline(0.8, color="#999999", linestyle="--", linewidth=1)
+    line.yaxis.set_major_formatter(PercentFormatter(1.0))
+    line.set_ylim(0, 1.05)
+    bars.set_title(
+        t("{estate} {month} 问题排列图", estate=estate, month=report.month.strftime("%Y-%m"))
+    )
+    with warnings.catch_warnings():
+        # Without a CJK font the estate's name cannot be drawn; the rest of the chart can.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        figure.tight_layout()
+        figure.savefig(path, format="png")
+    plt.close(figure)

@@ -1,0 +1,102 @@
+"""The monthly statistics (002 回访用户月统计表, 003 七(二) 排列图): figures for one estate
+and one month, computed once here for the chat, the workbook and the chart alike."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.callback.models import Callback, Satisfaction
+from storage.clock import start_of_local_day
+from storage.database import settings_of
+from storage.patrol.models import PATROL_CATEGORY_LABELS, PatrolFinding
+from storage.ticket.models import SEVERITY_LABELS, Ticket, TicketKind
+
+
+def month_after(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def previous_month(day: date) -> date:
+    return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+@dataclass
+class MonthlyReport:
+    estate_id: int
+    month: date  # its first day
+    repairs_by_category: Counter[str] = field(default_factory=Counter)  # zh-Hans labels
+    complaints_by_severity: Counter[str] = field(default_factory=Counter)
+    findings_by_category: Counter[str] = field(default_factory=Counter)
+    findings_by_department: Counter[str] = field(default_factory=Counter)
+    satisfaction: Counter[Satisfaction] = field(default_factory=Counter)
+    callbacks_due: int = 0
+    callbacks_on_time: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.callbacks_on_time / self.callbacks_due if self.callbacks_due else None
+
+    @property
+    def problems(self) -> list[tuple[str, int]]:
+        """Every problem category of the month, most frequent first: the 排列图's bars."""
+        counts = self.repairs_by_category + self.findings_by_category
+        if sum(self.complaints_by_severity.values()):
+            counts["投诉"] += sum(self.complaints_by_severity.values())
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+    @property
+    def vital_few(self) -> list[str]:
+        """The categories that together make up the first 80% of problems."""
+        total = sum(count for _, count in self.problems)
+        few, running = [], 0
+        for label, count in self.problems:
+            if total and running / total >= 0.8:
+                break
+            few.append(label)
+            running += count
+        return few
+
+
+def monthly_report(*, session: Session, estate_id: int, month: date) -> MonthlyReport:
+    tz = settings_of(session).tz
+    start = start_of_local_day(month, tz)
+    end = start_of_local_day(month_after(month), tz)
+    report = MonthlyReport(estate_id=estate_id, month=month)
+    for ticket in session.scalars(
+        select(Ticket).where(
+            Ticket.estate_id == estate_id,
+            Ticket.created_at >= start,
+            Ticket.created_at < end,
+            Ticket.rework_of_id.is_(None),
+        )
+    ):
+        if ticket.kind is TicketKind.REPAIR and ticket.category is not None:
+            report.repairs_by_category[ticket.category.label] += 1
+        elif ticket.severity is not None:
+            report.complaints_by_severity[SEVERITY_LABELS[ticket.severity]] += 1
+    for finding in session.scalars(
+        select(PatrolFinding).where(
+            PatrolFinding.estate_id == estate_id,
+            PatrolFinding.created_at >= start,
+            PatrolFinding.created_at < end,
+        )
+    ):
+        report.findings_by_category[PATROL_CATEGORY_LABELS[finding.category]] += 1
+        if finding.department is not None:
+            report.findings_by_department[finding.department.name] += 1
+    for callback in session.scalars(
+        select(Callback)
+        .join(Ticket, Callback.ticket_id == Ticket.id)
+        .where(Ticket.estate_id == estate_id, Callback.due_at > start, Callback.due_at <= end)
+    ):
+        report.callbacks_due += 1
+        if callback.done_at is not None and callback.done_at <= callback.due_at:
+            report.callbacks_on_time += 1
+        if callback.satisfaction is not None:
+            report.satisfaction[callback.satisfaction] += 1
+    return report

@@ -1,0 +1,150 @@
+"""The monthly statistics: the figures, the workbook, the 排列图, and their delivery."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import time_machine
+from openpyxl import load_workbook
+from PIL import Image
+from sqlalchemy import select
+
+from scheduler import jobs
+from scheduler.reports import summary, write_pareto, write_workbook
+from storage.callback import service as callbacks
+from storage.callback.models import Satisfaction
+from storage.i18n import translator
+from storage.outbox.models import OutboxMessage
+from storage.patrol import service as patrols
+from storage.patrol.models import PatrolCategory
+from storage.report import MonthlyReport, monthly_report
+from storage.ticket import service as tickets
+from storage.ticket.models import RepairCategory
+from tests.conftest import SampleEstate, local
+
+
+def a_month_of_work(cuihu: SampleEstate, at: time_machine.Traveller) -> None:
+    """November: 4 leaks, 2 lifts, 1 lock; one complaint; two findings; callbacks mostly on time."""
+    s = cuihu.session
+    for n, category in enumerate(
+        [RepairCategory.WATER_LEAK] * 4 + [RepairCategory.LIFT] * 2 + [RepairCategory.DOOR_LOCK]
+    ):
+        at.move_to(local(2026, 11, 2 + n, 9, 0))
+        ticket = tickets.report_repair(
+            session=s,
+            actor=cuihu.person("张伟"),
+            unit_id=cuihu.unit("1-1-502").id,
+            category=category,
+            description="维修",
+        )
+        cuihu.dispatch(ticket, to="周师傅")
+        tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
+        tickets.finish_repair(
+            session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"), note="好了"
+        )
+        callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
+        assert callback is not None
+        if n < 5:  # the last two are never called back: not on time
+            callbacks.record(
+                session=s,
+                callback_id=callback.id,
+                actor=cuihu.person("陈静"),
+                satisfaction=Satisfaction.UNSATISFIED if n == 0 else Satisfaction.SATISFIED,
+            )
+    tickets.file_complaint(
+        session=s,
+        actor=cuihu.person("张伟"),
+        unit_id=cuihu.unit("1-1-502").id,
+        subject="噪音",
+        description="夜间施工",
+    )
+    for _ in range(2):
+        patrols.report_finding(
+            session=s,
+            actor=cuihu.person("陈静"),
+            estate_id=cuihu.id,
+            place="大堂",
+            category=PatrolCategory.CLEANLINESS,
+            description="地面脏",
+            department_id=cuihu.department("bj").id,
+        )
+
+
+def november(cuihu: SampleEstate, at: time_machine.Traveller) -> MonthlyReport:
+    a_month_of_work(cuihu, at)
+    at.move_to(local(2026, 12, 1, 9, 0))
+    return monthly_report(session=cuihu.session, estate_id=cuihu.id, month=date(2026, 11, 1))
+
+
+def test_the_months_figures(cuihu: SampleEstate, at: time_machine.Traveller) -> None:
+    report = november(cuihu, at)
+    assert report.repairs_by_category == {"房屋渗漏水": 4, "电梯": 2, "门窗/门锁": 1}
+    assert report.complaints_by_severity == {"一般投诉": 1}
+    assert report.findings_by_category == {"清洁卫生": 2}
+    assert report.findings_by_department == {"保洁部": 2}
+    assert report.satisfaction == {Satisfaction.SATISFIED: 4, Satisfaction.UNSATISFIED: 1}
+    assert (report.callbacks_on_time, report.callbacks_due) == (5, 7)
+    # Most frequent first; ties in a fixed order, so a chart redrawn is the same chart.
+    assert report.problems == [
+        ("房屋渗漏水", 4),
+        ("清洁卫生", 2),
+        ("电梯", 2),
+        ("投诉", 1),
+        ("门窗/门锁", 1),
+    ]
+    assert report.vital_few == ["房屋渗漏水", "清洁卫生", "电梯"]  # 8 of 10: the first 80%
+    text = summary(report, "翠湖花园", translator(None))
+    assert "回访按时率 71%（5/7）" in text
+    assert "主要问题（占 80%）：房屋渗漏水、清洁卫生、电梯" in text
+
+
+def test_the_workbook_opens_and_holds_the_figures(
+    cuihu: SampleEstate, at: time_machine.Traveller, tmp_path: Path
+) -> None:
+    report = november(cuihu, at)
+    path = tmp_path / "2026-11.xlsx"
+    write_workbook(report, "翠湖花园", path)
+    book = load_workbook(path)
+    assert book.sheetnames == [
+        "概要",
+        "报修类别",
+        "投诉类别",
+        "巡查问题类别",
+        "巡查问题部门",
+        "满意度",
+        "排列图",
+    ]
+    summary_rows = {row[0]: row[1] for row in book["概要"].iter_rows(values_only=True)}
+    assert summary_rows["回访应回访数"] == 7
+    assert abs(summary_rows["回访按时率"] - 5 / 7) < 1e-9
+    repairs = list(book["报修类别"].iter_rows(min_row=2, values_only=True))
+    assert repairs == [("房屋渗漏水", 4), ("电梯", 2), ("门窗/门锁", 1)]
+    pareto = list(book["排列图"].iter_rows(min_row=2, values_only=True))
+    assert pareto[0][:2] == ("房屋渗漏水", 4)
+    assert pareto[-1][2] == 1.0
+
+
+def test_the_pareto_chart_is_a_png(
+    cuihu: SampleEstate, at: time_machine.Traveller, tmp_path: Path
+) -> None:
+    path = tmp_path / "pareto.png"
+    write_pareto(november(cuihu, at), "翠湖花园", path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.width > 600
+
+
+def test_on_the_first_the_manager_and_quality_specialist_get_last_months_report(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    s = cuihu.session
+    a_month_of_work(cuihu, at)
+    assert jobs.monthly_reports(s, local(2026, 12, 1, 8, 59)) == 0
+    assert jobs.monthly_reports(s, local(2026, 12, 1, 9, 0)) == 2
+    assert jobs.monthly_reports(s, local(2026, 12, 1, 9, 30)) == 0  # once
+    sent = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "monthly_report")).all()
+    assert {m.recipient.name for m in sent if m.recipient} == {"黄经理", "马玲"}
+    assert all(Path(m.params["image"]).read_bytes()[:4] == b"\x89PNG" for m in sent)
+    assert "【月度报告】翠湖花园 2026-11" in sent[0].text
