@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from conversations.reports import day_summary
@@ -20,6 +20,7 @@ from scheduler.reports import summary, write_pareto
 from storage.activity import day_activity
 from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Callback
+from storage.chat.models import SeenMessage
 from storage.clock import format_day, format_local, local_date, start_of_local_day
 from storage.config import Settings
 from storage.database import settings_of
@@ -433,3 +434,11 @@ def monthly_report_for(session: Session, estate: Estate, month: date) -> int:
         is not None
         for person in readers
     )
+
+
+def forget_seen_messages(session: Session, now: datetime) -> int:
+    """Platforms redeliver within minutes, not weeks: the dedupe record need not grow forever."""
+    result = session.execute(
+        delete(SeenMessage).where(SeenMessage.seen_at < now - timedelta(days=14))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

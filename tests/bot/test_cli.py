@@ -175,3 +175,17 @@ def test_report_monthly_writes_the_workbook_and_the_chart(wuye: CliRunner, tmp_p
     assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
     bad = wuye.invoke(app, ["report", "monthly", "--month", "November"])
     assert bad.exit_code != 0
+
+
+def test_jobs_run_is_a_dry_run_unless_sent(wuye: CliRunner, db_url: str) -> None:
+    wuye.invoke(app, ["db", "upgrade"])
+    wuye.invoke(
+        app, ["estate", "import", str(Path(__file__).parents[2] / "deploy" / "sample-estate.yaml")]
+    )
+    listed = wuye.invoke(app, ["jobs", "list"])
+    assert "daily_digests" in listed.output
+    assert "monthly_reports" in listed.output
+    dry = wuye.invoke(app, ["jobs", "run", "quality_sample"])
+    assert dry.exit_code == 0, dry.output
+    assert "(dry run: nothing kept; --send to queue)" in dry.output
+    assert wuye.invoke(app, ["jobs", "run", "nonsense"]).exit_code != 0

@@ -508,3 +508,52 @@ def test_a_location_message_gives_a_public_place_and_my_tickets_lists_it(
         owner.say("1")
         listing = owner.say("我的工单")
         assert "BX000001 翠湖花园北门 (31.23040,121.47370) 电路/照明 · 待处理" in listing
+
+
+def test_the_clocks_notices_reach_wechat_exactly_once(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    import time_machine
+
+    from scheduler.clock import Clock
+    from tests.conftest import local
+
+    with account(dispatch=False) as acc:
+        owner = Follower(acc, "oClock")
+        bind_owner(owner)
+        with (
+            time_machine.travel(local(2026, 11, 23, 9, 0), tick=False),
+            acc.db.transaction() as session,
+        ):
+            desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
+            tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
+            owner_person = session.scalars(select(Person).where(Person.name == "张伟")).one()
+            from storage.estate import service as estates
+            from storage.ticket.models import RepairCategory
+
+            unit = estates.find_unit(session=session, estate_id=1, designation="1-1-502")
+            ticket = tickets.report_repair(
+                session=session,
+                actor=owner_person,
+                unit_id=unit.id,
+                category=RepairCategory.WATER_LEAK,
+                description="漏水",
+            )
+            tickets.dispatch_repair(session=session, ticket_id=ticket.id, actor=desk)
+            tickets.accept(session=session, ticket_id=ticket.id, actor=tech)
+            tickets.finish_repair(session=session, ticket_id=ticket.id, actor=tech, note="好了")
+        acc.dispatch()  # "done" goes out now, inside the 48 hours
+        clock = Clock(acc.db)
+        try:
+            for _ in range(2):  # Thursday morning, twice: a restart must not ask twice
+                clock.tick(local(2026, 11, 26, 9, 0))
+                acc.dispatch()
+        finally:
+            clock.stop()
+        asked = [
+            t
+            for kind in ("custom", "template")
+            for t in fake.texts("oClock", kind)
+            if "请回复「回访评价」" in t
+        ]
+        assert len(asked) == 1
