@@ -222,6 +222,12 @@ class WechatChannel:
             )
         if inside:
             try:
+                for image in reply.images:  # a chart: only customer service can carry one
+                    with Path(image).open("rb") as picture:
+                        media = self.api.post(
+                            "media/upload", params={"type": "image"}, files={"media": picture}
+                        )
+                    self.api.message.send_image(openid, media["media_id"])
                 self.api.message.send_text(openid, text)
             except WeChatClientException as error:
                 if error.errcode in REFUSED:

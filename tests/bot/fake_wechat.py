@@ -38,6 +38,7 @@ class FakeWechat:
                 Route("/cgi-bin/message/custom/send", self._custom, methods=["POST"]),
                 Route("/cgi-bin/message/template/send", self._template, methods=["POST"]),
                 Route("/cgi-bin/media/get", self._media),
+                Route("/cgi-bin/media/upload", self._upload, methods=["POST"]),
                 Route("/cgi-bin/menu/create", self._menu, methods=["POST"]),
                 Route("/cgi-bin/gettoken", self._token),  # WeCom
                 Route("/cgi-bin/message/send", self._wecom, methods=["POST"]),
@@ -49,7 +50,9 @@ class FakeWechat:
         for sent in self.sent:
             if sent.kind != kind or sent.body.get("touser") != openid:
                 continue
-            if kind == "custom":
+            if kind == "custom" and sent.body.get("msgtype") == "image":
+                found.append(f"[image {sent.body['image']['media_id']}]")
+            elif kind == "custom":
                 found.append(sent.body["text"]["content"])
             else:
                 found.append("\n".join(v["value"] for v in sent.body["data"].values()))
@@ -101,6 +104,14 @@ class FakeWechat:
         self.sent.append(Sent("wecom", await request.json()))
         self.arrived.set()
         return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+
+    async def _upload(self, request: Request) -> Response:
+        if not self._authorised(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        body = await request.body()
+        media_id = f"uploaded-{next(self._ids)}"
+        self.media[media_id] = (body, "image/png")
+        return JSONResponse({"type": "image", "media_id": media_id, "created_at": 0})
 
     async def _menu(self, request: Request) -> Response:
         if not self._authorised(request):

@@ -557,3 +557,27 @@ def test_the_clocks_notices_reach_wechat_exactly_once(
             if "请回复「回访评价」" in t
         ]
         assert len(asked) == 1
+
+
+def test_a_monthly_report_reaches_a_follower_with_its_chart(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat, tmp_path: Path
+) -> None:
+    with account(dispatch=False) as acc:
+        owner = Follower(acc, "oChart")
+        bind_owner(owner)
+        chart = tmp_path / "pareto.png"
+        chart.write_bytes(b"\x89PNG\r\n\x1a\n chart")
+        with acc.db.transaction() as session:
+            person = session.scalars(select(Person).where(Person.name == "张伟")).one()
+            from storage.outbox import service as outbox
+
+            outbox.notify_text(
+                session=session,
+                recipient=person,
+                kind="monthly_report",
+                text="【月度报告】翠湖花园 2026-11",
+                params={"image": str(chart)},
+            )
+        assert acc.dispatch() == 1
+        assert fake.texts("oChart")[-2:] == ["[image uploaded-1]", "【月度报告】翠湖花园 2026-11"]
+        assert fake.media["uploaded-1"][0].count(b"chart") == 1
