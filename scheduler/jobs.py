@@ -72,6 +72,23 @@ def _staff(session: Session, estate_id: int, roles: Iterable[StaffRole]) -> list
     return list(session.scalars(query))
 
 
+def _notify_each(
+    session: Session, readers: Iterable[Person], kind: str, params: dict[str, object], key: str
+) -> int:
+    """One notice per reader, keyed ``{key}:{reader}``: how many were new."""
+    return sum(
+        outbox.notify(
+            session=session,
+            recipient=person,
+            kind=kind,
+            params=params,
+            idempotency_key=f"{key}:{person.id}",
+        )
+        is not None
+        for person in readers
+    )
+
+
 def _desk_heads(session: Session, estate_id: int) -> list[Person]:
     """The customer-service supervisors: who hears of late callbacks and complaints."""
     try:
@@ -168,28 +185,27 @@ def due_callbacks(session: Session, now: datetime) -> int:
     settings = settings_of(session)
     if quiet(now, settings):
         return 0
-    today = local_date(now, settings.tz)
     queued = 0
-    for callback in callbacks.due(session=session, estate_id=None, on=today):
+    for callback in callbacks.due(session=session, estate_id=None, on=local_date(now, settings.tz)):
         ticket = callback.ticket
         queued += callbacks.ask_owner(session=session, callback_id=callback.id) is not None
-        for clerk in people.desk_staff(session=session, estate_id=ticket.estate_id):
-            queued += (
-                outbox.notify(
-                    session=session,
-                    recipient=clerk,
-                    kind="callback_reminder",
-                    params={
-                        "number": ticket.number,
-                        "where": ticket.where,
-                        "owner": ticket.reporter.name,
-                        "phone": ticket.contact_phone or "—",
-                    },
-                    idempotency_key=f"callback_reminder:{callback.id}:{clerk.id}",
-                )
-                is not None
-            )
+        queued += _notify_each(
+            session,
+            people.desk_staff(session=session, estate_id=ticket.estate_id),
+            "callback_reminder",
+            _owner_of(ticket),
+            f"callback_reminder:{callback.id}",
+        )
     return queued
+
+
+def _owner_of(ticket: Ticket) -> dict[str, object]:
+    return {
+        "number": ticket.number,
+        "where": ticket.where,
+        "owner": ticket.reporter.name,
+        "phone": ticket.contact_phone or "—",
+    }
 
 
 def overdue_callbacks(session: Session, now: datetime) -> int:
@@ -198,27 +214,16 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
     local = _local(now, settings)
     if quiet(now, settings) or local.weekday() not in WORKING_DAYS:
         return 0
-    queued = 0
-    for callback in callbacks.overdue(session=session, estate_id=None, now=now):
-        ticket = callback.ticket
-        for head in _desk_heads(session, ticket.estate_id):
-            queued += (
-                outbox.notify(
-                    session=session,
-                    recipient=head,
-                    kind="callback_overdue",
-                    params={
-                        "number": ticket.number,
-                        "where": ticket.where,
-                        "owner": ticket.reporter.name,
-                        "phone": ticket.contact_phone or "—",
-                        "due_on": format_day(callback.due_at, settings.tz),
-                    },
-                    idempotency_key=f"callback_overdue:{callback.id}:{head.id}:{local.date()}",
-                )
-                is not None
-            )
-    return queued
+    return sum(
+        _notify_each(
+            session,
+            _desk_heads(session, callback.ticket.estate_id),
+            "callback_overdue",
+            _owner_of(callback.ticket) | {"due_on": format_day(callback.due_at, settings.tz)},
+            f"callback_overdue:{callback.id}:{local.date()}",
+        )
+        for callback in callbacks.overdue(session=session, estate_id=None, now=now)
+    )
 
 
 # ---------------------------------------------------------------- complaints, patrols
@@ -271,16 +276,8 @@ def _tell(
     params: dict[str, object],
 ) -> int:
     stamp = deadline.isoformat() if deadline else "-"
-    return sum(
-        outbox.notify(
-            session=session,
-            recipient=person,
-            kind=kind,
-            params={"number": ticket.number, **params},
-            idempotency_key=f"{kind}:{ticket.id}:{stamp}:{person.id}",
-        )
-        is not None
-        for person in readers
+    return _notify_each(
+        session, readers, kind, {"number": ticket.number, **params}, f"{kind}:{ticket.id}:{stamp}"
     )
 
 
@@ -293,44 +290,34 @@ def patrol_deadlines(session: Session, now: datetime) -> int:
     queued = 0
     for estate in _estates(session):
         for finding in patrols.overdue(session=session, estate_id=estate.id, now=now):
-            if finding.department is None:
-                continue
-            for head in people.responsible_for(session=session, department=finding.department):
-                queued += (
-                    outbox.notify(
-                        session=session,
-                        recipient=head,
-                        kind="finding_overdue",
-                        params={
-                            "number": finding.number,
-                            "place": finding.place,
-                            "description": finding.description,
-                            "due_on": format_day(finding.due_at or now, settings.tz),
-                        },
-                        idempotency_key=f"finding_overdue:{finding.id}:{finding.due_at}:{head.id}",
-                    )
-                    is not None
+            if finding.department is not None:
+                queued += _notify_each(
+                    session,
+                    people.responsible_for(session=session, department=finding.department),
+                    "finding_overdue",
+                    {
+                        "number": finding.number,
+                        "place": finding.place,
+                        "description": finding.description,
+                        "due_on": format_day(finding.due_at or now, settings.tz),
+                    },
+                    f"finding_overdue:{finding.id}:{finding.due_at}",
                 )
         late = now - timedelta(days=settings.patrol_verify_days)
         for finding in patrols.awaiting_verification(
             session=session, estate_id=estate.id, fixed_before=late
         ):
-            for clerk in people.desk_staff(session=session, estate_id=estate.id):
-                queued += (
-                    outbox.notify(
-                        session=session,
-                        recipient=clerk,
-                        kind="finding_unverified",
-                        params={
-                            "number": finding.number,
-                            "place": finding.place,
-                            "fixed_on": format_day(finding.fixed_at or now, settings.tz),
-                        },
-                        idempotency_key=f"finding_unverified:{finding.id}:{finding.fixed_at}:"
-                        f"{clerk.id}",
-                    )
-                    is not None
-                )
+            queued += _notify_each(
+                session,
+                people.desk_staff(session=session, estate_id=estate.id),
+                "finding_unverified",
+                {
+                    "number": finding.number,
+                    "place": finding.place,
+                    "fixed_on": format_day(finding.fixed_at or now, settings.tz),
+                },
+                f"finding_unverified:{finding.id}:{finding.fixed_at}",
+            )
     return queued
 
 

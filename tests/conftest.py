@@ -30,7 +30,7 @@ from storage.estate import service as estates
 from storage.estate.models import Estate, Unit
 from storage.people.models import Department, Person, StaffMember
 from storage.ticket import service as tickets
-from storage.ticket.models import Ticket
+from storage.ticket.models import RepairCategory, Ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "sample-estate.yaml"
@@ -137,6 +137,25 @@ class SampleEstate:
             actor=self.person(by),
             assignee_id=self.staff(to).id if to else None,
         )
+
+    def repair_done(
+        self, at: time_machine.Traveller, category: RepairCategory, done: datetime
+    ) -> Ticket:
+        """张伟's repair in 1-1-502, dispatched to 周师傅, who finishes it at ``done``."""
+        ticket = tickets.report_repair(
+            session=self.session,
+            actor=self.person("张伟"),
+            unit_id=self.unit("1-1-502").id,
+            category=category,
+            description="需要维修",
+        )
+        self.dispatch(ticket, to="周师傅")
+        tickets.accept(session=self.session, ticket_id=ticket.id, actor=self.person("周师傅"))
+        at.move_to(done)
+        tickets.finish_repair(
+            session=self.session, ticket_id=ticket.id, actor=self.person("周师傅"), note="已修复"
+        )
+        return ticket
 
     def forward(self, complaint: Ticket, to: str, by: str = "陈静") -> None:
         """The desk forwards a complaint to a department, by the department's code."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import time_machine
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from storage.outbox.models import OutboxMessage
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory, PatrolFinding
 from storage.ticket import service as tickets
-from storage.ticket.models import ComplaintSeverity, RepairCategory, Ticket
+from storage.ticket.models import ComplaintSeverity, RepairCategory
 from tests.conftest import SampleEstate, local
 
 
@@ -28,32 +28,12 @@ def notices(session: Session, kind: str) -> list[tuple[str, str]]:
     return [(m.recipient.name if m.recipient else str(m.chat_id), m.text) for m in found]
 
 
-def finished_repair(
-    cuihu: SampleEstate, at: time_machine.Traveller, category: RepairCategory, done: datetime
-) -> Ticket:
-    s = cuihu.session
-    ticket = tickets.report_repair(
-        session=s,
-        actor=cuihu.person("张伟"),
-        unit_id=cuihu.unit("1-1-502").id,
-        category=category,
-        description="需要维修",
-    )
-    cuihu.dispatch(ticket, to="周师傅")
-    tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
-    at.move_to(done)
-    tickets.finish_repair(
-        session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"), note="已修复"
-    )
-    return ticket
-
-
 def test_a_days_activity_is_digested_at_1830_for_every_head_and_the_manager(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     s = cuihu.session
     at.move_to(local(2026, 11, 24, 9, 0))
-    finished_repair(cuihu, at, RepairCategory.ELECTRICAL, local(2026, 11, 24, 11, 0))
+    cuihu.repair_done(at, RepairCategory.ELECTRICAL, local(2026, 11, 24, 11, 0))
     patrols.report_finding(
         session=s,
         actor=cuihu.person("陈静"),
@@ -88,7 +68,7 @@ def test_a_leak_done_on_monday_asks_the_owner_on_thursday(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     s = cuihu.session
-    finished_repair(cuihu, at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
+    cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
     assert jobs.due_callbacks(s, local(2026, 11, 25, 10, 0)) == 0  # Wednesday: not yet
     assert jobs.due_callbacks(s, local(2026, 11, 26, 9, 0)) == 3  # Thursday
     [(owner, question)] = notices(s, "callback_due")
@@ -102,7 +82,7 @@ def test_reminders_wait_for_the_morning_not_3_am(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     s = cuihu.session
-    finished_repair(cuihu, at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
+    cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     assert jobs.due_callbacks(s, local(2026, 11, 25, 3, 0)) == 0  # due Wednesday, at night
     assert jobs.due_callbacks(s, local(2026, 11, 25, 8, 0)) == 3
 
@@ -111,7 +91,7 @@ def test_an_overdue_callback_reaches_the_supervisor_each_working_day_until_done(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     s = cuihu.session
-    ticket = finished_repair(cuihu, at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
+    ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     assert jobs.overdue_callbacks(s, local(2026, 11, 25, 23, 59)) == 0  # due through Wednesday
     assert jobs.overdue_callbacks(s, local(2026, 11, 27, 9, 0)) == 1  # Friday
     assert jobs.overdue_callbacks(s, local(2026, 11, 27, 15, 0)) == 0  # not every hour
@@ -222,7 +202,7 @@ def test_the_quality_specialist_gets_three_of_last_weeks_callbacks_to_recheck(
 ) -> None:
     s = cuihu.session
     for _ in range(5):
-        ticket = finished_repair(cuihu, at, RepairCategory.OTHER, local(2026, 11, 23, 10, 0))
+        ticket = cuihu.repair_done(at, RepairCategory.OTHER, local(2026, 11, 23, 10, 0))
         callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
         assert callback is not None
         callbacks.record(

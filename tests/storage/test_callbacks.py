@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 import time_machine
@@ -24,29 +24,6 @@ from storage.people.models import Person
 from storage.ticket import service as tickets
 from storage.ticket.models import RepairCategory, Ticket, TicketStatus
 from tests.conftest import SAMPLE, SHANGHAI, SampleEstate, local
-
-
-def repair_done(
-    cuihu: SampleEstate,
-    at: time_machine.Traveller,
-    category: RepairCategory,
-    done: datetime,
-) -> Ticket:
-    s = cuihu.session
-    ticket = tickets.report_repair(
-        session=s,
-        actor=cuihu.person("张伟"),
-        unit_id=cuihu.unit("1-1-502").id,
-        category=category,
-        description="需要维修",
-    )
-    cuihu.dispatch(ticket, to="周师傅")
-    tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
-    at.move_to(done)
-    tickets.finish_repair(
-        session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"), note="已修复"
-    )
-    return ticket
 
 
 def callback_of(cuihu: SampleEstate, ticket: Ticket) -> Callback:
@@ -72,14 +49,14 @@ def due_on(callback: Callback) -> str:
 def test_a_repair_done_on_monday_is_due_for_callback_by_its_class(
     cuihu: SampleEstate, at: time_machine.Traveller, category: RepairCategory, due: str
 ) -> None:
-    ticket = repair_done(cuihu, at, category, local(2026, 11, 23, 15, 0))
+    ticket = cuihu.repair_done(at, category, local(2026, 11, 23, 15, 0))
     assert due_on(callback_of(cuihu, ticket)) == due
 
 
 def test_a_leak_repair_done_at_2350_on_the_30th_is_due_on_the_3rd_of_next_month(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    ticket = repair_done(cuihu, at, RepairCategory.WATER_LEAK, local(2026, 11, 30, 23, 50))
+    ticket = cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 30, 23, 50))
     callback = callback_of(cuihu, ticket)
     assert due_on(callback) == "2026-12-03"
     # Due through the whole of the 3rd, local time, and overdue from its first minute after.
@@ -90,7 +67,7 @@ def test_the_callback_day_is_the_estates_day_not_utcs(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     # 07:00 in Shanghai on Monday the 30th is still Sunday the 29th in UTC.
-    ticket = repair_done(cuihu, at, RepairCategory.WATER_LEAK, local(2026, 11, 30, 7, 0))
+    ticket = cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 30, 7, 0))
     assert due_on(callback_of(cuihu, ticket)) == "2026-12-03"
 
 
@@ -101,7 +78,7 @@ def test_callback_windows_are_settings(sample_data: object, tmp_path: object) ->
     with time_machine.travel(local(2026, 11, 23, 9, 0), tick=False) as at, db.transaction() as s:
         importer.import_estate(session=s, data=sample_data)
         cuihu = SampleEstate(s, s.scalars(select(Estate)).one())
-        ticket = repair_done(cuihu, at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
+        ticket = cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
         assert due_on(callback_of(cuihu, ticket)) == "2026-11-24"
     db.dispose()
 
@@ -109,7 +86,7 @@ def test_callback_windows_are_settings(sample_data: object, tmp_path: object) ->
 def test_a_satisfied_callback_closes_the_repair(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    ticket = repair_done(cuihu, at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
+    ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     callback = callbacks.record(
         session=cuihu.session,
         callback_id=callback_of(cuihu, ticket).id,
@@ -128,7 +105,7 @@ def test_a_satisfied_callback_closes_the_repair(
 def test_the_owner_answers_the_callback_in_chat(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    ticket = repair_done(cuihu, at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
+    ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     callback = callbacks.record(
         session=cuihu.session,
         callback_id=callback_of(cuihu, ticket).id,
@@ -141,7 +118,7 @@ def test_the_owner_answers_the_callback_in_chat(
 def test_a_stranger_or_a_technician_cannot_record_a_callback(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    ticket = repair_done(cuihu, at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
+    ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     for who in ("李强", "周师傅"):
         with pytest.raises(PermissionDenied):
             callbacks.record(
@@ -156,7 +133,7 @@ def test_a_stranger_or_a_technician_cannot_record_a_callback(
 def test_a_callback_recorded_twice_is_refused_and_the_first_answer_stands(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    ticket = repair_done(cuihu, at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
+    ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     callback_id = callback_of(cuihu, ticket).id
     callbacks.record(
         session=cuihu.session,
@@ -181,7 +158,7 @@ def test_unsatisfied_sends_the_repair_back_to_the_repairer_within_24_hours(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     s = cuihu.session
-    ticket = repair_done(cuihu, at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
+    ticket = cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
     at.move_to(local(2026, 11, 25, 10, 0))
     callback = callbacks.record(
         session=s,
@@ -227,8 +204,8 @@ def test_unsatisfied_sends_the_repair_back_to_the_repairer_within_24_hours(
 def test_due_callbacks_are_listed_oldest_first_and_overdue_ones_found(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    other = repair_done(cuihu, at, RepairCategory.PLUMBING, local(2026, 11, 23, 15, 0))
-    lift = repair_done(cuihu, at, RepairCategory.LIFT, local(2026, 11, 24, 9, 0))
+    other = cuihu.repair_done(at, RepairCategory.PLUMBING, local(2026, 11, 23, 15, 0))
+    lift = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 24, 9, 0))
     s = cuihu.session
     assert callbacks.due(session=s, estate_id=cuihu.id, on=date(2026, 11, 25)) == []
     assert [
@@ -249,7 +226,7 @@ def test_two_workers_recording_the_same_callback_at_once_record_it_once(db: Data
         with db.transaction() as s:
             importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
             cuihu = SampleEstate(s, s.scalars(select(Estate)).one())
-            ticket = repair_done(cuihu, at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
+            ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
             callback_id = callback_of(cuihu, ticket).id
             staff_ids = [cuihu.person("陈静").id, cuihu.person("刘洋").id]
 
