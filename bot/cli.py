@@ -222,16 +222,25 @@ def chat(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL for > 1).")] = 1,
 ) -> None:
     """The web server every configured platform's webhook comes to, with /healthz."""
     import uvicorn
 
-    from bot.web import Wuye, create_app
+    from bot import logs
 
+    logs.configure(json=True)
+    settings = _settings()
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        raise typer.BadParameter("several workers need PostgreSQL (WUYE_DATABASE_URL)")
+    with _database() as db:  # migrate once, before any worker starts
+        db.upgrade()
     uvicorn.run(
-        create_app(Wuye.from_settings(_settings())),
+        "bot.web:app_from_environment",
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
         proxy_headers=True,
         log_level="info",
     )
@@ -243,8 +252,11 @@ def poll() -> None:
     import asyncio
     import signal
 
+    from bot import logs
     from bot.web import Wuye
     from bot.web import poll as poll_telegram
+
+    logs.configure(json=True)
 
     async def main() -> None:
         stop = asyncio.Event()

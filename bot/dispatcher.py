@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
+from bot.metrics import NOTICES
 from conversations.messages import Reply
 from storage.clock import utcnow
 from storage.database import Database
@@ -90,10 +91,13 @@ class Dispatcher:
         for platform, chat_id in chats:
             try:
                 await self.senders[platform](chat_id, reply)
+                NOTICES.labels(platform.value, "sent").inc()
                 return None, False
             except Refused as refused:
+                NOTICES.labels(platform.value, "refused").inc()
                 reasons.append(f"{platform.value}: {refused}")
             except Exception as error:  # a network error, a 5xx: worth another try
+                NOTICES.labels(platform.value, "deferred").inc()
                 log.warning("sending notice via %s failed: %s", platform.value, error)
                 return f"{platform.value}: {error}", attempts < MAX_ATTEMPTS
         return "; ".join(reasons), False

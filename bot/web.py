@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.dispatcher import Dispatcher, Refused, Send
+from bot.metrics import HANDLING, UPDATES, exposition
 from bot.telegram.channel import TelegramChannel, make_bot
 from bot.telegram.sender import Undeliverable
 from bot.wechat.api import WechatApi
@@ -101,6 +102,10 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
     """The ASGI app; ``dispatch=False`` leaves sending notices to another process."""
     settings = wuye.settings
 
+    async def metrics(request: Request) -> Response:
+        body = await asyncio.to_thread(exposition, wuye.db)
+        return Response(body, media_type="text/plain; version=0.0.4")
+
     async def healthz(request: Request) -> Response:
         return JSONResponse(
             {"ok": True, "telegram": wuye.telegram is not None, "wechat": wuye.wechat is not None}
@@ -110,6 +115,12 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
         channel = wuye.telegram
         if channel is None:
             return Response(status_code=404)
+        with HANDLING.labels("telegram").time():
+            response = await _telegram_update(channel, request)
+        UPDATES.labels("telegram", str(response.status_code)).inc()
+        return response
+
+    async def _telegram_update(channel: TelegramChannel, request: Request) -> Response:
         secret = settings.telegram_webhook_secret
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if secret is None or not hmac.compare_digest(
@@ -135,6 +146,12 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
         channel = wuye.wechat
         if channel is None:
             return Response(status_code=404)
+        with HANDLING.labels("wechat").time():
+            response = await _wechat_request(channel, request)
+        UPDATES.labels("wechat", str(response.status_code)).inc()
+        return response
+
+    async def _wechat_request(channel: WechatChannel, request: Request) -> Response:
         params = dict(request.query_params)
         try:
             if request.method == "GET":
@@ -174,7 +191,7 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
             if wuye.telegram is not None:
                 await wuye.telegram.stop()
 
-    routes = [Route("/healthz", healthz)]
+    routes = [Route("/healthz", healthz), Route("/metrics", metrics)]
     if wuye.telegram is not None:
         routes.append(Route("/telegram/webhook", telegram_webhook, methods=["POST"]))
     if wuye.wechat is not None:
@@ -209,3 +226,15 @@ async def poll(wuye: Wuye, stop: asyncio.Event) -> None:
         stop.set()
         await dispatching
         await wuye.telegram.stop()
+
+
+def app_from_environment() -> Starlette:
+    """The app as each uvicorn worker builds it (``wuye serve --workers N``): from the
+    settings in the environment, each worker with its own connections. On PostgreSQL any
+    worker takes any update, the clock runs in the one that holds its lock, and every
+    worker helps drain the outbox."""
+    from bot import logs
+    from storage.config import load_settings
+
+    logs.configure(json=True)  # each worker process sets its own logging up
+    return create_app(Wuye.from_settings(load_settings()))

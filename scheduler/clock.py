@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import Counter
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -53,6 +54,9 @@ REGISTRY: tuple[ClockJob, ...] = (
 )
 
 
+JOB_RUNS = Counter("wuye_scheduler_job_runs_total", "Scheduler job runs", ["job", "result"])
+
+
 def run_job(db: Database, job: ClockJob, now: datetime | None = None) -> int:
     """One job in its own transaction: committed whole, or rolled back and logged."""
     started = time.monotonic()
@@ -61,8 +65,16 @@ def run_job(db: Database, job: ClockJob, now: datetime | None = None) -> int:
             queued = job.run(session, now or utcnow())
     except Exception:
         log.exception("job %s failed; rolled back", job.name)
+        JOB_RUNS.labels(job.name, "error").inc()
         return 0
-    log.info("job %s queued %d in %.2fs", job.name, queued, time.monotonic() - started)
+    JOB_RUNS.labels(job.name, "ok").inc()
+    log.info(
+        "job %s queued %d in %.2fs",
+        job.name,
+        queued,
+        time.monotonic() - started,
+        extra={"job": job.name, "queued": queued},
+    )
     return queued
 
 

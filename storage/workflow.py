@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
@@ -14,6 +15,7 @@ from storage.i18n import Msg
 from storage.people.models import Person
 
 S = TypeVar("S", bound=enum.StrEnum)
+log = logging.getLogger(__name__)
 
 
 class Stateful(Protocol):
@@ -52,6 +54,21 @@ class StateMachine(Generic[S]):
         current: S = obj.status
         self.check(current, target)
         obj.status = target
+        # One line per state change, with the object's id (a server's logs are JSON).
+        log.info(
+            "%s %s: %s → %s",
+            obj.audit_type,
+            obj.id,
+            current.value,
+            target.value,
+            extra={
+                "object": obj.audit_type,
+                "object_id": obj.id,
+                "from_state": current.value,
+                "to_state": target.value,
+                "actor_id": actor.id if actor else None,
+            },
+        )
         audit.record(
             session=session,
             obj=obj,

@@ -520,3 +520,30 @@ def test_the_clocks_digest_and_escalations_reach_telegram_exactly_once(served: S
     assert len([t for t in served.fake.texts(8701) if "【投诉超 24 小时未受理】" in t]) == 1
     assert len([t for t in served.fake.texts(8701) if t.startswith("【每日汇总】")]) == 1
     assert head.user_id != manager.user_id
+
+
+def test_metrics_count_updates_and_show_the_outbox(served: Served) -> None:
+    owner = bind(served, "张伟", 8801)
+    with served.db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.name == "张伟")).one()
+        from storage.outbox import service as outbox
+
+        outbox.notify(
+            session=session,
+            recipient=person,
+            kind="complaint_replied",
+            params={"number": "TS000001", "reply": "已处理"},
+        )
+    served.post({"update_id": 1}, secret="forged")
+    text = httpx.get(f"{served.url}/metrics").text
+    handled = next(
+        line
+        for line in text.splitlines()
+        if line.startswith('wuye_updates_total{outcome="200",platform="telegram"}')
+    )
+    assert float(handled.split()[-1]) >= 3  # the binding took three updates at least
+    assert 'wuye_updates_total{outcome="403",platform="telegram"}' in text
+    assert "wuye_update_handling_seconds_bucket" in text
+    assert "wuye_outbox_pending 1.0" in text
+    assert "wuye_outbox_oldest_pending_seconds" in text
+    assert owner.user_id == 8801
