@@ -150,15 +150,16 @@ class Clock:
             executors={"default": {"type": "threadpool", "max_workers": 1}},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
+        tick = self.db.settings.clock_tick_seconds
         for job in self.registry:
             scheduler.add_job(
                 self.run,
                 "interval",
                 args=[job],
                 id=job.name,
-                minutes=job.every_minutes,
-                next_run_time=datetime.now(self.db.settings.tz),
-            )  # catch up now
+                seconds=tick * job.every_minutes,
+                next_run_time=datetime.now(self.db.settings.tz),  # catch up at start
+            )
         scheduler.start()
         self._scheduler = scheduler
 

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # Reminders are not sent at night; one due in these hours waits for the morning.
     quiet_hours_start: dt_time = dt_time(21, 0)
     quiet_hours_end: dt_time = dt_time(8, 0)
+    # How often the clock's jobs run: once a minute is what the procedures need.
+    clock_tick_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
 
     invite_valid_days: Days = 7
     # A new chat account that proves unit + phone is bound at once, or waits for the desk.
