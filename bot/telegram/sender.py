@@ -41,7 +41,9 @@ class TelegramSender:
         self.max_retries = max_retries
         self.chat_burst = chat_burst
         self.chat_period = chat_burst / chat_per_second
-        self._everyone = AsyncLimiter(per_second, 1)
+        # Smooth, not bursty: a bucket of 30 would let 30 go at once and more within the
+        # same second, and Telegram counts any second. One every 1/30 s never exceeds it.
+        self._everyone = AsyncLimiter(1, 1 / per_second)
         self._chats: OrderedDict[str, AsyncLimiter] = OrderedDict()
 
     def _limiter(self, chat_id: str) -> AsyncLimiter:

@@ -45,6 +45,9 @@ class FakeTelegram:
     down: set[str] = field(default_factory=set)  # chat ids for which Telegram answers 502
     files: dict[str, bytes] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)  # what getUpdates hands out
+    # Telegram's own limits, enforced with 429s: 30 a second overall, 1 a second per chat.
+    enforce_limits: bool = False
+    _recent: list[tuple[float, str]] = field(default_factory=list)
     delivered: threading.Event = field(default_factory=threading.Event)  # a sendMessage went
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -96,6 +99,17 @@ class FakeTelegram:
         with self._lock:
             call = Call(method, params, time.monotonic())
             self.calls.append(call)
+            if method == "sendMessage" and self.enforce_limits and self._over_limit(call):
+                call.ok = False
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": "Too Many Requests: retry after 1",
+                        "parameters": {"retry_after": 1},
+                    },
+                    status_code=429,
+                )
             if method == "sendMessage":
                 if self.flood > 0:
                     self.flood -= 1
@@ -130,6 +144,17 @@ class FakeTelegram:
         if method == "sendMessage":
             self.delivered.set()
         return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+    def _over_limit(self, call: Call) -> bool:
+        """More than 30 sends in any second, or more than 3 to one chat in 3 seconds."""
+        chat = str(call.params.get("chat_id"))
+        self._recent = [(at, c) for at, c in self._recent if call.at - at < 3.0]
+        last_second = sum(1 for at, _ in self._recent if call.at - at < 1.0)
+        this_chat = sum(1 for _, c in self._recent if c == chat)
+        if last_second >= 30 or this_chat >= 3:
+            return True
+        self._recent.append((call.at, chat))
+        return False
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":

@@ -1,0 +1,305 @@
+"""wuye's benchmark: a script, not a test. Results and the command go in bench/README.md.
+
+1. Webhook throughput and latency: wuye handling real Telegram Update JSON for a whole
+   repair flow (every database write included, replies to a local fake Bot API), beside a
+   bare python-telegram-bot echo bot on the same stack (Starlette, uvicorn, PTB's Bot, the
+   same fake API). The ratio is the headline.
+2. Draining the outbox: N notices against Telegram's limit (30 a second), as a ratio to the
+   ideal N / 30, with the fake enforcing the limits (so a 429 would be real).
+
+    .venv/bin/python bench/run.py [--users 60] [--concurrency 12] [--notices 1000]
+
+WUYE_DATABASE_URL picks the database (a throw-away SQLite file by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import Bot, Update
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.dispatcher import Dispatcher  # noqa: E402
+from bot.telegram.channel import make_bot  # noqa: E402
+from bot.telegram.sender import TelegramSender  # noqa: E402
+from bot.web import Wuye, _telegram_sender, create_app  # noqa: E402
+from storage.config import Settings, load_settings  # noqa: E402
+from storage.database import Database  # noqa: E402
+from storage.estate import importer  # noqa: E402
+from storage.estate import service as estates  # noqa: E402
+from storage.identity.models import ChatIdentity, Platform  # noqa: E402
+from storage.outbox import service as outbox  # noqa: E402
+from storage.people.models import Person  # noqa: E402
+from tests.bot.fake_telegram import BOT, FakeTelegram  # noqa: E402
+from tests.servers import serving  # noqa: E402
+
+TOKEN = "123456:BENCH"  # noqa: S105  (the fake Bot API's, not a real bot's)
+SECRET = "bench-secret"  # noqa: S105
+
+
+def settings_for(fake_url: str, folder: Path, name: str, **extra: Any) -> Settings:
+    url = os.environ.get("WUYE_DATABASE_URL") or f"sqlite:///{folder}/{name}.db"
+    return load_settings(
+        database_url=url,
+        telegram_token=TOKEN,
+        telegram_webhook_secret=SECRET,
+        telegram_api_base_url=fake_url,
+        attachments_dir=folder / "att",
+        **extra,
+    )
+
+
+def fresh(settings: Settings) -> Database:
+    db = Database(settings)
+    db.upgrade()
+    if db.engine.dialect.name == "postgresql":  # a clean slate on a reused database
+        from sqlalchemy import text
+
+        from storage.base import Base
+
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    with db.transaction() as session:
+        importer.import_estate(
+            session=session,
+            data=yaml.safe_load((ROOT / "deploy" / "sample-estate.yaml").read_text("utf-8")),
+        )
+    return db
+
+
+# ---------------------------------------------------------------- 1. webhook
+
+
+def repair_flow(user: int, unit_id: int, ids: Any) -> list[dict[str, Any]]:
+    """The Updates of one owner's whole repair, as Telegram sends them."""
+    chat = {"id": user, "type": "private", "first_name": "业主"}
+    sender = {"id": user, "is_bot": False, "first_name": "业主", "language_code": "zh-hans"}
+
+    def message(text: str) -> dict[str, Any]:
+        return {
+            "update_id": next(ids),
+            "message": {
+                "message_id": next(ids),
+                "date": 0,
+                "chat": chat,
+                "from": sender,
+                "text": text,
+            },
+        }
+
+    def press(data: str) -> dict[str, Any]:
+        return {
+            "update_id": next(ids),
+            "callback_query": {
+                "id": str(next(ids)),
+                "from": sender,
+                "chat_instance": "b",
+                "data": data,
+                "message": {"message_id": 1, "date": 0, "chat": chat, "from": BOT, "text": "?"},
+            },
+        }
+
+    return [
+        message("/repair"),
+        press("water_leak"),
+        press(str(unit_id)),
+        message("卫生间天花板渗水"),
+        press("skip"),
+        press("skip"),
+        press("confirm"),
+    ]
+
+
+async def load(url: str, flows: list[list[dict[str, Any]]], concurrency: int) -> dict[str, float]:
+    latencies: list[float] = []
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for flow in flows:
+        queue.put_nowait(flow)
+
+    async def user(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            for update in queue.get_nowait():  # one person's messages come one after another
+                started = time.perf_counter()
+                response = await client.post(
+                    f"{url}/telegram/webhook",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                )
+                response.raise_for_status()
+                latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60) as client:
+        await asyncio.gather(*(user(client) for _ in range(concurrency)))
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "updates": len(latencies),
+        "per_second": len(latencies) / wall,
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))],
+    }
+
+
+def echo_app(fake_url: str) -> Starlette:
+    """The bare stack: PTB parses the Update, echoes the text (or the button) back."""
+    bot = Bot(TOKEN, base_url=f"{fake_url}/bot", base_file_url=f"{fake_url}/file/bot")
+
+    async def webhook(request: Request) -> Response:
+        update = Update.de_json(await request.json(), bot)
+        if update.message is not None:
+            await bot.send_message(update.message.chat.id, update.message.text or "")
+        elif update.callback_query is not None:
+            await update.callback_query.answer()
+            await bot.send_message(
+                update.callback_query.from_user.id, update.callback_query.data or ""
+            )
+        return Response(status_code=200)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await bot.initialize()
+        yield
+        await bot.shutdown()
+
+    return Starlette(
+        routes=[Route("/telegram/webhook", webhook, methods=["POST"])], lifespan=lifespan
+    )
+
+
+def webhook_benchmark(
+    users: int, concurrency: int, folder: Path
+) -> tuple[dict[str, float], dict[str, float]]:
+    fake = FakeTelegram()
+    with serving(fake.app()) as fake_url:
+        fake.url = fake_url
+        # Pacing is measured apart (2.): here both bots send as fast as the fake answers.
+        settings = settings_for(
+            fake_url,
+            folder,
+            "webhook",
+            telegram_chat_messages_per_second=1000,
+            telegram_chat_burst=100,
+            telegram_messages_per_second=1000,
+        )
+        db = fresh(settings)
+        with db.transaction() as session:
+            owner = session.scalars(select(Person).where(Person.name == "张伟")).one()
+            unit = estates.find_unit(session=session, estate_id=1, designation="1-1-502")
+            unit_id = unit.id
+            for n in range(users):  # one owner on many phones: every chat a bound owner
+                session.add(
+                    ChatIdentity(
+                        platform=Platform.TELEGRAM, external_id=str(500_000 + n), person=owner
+                    )
+                )
+        ids = iter(range(1, 10**9))
+        flows = [repair_flow(500_000 + n, unit_id, ids) for n in range(users)]
+        with serving(create_app(Wuye.from_settings(settings), dispatch=False)) as url:
+            wuye = asyncio.run(load(url, flows, concurrency))
+        echo_flows = [repair_flow(600_000 + n, unit_id, ids) for n in range(users)]
+        with serving(echo_app(fake_url)) as url:
+            echo = asyncio.run(load(url, echo_flows, concurrency))
+        db.dispose()
+    return wuye, echo
+
+
+# ---------------------------------------------------------------- 2. outbox drain
+
+
+def drain_benchmark(notices: int, folder: Path) -> dict[str, float]:
+    fake = FakeTelegram(enforce_limits=True)
+    with serving(fake.app()) as fake_url:
+        fake.url = fake_url
+        settings = settings_for(fake_url, folder, "drain")
+        db = fresh(settings)
+        with db.transaction() as session:
+            for n in range(notices):
+                person = Person(name=f"住户{n}", locale="zh_Hans")
+                session.add(person)
+                session.add(
+                    ChatIdentity(
+                        platform=Platform.TELEGRAM, external_id=str(700_000 + n), person=person
+                    )
+                )
+                session.flush()
+                outbox.notify(
+                    session=session,
+                    recipient=person,
+                    kind="complaint_replied",
+                    params={"number": f"TS{n:06d}", "reply": "已处理"},
+                )
+
+        async def drain() -> float:
+            bot = make_bot(settings)
+            await bot.initialize()
+            sender = TelegramSender(bot, per_second=settings.telegram_messages_per_second)
+            channel = type("Channel", (), {"sender": sender})()
+            dispatcher = Dispatcher(db, {Platform.TELEGRAM: _telegram_sender(channel)})
+            started = time.perf_counter()
+            while await dispatcher.run_once(limit=200):
+                pass
+            elapsed = time.perf_counter() - started
+            await bot.shutdown()
+            return elapsed
+
+        elapsed = asyncio.run(drain())
+        sent = sum(1 for c in fake.calls if c.method == "sendMessage" and c.ok)
+        refused = sum(1 for c in fake.calls if c.method == "sendMessage" and not c.ok)
+        db.dispose()
+    ideal = notices / settings.telegram_messages_per_second
+    return {
+        "notices": notices,
+        "sent": sent,
+        "seconds": elapsed,
+        "ideal": ideal,
+        "ratio": elapsed / ideal,
+        "429s": refused,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--concurrency", type=int, default=12)
+    parser.add_argument("--notices", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        wuye, echo = webhook_benchmark(args.users, args.concurrency, Path(folder))
+        drain = drain_benchmark(args.notices, Path(folder))
+    print("| | updates | updates/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
+    for name, row in (("wuye, full repair flow", wuye), ("bare PTB echo", echo)):
+        print(
+            f"| {name} | {row['updates']:.0f} | {row['per_second']:.1f} | "
+            f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} |"
+        )
+    print(f"\nratio vs bare echo: {wuye['per_second'] / echo['per_second']:.2f}")
+    print(
+        f"\noutbox drain: {drain['sent']:.0f}/{drain['notices']:.0f} notices in "
+        f"{drain['seconds']:.1f} s, ideal {drain['ideal']:.1f} s, "
+        f"ratio {drain['ratio']:.2f}, 429s {drain['429s']:.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
