@@ -38,10 +38,11 @@ from telegram import Bot, Update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.dispatcher import Dispatcher  # noqa: E402
+from bot.dispatcher import Dispatcher, Refused  # noqa: E402
 from bot.telegram.channel import make_bot  # noqa: E402
-from bot.telegram.sender import TelegramSender  # noqa: E402
-from bot.web import Wuye, _telegram_sender, create_app  # noqa: E402
+from bot.telegram.sender import TelegramSender, Undeliverable  # noqa: E402
+from bot.web import Wuye, create_app  # noqa: E402
+from conversations.messages import Reply  # noqa: E402
 from storage.config import Settings, load_settings  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.estate import importer  # noqa: E402
@@ -254,8 +255,14 @@ def drain_benchmark(notices: int, folder: Path) -> dict[str, float]:
             bot = make_bot(settings)
             await bot.initialize()
             sender = TelegramSender(bot, per_second=settings.telegram_messages_per_second)
-            channel = type("Channel", (), {"sender": sender})()
-            dispatcher = Dispatcher(db, {Platform.TELEGRAM: _telegram_sender(channel)})
+
+            async def send(chat_id: str, reply: Reply) -> None:
+                try:
+                    await sender.send(chat_id, reply)
+                except Undeliverable as refused:
+                    raise Refused(str(refused)) from refused
+
+            dispatcher = Dispatcher(db, {Platform.TELEGRAM: send})
             started = time.perf_counter()
             while await dispatcher.run_once(limit=200):
                 pass
