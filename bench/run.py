@@ -285,15 +285,99 @@ def drain_benchmark(notices: int, folder: Path) -> dict[str, float]:
     }
 
 
+# ---------------------------------------------------------------- 3. queries at scale
+
+
+def queries_benchmark(tickets: int, folder: Path) -> dict[str, float]:
+    """The 18:30 digest's figures and the due callbacks, in an estate with ``tickets`` past
+    tickets (all done and called back), timed as the median of 5 runs."""
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from storage.activity import day_activity
+    from storage.callback import service as callbacks
+    from storage.callback.models import Callback
+    from storage.clock import local_date, utcnow
+    from storage.ticket.models import Ticket
+
+    settings = settings_for("http://127.0.0.1:9", folder, "queries")
+    db = fresh(settings)
+    with db.transaction() as session:
+        owner = session.scalars(select(Person).where(Person.name == "张伟")).one()
+        unit = estates.find_unit(session=session, estate_id=1, designation="1-1-502")
+        owner_id, unit_id = owner.id, unit.id
+    now = utcnow()
+    started = time.perf_counter()
+    chunk = 20_000
+    for first in range(0, tickets, chunk):
+        rows = []
+        for n in range(first, min(first + chunk, tickets)):
+            created = now - timedelta(days=2 + n % 1500, minutes=n % 600)
+            rows.append(
+                {
+                    "id": n + 1,
+                    "kind": "repair",
+                    "estate_id": 1,
+                    "unit_id": unit_id,
+                    "reporter_id": owner_id,
+                    "category": "plumbing",
+                    "description": "历史工单",
+                    "status": "closed",
+                    "created_at": created,
+                    "done_at": created + timedelta(hours=5),
+                    "closed_at": created + timedelta(days=3),
+                }
+            )
+        with db.engine.begin() as connection:
+            connection.execute(insert(Ticket), rows)
+            connection.execute(
+                insert(Callback),
+                [
+                    {
+                        "ticket_id": r["id"],
+                        "created_at": r["done_at"],
+                        "due_at": r["done_at"] + timedelta(days=7),
+                        "done_at": r["done_at"] + timedelta(days=2),
+                        "satisfaction": "satisfied",
+                        "channel": "phone",
+                    }
+                    for r in rows
+                ],
+            )
+    filled = time.perf_counter() - started
+    from scheduler.jobs import refresh_statistics
+
+    with db.transaction() as session:  # what the daily job does on a live system
+        refresh_statistics(session, now)
+    today = local_date(now, settings.tz)
+
+    def median_ms(run: Any) -> float:
+        times = []
+        for _ in range(5):
+            with db.transaction() as session:
+                begun = time.perf_counter()
+                run(session)
+                times.append(time.perf_counter() - begun)
+        return 1000 * statistics.median(times)
+
+    digest_ms = median_ms(lambda s: day_activity(session=s, estate_id=1, day=today, now=now))
+    due_ms = median_ms(lambda s: callbacks.due(session=s, estate_id=1, on=today))
+    db.dispose()
+    return {"tickets": tickets, "fill_s": filled, "digest_ms": digest_ms, "due_ms": due_ms}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--concurrency", type=int, default=12)
     parser.add_argument("--notices", type=int, default=1000)
+    parser.add_argument("--tickets", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         wuye, echo = webhook_benchmark(args.users, args.concurrency, Path(folder))
         drain = drain_benchmark(args.notices, Path(folder))
+        scale = queries_benchmark(args.tickets, Path(folder)) if args.tickets else None
     print("| | updates | updates/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
     for name, row in (("wuye, full repair flow", wuye), ("bare PTB echo", echo)):
         print(
@@ -306,6 +390,11 @@ def main() -> None:
         f"{drain['seconds']:.1f} s, ideal {drain['ideal']:.1f} s, "
         f"ratio {drain['ratio']:.2f}, 429s {drain['429s']:.0f}"
     )
+    if scale is not None:
+        print(
+            f"\nat {scale['tickets']:,.0f} past tickets (filled in {scale['fill_s']:.0f} s): "
+            f"digest {scale['digest_ms']:.1f} ms, due callbacks {scale['due_ms']:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ class Callback(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
     due_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    done_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None] = mapped_column(index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     channel: Mapped[CallbackChannel | None] = mapped_column(enum_column(CallbackChannel))
     satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))

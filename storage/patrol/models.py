@@ -54,7 +54,11 @@ FINDING_STATUS_LABELS = {
 
 class PatrolFinding(Base):
     __tablename__ = "patrol_finding"
-    __table_args__ = (Index("ix_patrol_finding_estate_status", "estate_id", "status"),)
+    __table_args__ = (
+        Index("ix_patrol_finding_estate_status", "estate_id", "status"),
+        Index("ix_patrol_finding_estate_created", "estate_id", "created_at"),
+        Index("ix_patrol_finding_estate_fixed", "estate_id", "fixed_at"),
+    )
     audit_type: ClassVar[str] = "finding"
 
     id: Mapped[int] = mapped_column(primary_key=True)

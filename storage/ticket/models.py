@@ -132,6 +132,10 @@ class Ticket(Base):
         ),
         CheckConstraint("unit_id IS NOT NULL OR place IS NOT NULL", name="has_place"),
         Index("ix_ticket_estate_status", "estate_id", "status"),
+        # The day's figures of one estate: ranges of time within it, read every evening.
+        Index("ix_ticket_estate_created", "estate_id", "created_at"),
+        Index("ix_ticket_estate_done", "estate_id", "done_at"),
+        Index("ix_ticket_estate_replied", "estate_id", "replied_at"),
     )
     audit_type: ClassVar[str] = "ticket"
 
