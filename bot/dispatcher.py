@@ -43,6 +43,16 @@ class Dispatcher:
 
     async def run_once(self, limit: int = 50) -> int:
         """Send what is due; returns how many notices were delivered."""
+        # The database work runs beside the event loop, which keeps answering webhooks.
+        batch = await asyncio.to_thread(self._claim, limit)
+        sent = 0
+        for message_id, attempts, reply, chats in batch:
+            reason, retry = await self._deliver(reply, chats, attempts)
+            await asyncio.to_thread(self._settle, message_id, attempts, reason, retry)
+            sent += reason is None
+        return sent
+
+    def _claim(self, limit: int) -> list[tuple[int, int, Reply, list[tuple[Platform, str]]]]:
         now = utcnow()
         with self.db.transaction() as session:
             batch = []
@@ -65,21 +75,19 @@ class Dispatcher:
                 image = message.params.get("image")
                 reply = Reply(message.text, images=(image,) if image else ())
                 batch.append((message.id, message.attempts, reply, chats))
-        sent = 0
-        for message_id, attempts, reply, chats in batch:
-            reason, retry = await self._deliver(reply, chats, attempts)
-            with self.db.transaction() as session:
-                if reason is None:
-                    outbox.delivered(session=session, message_id=message_id)
-                    sent += 1
-                else:
-                    outbox.failed(
-                        session=session,
-                        message_id=message_id,
-                        reason=reason,
-                        retry_at=utcnow() + backoff(attempts) if retry else None,
-                    )
-        return sent
+        return batch
+
+    def _settle(self, message_id: int, attempts: int, reason: str | None, retry: bool) -> None:
+        with self.db.transaction() as session:
+            if reason is None:
+                outbox.delivered(session=session, message_id=message_id)
+            else:
+                outbox.failed(
+                    session=session,
+                    message_id=message_id,
+                    reason=reason,
+                    retry_at=utcnow() + backoff(attempts) if retry else None,
+                )
 
     async def _deliver(
         self, reply: Reply, chats: list[tuple[Platform, str]], attempts: int
@@ -103,6 +111,22 @@ class Dispatcher:
         return "; ".join(reasons), False
 
     async def run(self, stop: asyncio.Event, every: float = 2.0) -> None:
+        """Until ``stop``: send what is due, then sleep until a commit queues a notice (from
+        a chat, the clock or a late WeChat reply) or ``every`` seconds pass (for retries and
+        for notices another process queued)."""
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self.wake.set)
+
+        stop_waking = outbox.when_queued(db=self.db, callback=wake)
+        try:
+            await self._run(stop, every)
+        finally:
+            stop_waking()
+
+    async def _run(self, stop: asyncio.Event, every: float) -> None:
         while not stop.is_set():
             try:
                 await self.run_once()

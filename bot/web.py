@@ -56,8 +56,6 @@ class Wuye:
         if self.wecom is not None:
             senders[Platform.WECOM] = _threaded(self.wecom.send)
         self.dispatcher = Dispatcher(self.db, senders)
-        if self.wechat is not None:
-            self.wechat.wake = self.dispatcher.wake  # late replies go out at once
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Wuye:
@@ -138,9 +136,8 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
             return Response(status_code=400)
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             return Response(status_code=400)
-        await channel.handle(data)
-        wuye.dispatcher.wake.set()  # a change may have queued notices for others
-        return Response(status_code=200)
+        call = await channel.handle(data, webhook=True)
+        return JSONResponse(call) if call is not None else Response(status_code=200)
 
     async def wechat(request: Request) -> Response:
         channel = wuye.wechat
@@ -200,13 +197,8 @@ def create_app(wuye: Wuye, *, dispatch: bool = True) -> Starlette:
 
 
 def _start_clock(wuye: Wuye) -> Clock:
-    """The scheduler runs in the serving process; what it queues wakes the dispatcher."""
-    loop = asyncio.get_running_loop()
-
-    def wake() -> None:
-        loop.call_soon_threadsafe(wuye.dispatcher.wake.set)
-
-    clock = Clock(wuye.db, on_queued=wake)
+    """The scheduler runs in the serving process (what it queues wakes the dispatcher)."""
+    clock = Clock(wuye.db)
     clock.start()
     return clock
 

@@ -125,21 +125,16 @@ class Clock:
         db: Database,
         *,
         registry: tuple[ClockJob, ...] = REGISTRY,
-        on_queued: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.registry = registry
-        self.on_queued = on_queued
         self.leadership = Leadership(db)
         self._scheduler: BackgroundScheduler | None = None
 
     def run(self, job: ClockJob, now: datetime | None = None) -> int:
         if not self.leadership.held():
             return 0
-        queued = run_job(self.db, job, now)
-        if queued and self.on_queued is not None:
-            self.on_queued()  # e.g. wake the dispatcher
-        return queued
+        return run_job(self.db, job, now)
 
     def tick(self, now: datetime | None = None) -> int:
         """Every job once, now: what the scheduler does a minute at a time."""

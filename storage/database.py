@@ -6,8 +6,9 @@ the scheduler each build one from the settings and take sessions from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,14 @@ class Database:
         self.settings = settings
         self.engine = engine or create_db_engine(settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._after_commit: list[Callable[[Session], None]] = []
+        # SQLite has one writer at a time, and every transaction here begins IMMEDIATE.
+        # Queued on SQLite's busy handler, waiting threads sleep in steps of up to 100 ms
+        # and start late; queued on a lock, the next one starts the moment the last commits.
+        # (Another process on the same file still waits on the busy handler.)
+        self._writer: AbstractContextManager[Any] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def session(self) -> Session:
         session = self._sessions()
@@ -75,8 +84,17 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error."""
-        with self.session() as session, session.begin():
-            yield session
+        with self.session() as session:
+            with self._writer, session.begin():
+                yield session
+            for hook in self._after_commit:
+                hook(session)
+
+    def after_commit(self, hook: Callable[[Session], None]) -> Callable[[], None]:
+        """Run ``hook`` after each unit of work commits, in the thread that committed it;
+        returns the function that takes it away again."""
+        self._after_commit.append(hook)
+        return lambda: self._after_commit.remove(hook)
 
     def alembic_config(self) -> Config:
         config = Config()

@@ -85,13 +85,25 @@ class TelegramChannel:
     async def stop(self) -> None:
         await self.bot.shutdown()
 
-    async def handle(self, data: dict[str, Any]) -> None:
+    async def handle(self, data: dict[str, Any], *, webhook: bool = False) -> dict[str, Any] | None:
+        """Handle one Update; for a webhook, returns the Bot API call to make in its response.
+
+        Telegram makes the call it finds in a webhook's response ("Making requests when
+        getting updates"): answering a button press that way saves a request per press.
+        Its result is never known, and answering a press needs none.
+        """
         update = Update.de_json(data, self.bot)
-        if update.callback_query is not None:
-            await self._settle(update.callback_query)
+        in_response: dict[str, Any] | None = None
+        query = update.callback_query
+        if query is not None:
+            if webhook:
+                in_response = {"method": "answerCallbackQuery", "callback_query_id": query.id}
+            else:
+                await self._answer(query)
+            await self._strip_buttons(query)
         incoming = to_incoming(update, self.username)
         if incoming is None:
-            return
+            return in_response
         if incoming.photos:
             incoming = replace(
                 incoming,
@@ -103,6 +115,7 @@ class TelegramChannel:
             incoming = replace(incoming, voice=await self._download(incoming.voice, ".ogg"))
         replies = await asyncio.to_thread(self.engine.handle, incoming)
         await self.send(incoming.chat_id, replies)
+        return in_response
 
     async def send(self, chat_id: str, replies: list[Reply]) -> None:
         for number, reply in enumerate(replies):
@@ -129,12 +142,15 @@ class TelegramChannel:
                     text="\n".join([reply.text, *choices]),
                 )
 
-    async def _settle(self, query: CallbackQuery) -> None:
-        """Answer the button press and take the buttons away, so none is pressed twice."""
+    async def _answer(self, query: CallbackQuery) -> None:
+        """Stop the spinner on the pressed button."""
         try:
             await query.answer()
         except TelegramError as error:  # too old, or answered by the first delivery
             log.debug("answerCallbackQuery: %s", error)
+
+    async def _strip_buttons(self, query: CallbackQuery) -> None:
+        """Take the pressed message's buttons away, so none is pressed twice."""
         message = query.message
         if message is None:
             return

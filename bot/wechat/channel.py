@@ -75,7 +75,6 @@ class WechatChannel:
         ]
         self.attachments = Path(settings.attachments_dir) / "wechat"
         self.pending: set[asyncio.Task[Any]] = set()
-        self.wake: asyncio.Event | None = None  # the dispatcher's, set by the web app
 
     # ------------------------------------------------------------ verifying
 
@@ -193,8 +192,6 @@ class WechatChannel:
     def _keep(self, openid: str, text: str) -> None:
         with self.db.transaction() as session:
             outbox.to_chat(session=session, platform=Platform.WECHAT, chat_id=openid, text=text)
-        if self.wake is not None:
-            self.wake.set()
 
     def _later(self, openid: str, done: asyncio.Future[list[Reply]]) -> None:
         if done.cancelled() or done.exception() is not None or not done.result():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,13 +24,20 @@ from storage.people.models import MANAGER_ROLES, Person
 
 
 def first_sighting(*, session: Session, platform: str, chat_id: str, message_id: str) -> bool:
-    """True once per message, whichever worker asks: the unique row decides a race."""
-    try:
-        with session.begin_nested():
-            session.add(SeenMessage(platform=platform, chat_id=chat_id, message_id=message_id))
-    except IntegrityError:
-        return False
-    return True
+    """True once per message, whichever worker asks: the unique row decides a race.
+
+    One INSERT .. ON CONFLICT DO NOTHING, the same statement on both databases: it runs
+    for every message, and a savepoint around an ORM insert costs three round trips.
+    (On PostgreSQL, a worker inserting the same message waits for the first to finish.)
+    """
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    inserted = session.scalar(
+        insert(SeenMessage)
+        .values(platform=platform, chat_id=chat_id, message_id=message_id, seen_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["platform", "chat_id", "message_id"])
+        .returning(SeenMessage.id)
+    )
+    return inserted is not None
 
 
 def conversation(*, session: Session, platform: str, chat_id: str, user_id: str) -> Conversation:

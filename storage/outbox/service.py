@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -11,11 +11,14 @@ from sqlalchemy.orm import Session
 
 from storage.chat import service as chat
 from storage.clock import utcnow
+from storage.database import Database
 from storage.i18n import DEFAULT_LOCALE
 from storage.outbox.messages import render
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.people import service as people
 from storage.people.models import Department, Person
+
+QUEUED = "wuye.outbox.queued"  # in Session.info: this unit of work queued a notice
 
 
 def notify(
@@ -72,15 +75,28 @@ def _queue(session: Session, message: OutboxMessage) -> OutboxMessage | None:
     key = message.idempotency_key
     if key is None:
         session.add(message)
-        return message
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
+    elif session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)):
         return None
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        return None
+    else:
+        try:
+            with session.begin_nested():
+                session.add(message)
+        except IntegrityError:
+            return None
+    session.info[QUEUED] = True
     return message
+
+
+def when_queued(*, db: Database, callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` once a unit of work that queued notices has committed (in the
+    thread that committed it), so the dispatcher wakes for them and for nothing else.
+    Returns the function that stops it."""
+
+    def committed(session: Session) -> None:
+        if session.info.pop(QUEUED, False):
+            callback()
+
+    return db.after_commit(committed)
 
 
 def already_queued(*, session: Session, idempotency_key: str) -> bool:

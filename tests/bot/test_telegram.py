@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +43,18 @@ class Served:
     fake: FakeTelegram
 
     def post(self, update: dict[str, Any], secret: str = SECRET) -> httpx.Response:
-        return httpx.post(
+        """Deliver an Update as Telegram does, and make the call the response asks for."""
+        response = httpx.post(
             f"{self.url}/telegram/webhook",
             json=update,
             headers={"X-Telegram-Bot-Api-Secret-Token": secret},
             timeout=30,
         )
+        if response.status_code == 200 and response.content:
+            call = dict(response.json())
+            method = call.pop("method")
+            httpx.post(f"{self.fake.url}/bot{TOKEN}/{method}", json=call, timeout=30)
+        return response
 
     def dispatch(self) -> int:
         """Send what the outbox holds, as a second worker process would."""
@@ -105,6 +111,7 @@ class TelegramUser:
     language: str = "zh-hans"
     chat_type: str = "private"
     chat_id: int | None = None
+    last_response: httpx.Response = field(init=False)
 
     @property
     def chat(self) -> dict[str, Any]:
@@ -133,6 +140,7 @@ class TelegramUser:
         before = len(self.served.fake.sent(self.chat["id"]))
         response = self.served.post({"update_id": next(_updates), **update})
         assert response.status_code == 200, response.text
+        self.last_response = response
         return self.served.fake.texts(self.chat["id"])[before:]
 
     def say(self, text: str) -> list[str]:
@@ -235,6 +243,27 @@ def test_the_same_update_posted_twice_is_handled_once(served: Served) -> None:
     assert first > 0
     assert served.post(update).status_code == 200  # Telegram's redelivery
     assert len(served.fake.sent(7001)) == first
+
+
+def test_a_button_press_is_answered_in_the_webhook_response_and_its_buttons_taken_away(
+    served: Served,
+) -> None:
+    stranger = TelegramUser(served, 8005, "路人")
+    stranger.say("/start")
+    assert not stranger.last_response.content  # a message: nothing for Telegram to do
+    assert "请输入房号" in "".join(stranger.press("房号 + 预留手机号"))
+    call = stranger.last_response.json()
+    assert call["method"] == "answerCallbackQuery"
+    # Made by Telegram on wuye's behalf, once the response came: after wuye's own calls.
+    assert [c.method for c in served.fake.calls[-3:]] == [
+        "editMessageReplyMarkup",
+        "sendMessage",
+        "answerCallbackQuery",
+    ]
+    answered = [c for c in served.fake.calls if c.method == "answerCallbackQuery"]
+    assert [c.params["callback_query_id"] for c in answered] == [call["callback_query_id"]]
+    stripped = [c for c in served.fake.calls if c.method == "editMessageReplyMarkup"]
+    assert [(c.params["chat_id"], c.params.get("reply_markup")) for c in stripped] == [(8005, None)]
 
 
 def test_the_repair_story_runs_over_telegram(served: Served) -> None:

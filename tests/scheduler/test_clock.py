@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from scheduler.clock import Clock
 from storage.database import Database
 from storage.estate import importer
+from storage.outbox import service as outbox
 from storage.outbox.models import OutboxMessage
 from tests.conftest import SAMPLE, local
 
@@ -68,11 +69,13 @@ def test_a_started_clock_catches_up_the_digest_missed_while_it_was_down(db: Data
     with db.transaction() as session:
         importer.import_estate(session=session, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
     queued = threading.Event()
+    stop_waking = outbox.when_queued(db=db, callback=queued.set)  # as the dispatcher listens
     with time_machine.travel(local(2026, 11, 24, 20, 0), tick=False):
-        clock = Clock(db, on_queued=queued.set)
+        clock = Clock(db)
         clock.start()  # the real APScheduler: every job runs at once on start
         try:
             assert queued.wait(30)
         finally:
             clock.stop()
+            stop_waking()
     assert digests(db) == 6
