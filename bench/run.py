@@ -1,17 +1,19 @@
 """wuye's benchmark: a script, not a test. Results and the command go in bench/README.md.
 
-1. Webhook throughput and latency: wuye handling real Telegram Update JSON for a whole
-   repair flow (every database write included, replies to a local fake Bot API), beside a
-   bare python-telegram-bot echo bot on the same stack (Starlette, uvicorn, PTB's Bot, the
-   same fake API). The ratio is the headline.
+1. Webhook throughput and latency: ``wuye serve`` handling real Telegram Update JSON for a
+   whole repair flow (every database write included, replies to a local fake Bot API),
+   beside a bare python-telegram-bot echo bot on the same stack (Starlette, uvicorn, PTB's
+   Bot, the same fake API). Each bot is its own server process; the load generator and the
+   fake run in this one. The ratio is the headline.
 2. Draining the outbox: N notices against Telegram's limit (30 a second), as a ratio to the
    ideal N / 30, with the fake enforcing the limits (so a 429 would be real).
+3. The 18:30 digest's figures and the due callbacks in an estate with 1,000,000 past
+   tickets (``--tickets 0`` skips it).
 
     .venv/bin/python bench/run.py [--users 60] [--concurrency 12] [--notices 1000]
 
 WUYE_DATABASE_URL picks the database (a throw-away SQLite file by default).
 """
-
 from __future__ import annotations
 
 import argparse
