@@ -14,6 +14,7 @@
 
 WUYE_DATABASE_URL picks the database (a throw-away SQLite file by default).
 """
+
 from __future__ import annotations
 
 import argparse
