@@ -56,6 +56,7 @@ from storage.identity.models import ChatIdentity, Platform  # noqa: E402
 from storage.outbox import service as outbox  # noqa: E402
 from storage.people.models import Person  # noqa: E402
 from tests.bot.fake_telegram import BOT, FakeTelegram  # noqa: E402
+from tests.history import its_callback, past_repair  # noqa: E402
 from tests.servers import free_port, serving  # noqa: E402
 
 WARM_UP = 12  # owners whose repairs run before the measured ones, on each server
@@ -344,8 +345,6 @@ def drain_benchmark(notices: int, folder: Path) -> dict[str, float]:
 def queries_benchmark(tickets: int, folder: Path) -> dict[str, float]:
     """The 18:30 digest's figures and the due callbacks, in an estate with ``tickets`` past
     tickets (all done and called back), timed as the median of 5 runs."""
-    from datetime import timedelta
-
     from sqlalchemy import insert
 
     from storage.activity import day_activity
@@ -364,40 +363,14 @@ def queries_benchmark(tickets: int, folder: Path) -> dict[str, float]:
     started = time.perf_counter()
     chunk = 20_000
     for first in range(0, tickets, chunk):
-        rows: list[dict[str, Any]] = []
-        for n in range(first, min(first + chunk, tickets)):
-            created = now - timedelta(days=2 + n % 1500, minutes=n % 600)
-            rows.append(
-                {
-                    "id": n + 1,
-                    "kind": "repair",
-                    "estate_id": 1,
-                    "unit_id": unit_id,
-                    "reporter_id": owner_id,
-                    "category": "plumbing",
-                    "description": "历史工单",
-                    "status": "closed",
-                    "created_at": created,
-                    "done_at": created + timedelta(hours=5),
-                    "closed_at": created + timedelta(days=3),
-                }
-            )
+        rows = [
+            {"id": n + 1}
+            | past_repair(n, now=now, estate_id=1, unit_id=unit_id, reporter_id=owner_id)
+            for n in range(first, min(first + chunk, tickets))
+        ]
         with db.engine.begin() as connection:
             connection.execute(insert(Ticket), rows)
-            connection.execute(
-                insert(Callback),
-                [
-                    {
-                        "ticket_id": r["id"],
-                        "created_at": r["done_at"],
-                        "due_at": r["done_at"] + timedelta(days=7),
-                        "done_at": r["done_at"] + timedelta(days=2),
-                        "satisfaction": "satisfied",
-                        "channel": "phone",
-                    }
-                    for r in rows
-                ],
-            )
+            connection.execute(insert(Callback), [its_callback(r["id"], r) for r in rows])
     filled = time.perf_counter() - started
     from scheduler.jobs import refresh_statistics
 

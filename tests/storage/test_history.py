@@ -16,7 +16,6 @@ import sqlite3
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -30,6 +29,7 @@ from storage.clock import utcnow
 from storage.ticket import service as tickets
 from storage.ticket.models import RepairCategory, Ticket
 from tests.conftest import SampleEstate, local
+from tests.history import its_callback, past_repair
 
 HISTORY = 10_000
 
@@ -62,39 +62,14 @@ def steps(session: Session, work: Callable[[], object]) -> int:
 
 def add_history(cuihu: SampleEstate, count: int) -> None:
     """``count`` repairs from the past four years, all done, called back and closed."""
-    owner, unit = cuihu.person("张伟"), cuihu.unit("1-1-502")
-    now = utcnow()
-    rows: list[dict[str, Any]] = []
-    for n in range(count):
-        created = now - timedelta(days=2 + n % 1500, minutes=n % 600)
-        rows.append(
-            {
-                "kind": "repair",
-                "estate_id": cuihu.id,
-                "unit_id": unit.id,
-                "reporter_id": owner.id,
-                "category": "plumbing",
-                "description": "历史工单",
-                "status": "closed",
-                "created_at": created,
-                "done_at": created + timedelta(hours=5),
-                "closed_at": created + timedelta(days=3),
-            }
-        )
+    unit_id, reporter_id, now = cuihu.unit("1-1-502").id, cuihu.person("张伟").id, utcnow()
+    rows = [
+        past_repair(n, now=now, estate_id=cuihu.id, unit_id=unit_id, reporter_id=reporter_id)
+        for n in range(count)
+    ]
     ids = cuihu.session.scalars(insert(Ticket).returning(Ticket.id), rows).all()
     cuihu.session.execute(
-        insert(Callback),
-        [
-            {
-                "ticket_id": ticket_id,
-                "created_at": row["done_at"],
-                "due_at": row["done_at"] + timedelta(days=7),
-                "done_at": row["done_at"] + timedelta(days=2),
-                "satisfaction": "satisfied",
-                "channel": "phone",
-            }
-            for ticket_id, row in zip(ids, rows, strict=True)
-        ],
+        insert(Callback), [its_callback(i, row) for i, row in zip(ids, rows, strict=True)]
     )
 
 
