@@ -49,7 +49,8 @@ class Dispatcher:
         for message_id, attempts, reply, chats in batch:
             reason, retry = await self._deliver(reply, chats, attempts)
             await asyncio.to_thread(self._settle, message_id, attempts, reason, retry)
-            sent += reason is None
+            if reason is None:
+                sent += 1
         return sent
 
     def _claim(self, limit: int) -> list[tuple[int, int, Reply, list[tuple[Platform, str]]]]:
