@@ -129,11 +129,13 @@ class Dispatcher:
 
     async def _run(self, stop: asyncio.Event, every: float) -> None:
         while not stop.is_set():
+            # Cleared before the round, not after: a notice committed while this round sends
+            # wakes the next one at once instead of waiting ``every`` seconds.
+            self.wake.clear()
             try:
                 await self.run_once()
             except Exception:
                 log.exception("outbox dispatch failed")
-            self.wake.clear()
             waiters = [asyncio.ensure_future(self.wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=every, return_when=asyncio.FIRST_COMPLETED)
             for waiter in waiters:
