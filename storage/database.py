@@ -87,7 +87,7 @@ class Database:
         with self.session() as session:
             with self._writer, session.begin():
                 yield session
-            for hook in self._after_commit:
+            for hook in tuple(self._after_commit):  # a dispatcher may stop listening meanwhile
                 hook(session)
 
     def after_commit(self, hook: Callable[[Session], None]) -> Callable[[], None]:
