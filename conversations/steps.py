@@ -21,6 +21,7 @@ from storage.clock import local_date, utcnow
 from storage.config import Settings
 from storage.errors import InvalidInput
 from storage.i18n import LOCALES, N_, Msg, Translator, translator
+from storage.people import service as people
 from storage.people.models import Person, StaffMember
 from storage.text import required
 
@@ -41,6 +42,8 @@ class Context:
     replies: list[Reply] = field(default_factory=list)
     # Set by a flow that changes who the person is (binding) or wants the menu shown after.
     show_menu: bool = False
+    # Asked by most flows' ``allowed`` for every message and menu, answered once per person.
+    _residents: dict[int, bool] = field(default_factory=dict, repr=False)
 
     def say(self, text: str | Msg, buttons: Sequence[Button] = (), **params: object) -> None:
         self.replies.append(Reply(self.t(text, **params), tuple(buttons)))
@@ -56,6 +59,17 @@ class Context:
         if self.person is None:
             return None
         return next((p for p in self.person.staff_posts if p.active), None)
+
+    @property
+    def resident(self) -> bool:
+        """The person lives in a unit here (owner, tenant or family)."""
+        if self.person is None:
+            return False
+        known = self._residents.get(self.person.id)
+        if known is None:
+            known = people.has_residency(session=self.session, person_id=self.person.id)
+            self._residents[self.person.id] = known
+        return known
 
     def today(self) -> date:
         return local_date(utcnow(), self.settings.tz)

@@ -15,7 +15,7 @@ from storage.ticket.models import STATUS_LABELS, Ticket, TicketKind
 
 
 def is_resident(ctx: Context) -> bool:
-    return ctx.person is not None and bool(ctx.person.residencies)
+    return ctx.resident
 
 
 def is_staff(ctx: Context) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
@@ -34,12 +34,15 @@ def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
 
 
+# Run for every message: built once, SQLAlchemy neither rebuilds it nor its cache key.
+_ACCOUNT = select(ChatIdentity).where(
+    ChatIdentity.platform == bindparam("platform"),
+    ChatIdentity.external_id == bindparam("external_id"),
+)
+
+
 def identify(*, session: Session, platform: Platform, external_id: str) -> Person | None:
-    identity = session.scalar(
-        select(ChatIdentity).where(
-            ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
-        )
-    )
+    identity = session.scalar(_ACCOUNT, {"platform": platform, "external_id": external_id})
     return identity.person if identity is not None else None
 
 

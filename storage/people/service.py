@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.errors import NotFound, PermissionDenied
@@ -75,6 +75,15 @@ def is_resident(*, session: Session, person_id: int, unit_id: int) -> bool:
         )
         is not None
     )
+
+
+# Asked for nearly every message: built once, SQLAlchemy neither rebuilds it nor its cache key.
+_ANY_RESIDENCY = select(Residency.id).where(Residency.person_id == bindparam("person_id")).limit(1)
+
+
+def has_residency(*, session: Session, person_id: int) -> bool:
+    """Lives in some unit (owner, tenant, family): whom the owners' flows are for."""
+    return session.scalar(_ANY_RESIDENCY, {"person_id": person_id}) is not None
 
 
 def units_of(*, session: Session, person_id: int) -> list[Unit]:
