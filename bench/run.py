@@ -139,10 +139,11 @@ def repair_flow(user: int, unit_id: int, ids: Any) -> list[dict[str, Any]]:
 
 
 async def load(
-    url: str, fake_url: str, flows: list[list[dict[str, Any]]], concurrency: int
+    url: str, fake: FakeTelegram, flows: list[list[dict[str, Any]]], concurrency: int
 ) -> dict[str, float]:
     """Telegram's side: each person's Updates one after another, ``concurrency`` people at
-    once; a call in a webhook's response is made to the Bot API, as Telegram makes it."""
+    once; a press names the message its button is on, and a call in a webhook's response
+    is made to the Bot API, as Telegram does both."""
     latencies: list[float] = []
     queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
     for flow in flows:
@@ -151,6 +152,11 @@ async def load(
     async def user(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             for update in queue.get_nowait():  # one person's messages come one after another
+                query = update.get("callback_query")
+                if query is not None:
+                    found = fake.with_button(query["from"]["id"], data=query["data"])
+                    if found is not None:  # (the echo bot shows no buttons to press)
+                        query["message"]["message_id"] = found[0]
                 started = time.perf_counter()
                 response = await client.post(
                     f"{url}/telegram/webhook",
@@ -162,7 +168,7 @@ async def load(
                 if response.content:
                     call = response.json()
                     method = call.pop("method")
-                    await client.post(f"{fake_url}/bot{TOKEN}/{method}", json=call)
+                    await client.post(f"{fake.url}/bot{TOKEN}/{method}", json=call)
 
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=60) as client:
@@ -269,13 +275,13 @@ def webhook_benchmark(
         with server_process(wuye_command, env) as url:
             # Unmeasured first: connections opened, code paths warm, the clock's start-up
             # round (which catches up every job at once) done.
-            asyncio.run(load(url, fake_url, flows[users:], concurrency))
-            wuye = asyncio.run(load(url, fake_url, flows[:users], concurrency))
+            asyncio.run(load(url, fake, flows[users:], concurrency))
+            wuye = asyncio.run(load(url, fake, flows[:users], concurrency))
         echo_flows = [repair_flow(600_000 + n, unit_id, ids) for n in range(users + WARM_UP)]
         echo_command = [sys.executable, __file__, "--serve-echo", fake_url]
         with server_process(echo_command, {}) as url:
-            asyncio.run(load(url, fake_url, echo_flows[users:], concurrency))
-            echo = asyncio.run(load(url, fake_url, echo_flows[:users], concurrency))
+            asyncio.run(load(url, fake, echo_flows[users:], concurrency))
+            echo = asyncio.run(load(url, fake, echo_flows[:users], concurrency))
     return wuye, echo
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from telegram import Bot, BotCommand, CallbackQuery, Update
+from telegram import Bot, BotCommand, CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
@@ -94,13 +94,15 @@ class TelegramChannel:
         """
         update = Update.de_json(data, self.bot)
         in_response: dict[str, Any] | None = None
+        pressed: int | None = None  # the message whose button was pressed
         query = update.callback_query
         if query is not None:
             if webhook:
                 in_response = {"method": "answerCallbackQuery", "callback_query_id": query.id}
             else:
                 await self._answer(query)
-            await self._strip_buttons(query)
+            if isinstance(query.message, Message):  # not one too old for Telegram to show
+                pressed = query.message.message_id
         incoming = to_incoming(update, self.username)
         if incoming is None:
             return in_response
@@ -114,12 +116,24 @@ class TelegramChannel:
         if incoming.voice:
             incoming = replace(incoming, voice=await self._download(incoming.voice, ".ogg"))
         replies = await asyncio.to_thread(self.engine.handle, incoming)
-        await self.send(incoming.chat_id, replies)
+        await self.send(incoming.chat_id, replies, answering=pressed)
         return in_response
 
-    async def send(self, chat_id: str, replies: list[Reply]) -> None:
+    async def send(
+        self, chat_id: str, replies: list[Reply], *, answering: int | None = None
+    ) -> None:
+        """Send the replies; those to a button press start in the message it was pressed in.
+
+        The question that was answered becomes what follows it (the next question, or the
+        outcome), as a form turns its page: one call instead of two, and no old buttons
+        left to press. What cannot be put there is sent, and the old buttons taken away.
+        """
         for number, reply in enumerate(replies):
             try:
+                if answering is not None and number == 0:
+                    if await self.sender.replace(chat_id, answering, reply):
+                        continue
+                    await self.sender.strip(chat_id, answering)
                 await self.sender.send(chat_id, reply)
             except Undeliverable as refused:
                 log.info("telegram chat %s cannot be reached: %s", chat_id, refused)
@@ -148,18 +162,6 @@ class TelegramChannel:
             await query.answer()
         except TelegramError as error:  # too old, or answered by the first delivery
             log.debug("answerCallbackQuery: %s", error)
-
-    async def _strip_buttons(self, query: CallbackQuery) -> None:
-        """Take the pressed message's buttons away, so none is pressed twice."""
-        message = query.message
-        if message is None:
-            return
-        try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
-            )
-        except TelegramError as error:
-            log.debug("editMessageReplyMarkup: %s", error)
 
     async def _download(self, file_id: str, suffix: str) -> str:
         """Keep the file: a Telegram link is not forever. Falls back to the file id."""

@@ -11,16 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from aiolimiter import AsyncLimiter
 from telegram import Bot, Message
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.telegram.wire import keyboard, split_text
+from bot.telegram.wire import TEXT_LIMIT, keyboard, split_text
 from conversations.messages import Reply
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Undeliverable(Exception):
@@ -73,18 +77,48 @@ class TelegramSender:
         for number, piece in enumerate(pieces, 1):
             # Buttons go with the last piece, under the question they answer.
             markup = keyboard(reply.buttons) if number == len(pieces) else None
-            sent.append(await self._call(chat_id, piece, markup))
+            send = partial(self.bot.send_message, chat_id, piece, reply_markup=markup)
+            sent.append(await self._paced(chat_id, send))
         return sent
 
-    async def _call(self, chat_id: str, text: str, markup: object) -> Message:
+    async def replace(self, chat_id: str, message_id: int, reply: Reply) -> bool:
+        """Turn an earlier message (the question a button answered) into ``reply``.
+
+        False when it cannot be: a reply with pictures or longer than one message, or a
+        message Telegram will not edit; the caller then sends it as a new one.
+        """
+        if reply.images or len(reply.text) > TEXT_LIMIT:
+            return False
+        try:
+            edit = partial(
+                self.bot.edit_message_text,
+                reply.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=keyboard(reply.buttons),
+            )
+            await self._paced(chat_id, edit)
+        except BadRequest as bad:
+            if "not modified" in str(bad).lower():
+                return True  # it already says exactly this
+            log.debug("editMessageText in chat %s: %s", chat_id, bad)
+            return False
+        return True
+
+    async def strip(self, chat_id: str, message_id: int) -> None:
+        """Take the buttons off an answered question, so that none is pressed twice."""
+        strip = partial(self.bot.edit_message_reply_markup, chat_id, message_id)
+        try:
+            await self._paced(chat_id, strip)
+        except (TelegramError, Undeliverable) as error:  # gone, or already without buttons
+            log.debug("editMessageReplyMarkup in chat %s: %s", chat_id, error)
+
+    async def _paced(self, chat_id: str, call: Callable[[], Awaitable[T]]) -> T:
+        """One Bot API call within the limits, waiting out a 429 in this chat only."""
         for attempt in range(self.max_retries + 1):
             async with self._limiter(chat_id), self._everyone:
                 try:
-                    return await self.bot.send_message(
-                        chat_id=chat_id,
-                        text=text,
-                        reply_markup=markup,  # type: ignore[arg-type]
-                    )
+                    return await call()
                 except RetryAfter as flood:
                     wait = flood.retry_after
                     seconds = wait if isinstance(wait, int | float) else wait.total_seconds()

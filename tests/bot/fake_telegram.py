@@ -45,6 +45,9 @@ class FakeTelegram:
     down: set[str] = field(default_factory=set)  # chat ids for which Telegram answers 502
     files: dict[str, bytes] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)  # what getUpdates hands out
+    # The chats as their users see them: (chat id, message id) -> text and keyboard.
+    messages: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    uneditable: set[int] = field(default_factory=set)  # message ids Telegram will not edit
     # Telegram's own limits, enforced with 429s: 30 a second overall, 1 a second per chat.
     enforce_limits: bool = False
     _recent: list[tuple[float, str]] = field(default_factory=list)
@@ -71,7 +74,31 @@ class FakeTelegram:
         ]
 
     def texts(self, chat_id: int | str) -> list[str]:
-        return [str(p["text"]) for p in self.sent(chat_id)]
+        """What appeared in the chat, in order: each message sent, each text edited in."""
+        return [
+            str(c.params["text"])
+            for c in self.calls
+            if c.method in ("sendMessage", "editMessageText")
+            and c.ok
+            and str(c.params["chat_id"]) == str(chat_id)
+        ]
+
+    def with_button(
+        self, chat_id: int | str, label: str | None = None, *, data: str | None = None
+    ) -> tuple[int, dict[str, Any]] | None:
+        """The newest message in the chat showing a button with this label (or its start)
+        or this callback data, and the button."""
+        with self._lock:
+            shown = [(key[1], m) for key, m in self.messages.items() if key[0] == str(chat_id)]
+        for message_id, message in sorted(shown, key=lambda item: item[0], reverse=True):
+            for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
+                for button in row:
+                    text = button["text"]
+                    if (label is not None and text.startswith(label)) or (
+                        data is not None and button["callback_data"] == data
+                    ):
+                        return message_id, button
+        return None
 
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
@@ -110,6 +137,12 @@ class FakeTelegram:
                     },
                     status_code=429,
                 )
+            if str(params.get("chat_id")) in self.down:
+                call.ok = False
+                return JSONResponse(
+                    {"ok": False, "error_code": 502, "description": "Bad Gateway"},
+                    status_code=502,
+                )
             if method == "sendMessage":
                 if self.flood > 0:
                     self.flood -= 1
@@ -123,12 +156,6 @@ class FakeTelegram:
                         },
                         status_code=429,
                     )
-                if str(params["chat_id"]) in self.down:
-                    call.ok = False
-                    return JSONResponse(
-                        {"ok": False, "error_code": 502, "description": "Bad Gateway"},
-                        status_code=502,
-                    )
                 if str(params["chat_id"]) in self.blocked:
                     call.ok = False
                     return JSONResponse(
@@ -139,11 +166,39 @@ class FakeTelegram:
                         },
                         status_code=403,
                     )
+            if method.startswith("editMessage"):
+                refusal = self._edit(params, text=method == "editMessageText")
+                if refusal is not None:
+                    call.ok = False
+                    return JSONResponse(
+                        {"ok": False, "error_code": 400, "description": f"Bad Request: {refusal}"},
+                        status_code=400,
+                    )
         if method == "getUpdates" and not self._result(method, params):
             await asyncio.sleep(0.05)  # a long poll with nothing new: do not spin the client
         if method == "sendMessage":
             self.delivered.set()
         return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+    def _edit(self, params: dict[str, Any], *, text: bool) -> str | None:
+        """Edit a message the way Telegram does, or say why Telegram would not."""
+        key = (str(params["chat_id"]), int(params["message_id"]))
+        message = self.messages.get(key)
+        if message is None:
+            return "message to edit not found"
+        if key[1] in self.uneditable:
+            return "message can't be edited"
+        edited = {
+            "text": params["text"] if text else message["text"],
+            "reply_markup": params.get("reply_markup") or None,
+        }
+        if edited == message:
+            return (
+                "message is not modified: specified new message content and reply markup "
+                "are exactly the same as a current content and reply markup of the message"
+            )
+        self.messages[key] = edited
+        return None
 
     def _over_limit(self, call: Call) -> bool:
         """More than 30 sends in any second, or more than 3 to one chat in 3 seconds."""
@@ -159,17 +214,16 @@ class FakeTelegram:
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT
-        if method in ("sendMessage", "editMessageReplyMarkup", "sendPhoto"):
-            message: dict[str, Any] = {
-                "message_id": params.get("message_id") or next(self._ids),
-                "date": int(time.time()),
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "from": BOT,
-                "text": params.get("text", ""),
-            }
-            if params.get("reply_markup"):
-                message["reply_markup"] = params["reply_markup"]
-            return message
+        if method in ("sendMessage", "sendPhoto"):
+            message_id = next(self._ids)
+            with self._lock:
+                self.messages[(str(params["chat_id"]), message_id)] = {
+                    "text": params.get("text", ""),
+                    "reply_markup": params.get("reply_markup") or None,
+                }
+            return self._message(str(params["chat_id"]), message_id)
+        if method.startswith("editMessage"):
+            return self._message(str(params["chat_id"]), int(params["message_id"]))
         if method == "getFile":
             file_id = str(params["file_id"])
             return {
@@ -182,6 +236,19 @@ class FakeTelegram:
             offset = int(params.get("offset") or 0)
             return [u for u in self.updates if u["update_id"] >= offset]
         return True
+
+    def _message(self, chat_id: str, message_id: int) -> dict[str, Any]:
+        shown = self.messages[(chat_id, message_id)]
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": int(chat_id), "type": "private"},
+            "from": BOT,
+            "text": shown["text"],
+        }
+        if shown["reply_markup"]:
+            message["reply_markup"] = shown["reply_markup"]
+        return message
 
     async def _file(self, request: Request) -> Response:
         file_id = request.path_params["path"].rsplit("/", 1)[-1].removesuffix(".jpg")

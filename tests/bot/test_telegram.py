@@ -137,7 +137,7 @@ class TelegramUser:
         }
 
     def _post(self, update: dict[str, Any]) -> list[str]:
-        before = len(self.served.fake.sent(self.chat["id"]))
+        before = len(self.served.fake.texts(self.chat["id"]))
         response = self.served.post({"update_id": next(_updates), **update})
         assert response.status_code == 200, response.text
         self.last_response = response
@@ -155,29 +155,30 @@ class TelegramUser:
         return self._post({"message": self._message(photo=sizes, **extra)})
 
     def press(self, label: str) -> list[str]:
-        for params in reversed(self.served.fake.sent(self.chat["id"])):
-            markup = params.get("reply_markup") or {}
-            for row in markup.get("inline_keyboard", []):
-                for button in row:
-                    if button["text"] == label or button["text"].startswith(label):
-                        return self._post(
-                            {
-                                "callback_query": {
-                                    "id": f"cq-{next(_updates)}",
-                                    "from": self.sender,
-                                    "chat_instance": "ci",
-                                    "data": button["callback_data"],
-                                    "message": {
-                                        "message_id": 1,
-                                        "date": int(time.time()),
-                                        "chat": self.chat,
-                                        "from": BOT,
-                                        "text": params["text"],
-                                    },
-                                }
-                            }
-                        )
-        raise AssertionError(f"no button {label!r}")
+        """Press the button so labelled on the newest message that shows one."""
+        found = self.served.fake.with_button(self.chat["id"], label)
+        if found is None:
+            raise AssertionError(f"no button {label!r}")
+        message_id, button = found
+        return self._post(
+            {
+                "callback_query": {
+                    "id": f"cq-{next(_updates)}",
+                    "from": self.sender,
+                    "chat_instance": "ci",
+                    "data": button["callback_data"],
+                    "message": {
+                        "message_id": message_id,
+                        "date": int(time.time()),
+                        "chat": self.chat,
+                        "from": BOT,
+                        "text": self.served.fake.messages[(str(self.chat["id"]), message_id)][
+                            "text"
+                        ],
+                    },
+                }
+            }
+        )
 
 
 def bind(served: Served, name: str, user_id: int) -> TelegramUser:
@@ -245,25 +246,39 @@ def test_the_same_update_posted_twice_is_handled_once(served: Served) -> None:
     assert len(served.fake.sent(7001)) == first
 
 
-def test_a_button_press_is_answered_in_the_webhook_response_and_its_buttons_taken_away(
+def test_a_press_is_answered_in_the_webhook_response_and_its_question_turns_into_the_next(
     served: Served,
 ) -> None:
     stranger = TelegramUser(served, 8005, "路人")
     stranger.say("/start")
     assert not stranger.last_response.content  # a message: nothing for Telegram to do
+    [question_id] = [key[1] for key in served.fake.messages if key[0] == "8005"][-1:]
     assert "请输入房号" in "".join(stranger.press("房号 + 预留手机号"))
     call = stranger.last_response.json()
     assert call["method"] == "answerCallbackQuery"
-    # Made by Telegram on wuye's behalf, once the response came: after wuye's own calls.
-    assert [c.method for c in served.fake.calls[-3:]] == [
-        "editMessageReplyMarkup",
+    # Made by Telegram on wuye's behalf, once the response came: after wuye's own call.
+    assert [c.method for c in served.fake.calls[-2:]] == ["editMessageText", "answerCallbackQuery"]
+    answered = [c for c in served.fake.calls if c.method == "answerCallbackQuery"]
+    assert [c.params["callback_query_id"] for c in answered] == [call["callback_query_id"]]
+    question = served.fake.messages[("8005", question_id)]
+    assert "请输入房号" in question["text"]
+    buttons = (question["reply_markup"] or {}).get("inline_keyboard", [])
+    assert "房号 + 预留手机号" not in [b["text"] for row in buttons for b in row]  # pressed once
+
+
+def test_a_question_telegram_will_not_edit_is_followed_by_a_new_message(served: Served) -> None:
+    stranger = TelegramUser(served, 8006, "路人")
+    stranger.say("/start")
+    [question_id] = [key[1] for key in served.fake.messages if key[0] == "8006"][-1:]
+    served.fake.uneditable.add(question_id)
+    assert "请输入房号" in "".join(stranger.press("房号 + 预留手机号"))
+    assert [c.method for c in served.fake.calls[-4:]] == [
+        "editMessageText",  # refused: "message can't be edited"
+        "editMessageReplyMarkup",  # refused as well; the press was answered all the same
         "sendMessage",
         "answerCallbackQuery",
     ]
-    answered = [c for c in served.fake.calls if c.method == "answerCallbackQuery"]
-    assert [c.params["callback_query_id"] for c in answered] == [call["callback_query_id"]]
-    stripped = [c for c in served.fake.calls if c.method == "editMessageReplyMarkup"]
-    assert [(c.params["chat_id"], c.params.get("reply_markup")) for c in stripped] == [(8005, None)]
+    assert "请输入房号" in served.fake.sent(8006)[-1]["text"]
 
 
 def test_the_repair_story_runs_over_telegram(served: Served) -> None:
@@ -282,9 +297,9 @@ def test_the_repair_story_runs_over_telegram(served: Served) -> None:
     owner.press("跳过")
     assert any("报修成功，单号 BX000001" in text for text in owner.press("确认提交"))
     assert "answerCallbackQuery" in served.fake.methods()
-    edits = [c.params for c in served.fake.calls if c.method == "editMessageReplyMarkup"]
-    assert edits
-    assert all(e.get("reply_markup") in (None, "") for e in edits)
+    # Each press turned its question into what followed; no old question kept its buttons.
+    assert "editMessageReplyMarkup" not in served.fake.methods()
+    assert served.fake.with_button(8001, "房屋渗漏水") is None
     with served.db.transaction() as session:
         ticket = session.get(Ticket, 1)
         assert ticket is not None
