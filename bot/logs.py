@@ -12,6 +12,13 @@ from pythonjsonlogger.json import JsonFormatter
 PHONE = re.compile(r"(?<!\d)((?:\+?86)?1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 
 
+RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
 def redact(text: str) -> str:
     return PHONE.sub(r"\1****\3", text)
 
@@ -23,7 +30,9 @@ class RedactPhones(logging.Filter):
         record.msg = redact(record.getMessage())
         record.args = None
         for key, value in list(vars(record).items()):
-            if isinstance(value, str) and key not in ("msg", "name", "levelname", "pathname"):
+            # A record's own attributes hold where it was logged from, never what a person
+            # wrote: only the message and the fields passed as ``extra`` are looked through.
+            if isinstance(value, str) and key not in RECORD_ATTRIBUTES:
                 setattr(record, key, redact(value))
         return True
 
