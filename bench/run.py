@@ -10,7 +10,7 @@
 3. The 18:30 digest's figures and the due callbacks in an estate with 1,000,000 past
    tickets (``--tickets 0`` skips it).
 
-    .venv/bin/python bench/run.py [--users 60] [--concurrency 12] [--notices 1000]
+    .venv/bin/python bench/run.py [--users 200] [--concurrency 12] [--notices 1000]
 
 WUYE_DATABASE_URL picks the database (a throw-away SQLite file by default).
 """
@@ -410,7 +410,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--serve-echo", metavar="FAKE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=12)
     parser.add_argument("--notices", type=int, default=1000)
     parser.add_argument("--tickets", type=int, default=1_000_000)
