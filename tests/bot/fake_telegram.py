@@ -45,8 +45,8 @@ class FakeTelegram:
     down: set[str] = field(default_factory=set)  # chat ids for which Telegram answers 502
     files: dict[str, bytes] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)  # what getUpdates hands out
-    # The chats as their users see them: (chat id, message id) -> text and keyboard.
-    messages: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    # The chats as their users see them: chat id -> message id -> text and keyboard.
+    messages: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     uneditable: set[int] = field(default_factory=set)  # message ids Telegram will not edit
     # Telegram's own limits, enforced with 429s: 30 a second overall, 1 a second per chat.
     enforce_limits: bool = False
@@ -89,8 +89,8 @@ class FakeTelegram:
         """The newest message in the chat showing a button with this label (or its start)
         or this callback data, and the button."""
         with self._lock:
-            shown = [(key[1], m) for key, m in self.messages.items() if key[0] == str(chat_id)]
-        for message_id, message in sorted(shown, key=lambda item: item[0], reverse=True):
+            shown = sorted(self.messages.get(str(chat_id), {}).items(), reverse=True)
+        for message_id, message in shown:
             for row in (message.get("reply_markup") or {}).get("inline_keyboard", []):
                 for button in row:
                     text = button["text"]
@@ -182,11 +182,11 @@ class FakeTelegram:
 
     def _edit(self, params: dict[str, Any], *, text: bool) -> str | None:
         """Edit a message the way Telegram does, or say why Telegram would not."""
-        key = (str(params["chat_id"]), int(params["message_id"]))
-        message = self.messages.get(key)
+        chat, message_id = str(params["chat_id"]), int(params["message_id"])
+        message = self.messages.get(chat, {}).get(message_id)
         if message is None:
             return "message to edit not found"
-        if key[1] in self.uneditable:
+        if message_id in self.uneditable:
             return "message can't be edited"
         edited = {
             "text": params["text"] if text else message["text"],
@@ -197,7 +197,7 @@ class FakeTelegram:
                 "message is not modified: specified new message content and reply markup "
                 "are exactly the same as a current content and reply markup of the message"
             )
-        self.messages[key] = edited
+        self.messages[chat][message_id] = edited
         return None
 
     def _over_limit(self, call: Call) -> bool:
@@ -217,7 +217,7 @@ class FakeTelegram:
         if method in ("sendMessage", "sendPhoto"):
             message_id = next(self._ids)
             with self._lock:
-                self.messages[(str(params["chat_id"]), message_id)] = {
+                self.messages.setdefault(str(params["chat_id"]), {})[message_id] = {
                     "text": params.get("text", ""),
                     "reply_markup": params.get("reply_markup") or None,
                 }
@@ -238,7 +238,7 @@ class FakeTelegram:
         return True
 
     def _message(self, chat_id: str, message_id: int) -> dict[str, Any]:
-        shown = self.messages[(chat_id, message_id)]
+        shown = self.messages[chat_id][message_id]
         message: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),

@@ -172,9 +172,7 @@ class TelegramUser:
                         "date": int(time.time()),
                         "chat": self.chat,
                         "from": BOT,
-                        "text": self.served.fake.messages[(str(self.chat["id"]), message_id)][
-                            "text"
-                        ],
+                        "text": self.served.fake.messages[str(self.chat["id"])][message_id]["text"],
                     },
                 }
             }
@@ -252,7 +250,7 @@ def test_a_press_is_answered_in_the_webhook_response_and_its_question_turns_into
     stranger = TelegramUser(served, 8005, "路人")
     stranger.say("/start")
     assert not stranger.last_response.content  # a message: nothing for Telegram to do
-    [question_id] = [key[1] for key in served.fake.messages if key[0] == "8005"][-1:]
+    question_id = max(served.fake.messages["8005"])
     assert "请输入房号" in "".join(stranger.press("房号 + 预留手机号"))
     call = stranger.last_response.json()
     assert call["method"] == "answerCallbackQuery"
@@ -260,7 +258,7 @@ def test_a_press_is_answered_in_the_webhook_response_and_its_question_turns_into
     assert [c.method for c in served.fake.calls[-2:]] == ["editMessageText", "answerCallbackQuery"]
     answered = [c for c in served.fake.calls if c.method == "answerCallbackQuery"]
     assert [c.params["callback_query_id"] for c in answered] == [call["callback_query_id"]]
-    question = served.fake.messages[("8005", question_id)]
+    question = served.fake.messages["8005"][question_id]
     assert "请输入房号" in question["text"]
     buttons = (question["reply_markup"] or {}).get("inline_keyboard", [])
     assert "房号 + 预留手机号" not in [b["text"] for row in buttons for b in row]  # pressed once
@@ -269,7 +267,7 @@ def test_a_press_is_answered_in_the_webhook_response_and_its_question_turns_into
 def test_a_question_telegram_will_not_edit_is_followed_by_a_new_message(served: Served) -> None:
     stranger = TelegramUser(served, 8006, "路人")
     stranger.say("/start")
-    [question_id] = [key[1] for key in served.fake.messages if key[0] == "8006"][-1:]
+    question_id = max(served.fake.messages["8006"])
     served.fake.uneditable.add(question_id)
     assert "请输入房号" in "".join(stranger.press("房号 + 预留手机号"))
     assert [c.method for c in served.fake.calls[-4:]] == [
