@@ -24,7 +24,6 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.errors import DomainError, InvalidInput
 from storage.i18n import N_, Msg, negotiate, translator
-from storage.identity import service as identity
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +78,13 @@ class Engine:
             message_id=incoming.message_id,
         ):
             return []  # a redelivery of what was already answered
-        person = identity.identify(
-            session=session, platform=incoming.platform, external_id=incoming.user_id
-        )
-        conversation = chat.conversation(
+        arrival = chat.arrive(
             session=session,
             platform=incoming.platform,
             chat_id=incoming.chat_id,
             user_id=incoming.user_id,
         )
+        person, conversation = arrival.person, arrival.conversation
         data = copy.deepcopy(conversation.data)
         locale = person.locale if person else data.get(LOCALE_KEY) or negotiate(incoming.language)
         ctx = Context(
@@ -98,6 +95,8 @@ class Engine:
             t=translator(locale),
             data=data,
         )
+        if person is not None:
+            ctx.knows_resident(person, arrival.resident)
         flow = self.flows.get(conversation.flow or "")
         step = conversation.step
         if flow is not None and not flow.allowed(ctx):

@@ -71,6 +71,9 @@ class Context:
             self._residents[self.person.id] = known
         return known
 
+    def knows_resident(self, person: Person, resident: bool) -> None:
+        self._residents[person.id] = resident
+
     def today(self) -> date:
         return local_date(utcnow(), self.settings.tz)
 

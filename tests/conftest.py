@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +43,14 @@ REQUIRE_POSTGRES = os.environ.get("WUYE_REQUIRE_POSTGRES") == "1"
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A moment on the estate's wall clock (Asia/Shanghai)."""
     return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    """For work in another thread or process: check, and wait on an event nobody sets, briefly."""
+    deadline, pause = time.monotonic() + seconds, threading.Event()
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        pause.wait(0.1)
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import and_, bindparam, exists, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,8 +18,9 @@ from storage.chat.models import (
 )
 from storage.clock import utcnow
 from storage.i18n import N_
+from storage.identity.models import ChatIdentity
 from storage.people import service as people
-from storage.people.models import MANAGER_ROLES, Person
+from storage.people.models import MANAGER_ROLES, Person, Residency
 
 # The dialects' INSERT .. ON CONFLICT constructs opt out of SQLAlchemy's statement cache, so
 # one would be compiled afresh for every message (a third of a millisecond). The text is the
@@ -44,33 +46,61 @@ def first_sighting(*, session: Session, platform: str, chat_id: str, message_id:
     return inserted is not None
 
 
-# Run for every message: built once, SQLAlchemy neither rebuilds it nor its cache key.
-_CONVERSATION = (
-    select(Conversation)
+@dataclass(frozen=True)
+class Arrival:
+    """What every message needs first: its conversation, locked, and who is writing."""
+
+    conversation: Conversation
+    person: Person | None  # None: a chat account not bound to anyone yet
+    resident: bool  # the person lives in a unit here (owner, tenant or family)
+
+
+# Run for every message, so built once (SQLAlchemy neither rebuilds it nor its cache key) and
+# one statement: the conversation, the account's person and "has a home" were three.
+_ARRIVAL = (
+    select(
+        Conversation,
+        ChatIdentity,
+        exists().where(Residency.person_id == ChatIdentity.person_id),
+    )
+    .outerjoin(
+        ChatIdentity,
+        and_(
+            ChatIdentity.platform == Conversation.platform,
+            ChatIdentity.external_id == Conversation.user_id,
+        ),
+    )
     .where(
         Conversation.platform == bindparam("platform"),
         Conversation.chat_id == bindparam("chat_id"),
         Conversation.user_id == bindparam("user_id"),
     )
-    .with_for_update()
+    .with_for_update(of=Conversation)
 )
 
 
-def conversation(*, session: Session, platform: str, chat_id: str, user_id: str) -> Conversation:
-    """The conversation row, locked for this transaction: one message at a time per key."""
+def arrive(*, session: Session, platform: str, chat_id: str, user_id: str) -> Arrival:
+    """The conversation row, locked for this transaction (one message at a time per key),
+    with who is writing; a first message opens the conversation."""
     key = {"platform": platform, "chat_id": chat_id, "user_id": user_id}
-    found = session.scalar(_CONVERSATION, key)
-    if found is not None:
-        return found
-    try:
-        with session.begin_nested():
-            found = Conversation(
-                platform=platform, chat_id=chat_id, user_id=user_id, data={}, updated_at=utcnow()
-            )
-            session.add(found)
-    except IntegrityError:  # another worker created it first: take theirs, locked
-        found = session.scalars(_CONVERSATION, key).one()
-    return found
+    row = session.execute(_ARRIVAL, key).first()
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    Conversation(
+                        platform=platform,
+                        chat_id=chat_id,
+                        user_id=user_id,
+                        data={},
+                        updated_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            pass  # another worker opened it first: take theirs, locked
+        row = session.execute(_ARRIVAL, key).one()
+    conversation, account, resident = row
+    return Arrival(conversation, account.person if account is not None else None, bool(resident))
 
 
 def link_department_chat(

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from datetime import time as clock_time
 from pathlib import Path
@@ -29,16 +28,8 @@ from storage.ticket.models import Ticket
 from tests.bot.fake_telegram import FakeTelegram
 from tests.bot.test_cli import WUYE
 from tests.bot.test_telegram import SECRET, TOKEN, Served, TelegramUser
-from tests.conftest import POSTGRES_URL, _truncate, local
+from tests.conftest import POSTGRES_URL, _truncate, local, wait_until
 from tests.servers import free_port, serving
-
-
-def wait_until(condition: Any, seconds: float = 30) -> None:
-    """For another process's work: check, and wait on an event that nobody sets, briefly."""
-    deadline, pause = time.monotonic() + seconds, threading.Event()
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        pause.wait(0.1)
 
 
 def serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], str]:

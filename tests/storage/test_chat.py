@@ -1,0 +1,104 @@
+"""Where each message starts: its conversation, locked, and who is writing."""
+
+from __future__ import annotations
+
+import threading
+
+import time_machine
+import yaml
+from sqlalchemy import func, select, text
+
+from storage.chat import service as chat
+from storage.chat.models import Conversation
+from storage.database import Database
+from storage.estate import importer
+from storage.identity import service as identity
+from storage.identity.models import Platform
+from storage.people.models import Person
+from tests.conftest import SAMPLE, SampleEstate, local, wait_until
+
+
+def bind(cuihu: SampleEstate, name: str, external_id: str) -> Person:
+    code = identity.create_invite(
+        session=cuihu.session, person=cuihu.person(name), estate_id=cuihu.id
+    )
+    return identity.redeem_invite(
+        session=cuihu.session, code=code, platform=Platform.TELEGRAM, external_id=external_id
+    )
+
+
+def test_a_first_message_opens_a_conversation_and_knows_who_writes(cuihu: SampleEstate) -> None:
+    owner = bind(cuihu, "张伟", "1001")
+    desk = bind(cuihu, "陈静", "1002")
+
+    arrival = chat.arrive(
+        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="1001", user_id="1001"
+    )
+    assert (arrival.person, arrival.resident) == (owner, True)
+    assert (arrival.conversation.flow, arrival.conversation.data) == (None, {})
+
+    again = chat.arrive(
+        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="1001", user_id="1001"
+    )
+    assert again.conversation.id == arrival.conversation.id
+
+    clerk = chat.arrive(
+        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="1002", user_id="1002"
+    )
+    assert (clerk.person, clerk.resident) == (desk, False)  # staff, no home here
+
+    # The same account in a group is another conversation, with the same person.
+    in_group = chat.arrive(
+        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="-500", user_id="1001"
+    )
+    assert in_group.person == owner
+    assert in_group.conversation.id != arrival.conversation.id
+
+    # Another platform's account with the same id is somebody else: nobody yet.
+    stranger = chat.arrive(
+        session=cuihu.session, platform=Platform.WECHAT, chat_id="1001", user_id="1001"
+    )
+    assert (stranger.person, stranger.resident) == (None, False)
+
+
+def test_two_workers_taking_someones_first_messages_at_once_open_one_conversation(
+    db: Database,
+) -> None:
+    with time_machine.travel(local(2026, 11, 23, 9, 0), tick=False):
+        with db.transaction() as s:
+            importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
+            owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
+            code = identity.create_invite(session=s, person=owner, estate_id=1)
+            identity.redeem_invite(
+                session=s, code=code, platform=Platform.TELEGRAM, external_id="1001"
+            )
+        key = {"platform": Platform.TELEGRAM, "chat_id": "1001", "user_id": "1001"}
+        taken: list[int] = []
+
+        def second_worker() -> None:
+            with db.transaction() as s:
+                taken.append(chat.arrive(session=s, **key).conversation.id)
+
+        def waiting_on_a_lock() -> bool:
+            with db.engine.connect() as c:
+                waits = c.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                )
+                return waits.scalar() == 1
+
+        with db.transaction() as s:
+            first = chat.arrive(session=s, **key).conversation.id
+            worker = threading.Thread(target=second_worker)
+            worker.start()
+            if db.engine.dialect.name == "postgresql":
+                # The second worker found no conversation either, and its INSERT waits on
+                # ours; it commits now. (SQLite: it waits to begin, and then finds ours.)
+                wait_until(waiting_on_a_lock)
+        worker.join(timeout=30)
+
+        assert taken == [first]
+        with db.transaction() as s:
+            assert s.scalar(select(func.count()).select_from(Conversation)) == 1
