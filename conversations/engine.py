@@ -21,7 +21,7 @@ from conversations.messages import Button, Incoming, Reply
 from conversations.steps import STAY, AskPhotos, Context, Flow, Next, Option, _matches
 from storage.chat import service as chat
 from storage.clock import utcnow
-from storage.database import Database
+from storage.database import Database, is_disconnect
 from storage.errors import DomainError, InvalidInput
 from storage.i18n import N_, Msg, negotiate, translator
 
@@ -55,18 +55,29 @@ class Engine:
         self.bind_flow = self.flows[bind_flow]
 
     def handle(self, incoming: Incoming) -> list[Reply]:
-        try:
-            with self.db.transaction() as session:
-                return self._handle(session, incoming)
-        except Exception:
-            log.exception(
-                "message %s from %s:%s failed",
-                incoming.message_id,
-                incoming.platform,
-                incoming.user_id,
-            )
-            t = translator(negotiate(incoming.language))
-            return [Reply(t("抱歉，系统出了点问题，刚才的消息没有处理。请稍后再发一次。"))]
+        for attempt in (1, 2):
+            try:
+                with self.db.transaction() as session:
+                    return self._handle(session, incoming)
+            except Exception as error:
+                if attempt == 1 and is_disconnect(error):
+                    # A restarted server or a failover: nothing was kept, so the message is
+                    # taken again on a fresh connection. (Had the lost commit landed, the
+                    # message is now seen, and the second try answers nothing, not twice.)
+                    log.warning(
+                        "message %s taken again: its database connection was lost",
+                        incoming.message_id,
+                    )
+                    continue
+                log.exception(
+                    "message %s from %s:%s failed",
+                    incoming.message_id,
+                    incoming.platform,
+                    incoming.user_id,
+                )
+                break
+        t = translator(negotiate(incoming.language))
+        return [Reply(t("抱歉，系统出了点问题，刚才的消息没有处理。请稍后再发一次。"))]
 
     # ------------------------------------------------------------ one message
 

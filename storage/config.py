@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # A conversation left this long forgets where it was and says so.
     conversation_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0, le=600_000)] = 5_000
+    # PostgreSQL: a pooled connection idle this long is tested before use. One in steady use
+    # is not (a round trip per message); if it dies anyway, the message is taken again.
+    database_ping_after_idle_seconds: Annotated[float, Field(ge=0, le=3600)] = 30
 
     @field_validator("timezone")
     @classmethod

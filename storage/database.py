@@ -7,6 +7,7 @@ the scheduler each build one from the settings and take sessions from it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -18,12 +19,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.config import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SETTINGS_KEY = "wuye.settings"
+RETURNED_AT = "wuye.returned_at"
 
 
 def _sqlite_engine(url: str, settings: Settings) -> Engine:
@@ -49,6 +52,39 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     return engine
 
 
+def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """``pool_pre_ping`` for connections that sat in the pool a while, not for every use.
+
+    A connection dies idle: a proxy's or firewall's idle timeout, a restarted server. Tested
+    before every use, a connection in steady use pays a round trip per message for nothing;
+    one that dies in use anyway fails its transaction, and the caller may take it again on a
+    fresh connection (see ``is_disconnect``).
+    """
+
+    def note_return(_dbapi_connection: Any, record: Any) -> None:
+        record.info[RETURNED_AT] = time.monotonic()
+
+    event.listen(engine, "connect", note_return)
+    event.listen(engine, "checkin", note_return)
+
+    @event.listens_for(engine, "checkout")
+    def _test_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(RETURNED_AT, 0.0) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()  # the ping began a transaction
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool throws this connection away and checks out another.
+            raise DisconnectionError(f"an idle connection is gone: {error}") from error
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """The transaction failed because its connection was lost: nothing was written
+    (unless it was lost during COMMIT), and the same work may be done again."""
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
 def create_db_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
@@ -57,7 +93,9 @@ def create_db_engine(settings: Settings) -> Engine:
         return _sqlite_engine(settings.database_url, settings)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    _ping_when_idle(engine, settings.database_ping_after_idle_seconds)
+    return engine
 
 
 class Database:

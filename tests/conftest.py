@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 import yaml
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from storage.base import Base
 from storage.config import Settings, load_settings
@@ -99,6 +100,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     _truncate(db)
     assert POSTGRES_URL is not None
     yield POSTGRES_URL
+
+
+# For a test of PostgreSQL alone: ``@ON_POSTGRESQL_ONLY`` before it, and ``db`` is there.
+ON_POSTGRESQL_ONLY = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+def server_drops_connection(db: Database) -> int:
+    """PostgreSQL ends the connection ``db`` pooled last, as a restart or a failover would.
+    Returns the server process that served it."""
+    with db.engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    outside = create_engine(db.engine.url, poolclass=NullPool)
+    with outside.connect() as connection:
+        ended = connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        assert ended.scalar_one()
+    outside.dispose()
+    return int(pid)
 
 
 @pytest.fixture

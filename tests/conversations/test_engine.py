@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -19,6 +20,7 @@ from storage.database import Database
 from storage.i18n import N_
 from storage.ticket import service as ticket_service
 from storage.ticket.models import Ticket
+from tests.conftest import ON_POSTGRESQL_ONLY, server_drops_connection
 from tests.conversations.conftest import Chatter
 
 
@@ -101,6 +103,23 @@ def test_a_crash_mid_step_is_rolled_back_and_the_person_asked_to_resend(
         assert "half" not in conversation.data
         # The message was not marked as handled: the platform's retry is taken up again.
         assert session.scalar(select(func.count(SeenMessage.id))) == 1
+
+
+@ON_POSTGRESQL_ONLY
+def test_a_message_whose_database_connection_was_lost_is_taken_again_and_answered_once(
+    chat: Callable[..., Chatter], estate: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("电梯")
+    server_drops_connection(estate)  # a restart or a failover, between two messages
+    assert "请描述问题" in owner.press("1-1-502")
+    assert "taken again: its database connection was lost" in caplog.text
+    with estate.transaction() as session:
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.user_id == owner.user)
+        ).one()
+        assert conversation.step == "description"
 
 
 def test_each_person_reads_their_own_language(chat: Callable[..., Chatter]) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy.exc import DBAPIError
 from storage.audit.models import AuditEvent
 from storage.base import Base
 from storage.config import load_settings
-from storage.database import Database, settings_of
+from storage.database import Database, is_disconnect, settings_of
 from storage.ticket import service as tickets
 from storage.ticket.models import RepairCategory
-from tests.conftest import SampleEstate
+from tests.conftest import ON_POSTGRESQL_ONLY, SampleEstate, server_drops_connection
 
 
 def test_the_migrations_build_exactly_the_models_schema(db: Database) -> None:
@@ -82,3 +82,26 @@ def test_every_migration_goes_down_and_up_again(db: Database) -> None:
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+@ON_POSTGRESQL_ONLY
+def test_a_connection_idle_past_the_setting_is_tested_and_a_dropped_one_replaced(
+    db_url: str,
+) -> None:
+    db = Database(load_settings(database_url=db_url, database_ping_after_idle_seconds=0))
+    dropped = server_drops_connection(db)
+    with db.transaction() as s:
+        assert s.scalar(text("SELECT pg_backend_pid()")) != dropped
+    db.dispose()
+
+
+@ON_POSTGRESQL_ONLY
+def test_a_connection_in_steady_use_is_not_tested_so_its_loss_fails_one_transaction(
+    db: Database,
+) -> None:
+    dropped = server_drops_connection(db)  # used a moment ago: not tested before the next use
+    with pytest.raises(DBAPIError) as lost, db.transaction() as s:
+        s.execute(text("SELECT 1"))
+    assert is_disconnect(lost.value)
+    with db.transaction() as s:  # the pool has let the dead connection go
+        assert s.scalar(text("SELECT pg_backend_pid()")) != dropped
