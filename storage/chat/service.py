@@ -60,7 +60,7 @@ class Arrival:
 _ARRIVAL = (
     select(
         Conversation,
-        ChatIdentity,
+        Person,
         exists().where(Residency.person_id == ChatIdentity.person_id),
     )
     .outerjoin(
@@ -70,6 +70,7 @@ _ARRIVAL = (
             ChatIdentity.external_id == Conversation.user_id,
         ),
     )
+    .outerjoin(Person, Person.id == ChatIdentity.person_id)
     .where(
         Conversation.platform == bindparam("platform"),
         Conversation.chat_id == bindparam("chat_id"),
@@ -99,8 +100,8 @@ def arrive(*, session: Session, platform: str, chat_id: str, user_id: str) -> Ar
         except IntegrityError:
             pass  # another worker opened it first: take theirs, locked
         row = session.execute(_ARRIVAL, key).one()
-    conversation, account, resident = row
-    return Arrival(conversation, account.person if account is not None else None, bool(resident))
+    conversation, person, resident = row
+    return Arrival(conversation, person, bool(resident))
 
 
 def link_department_chat(
