@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from storage.errors import NotFound, PermissionDenied
 from storage.estate.models import Building, Unit
@@ -86,15 +86,20 @@ def has_residency(*, session: Session, person_id: int) -> bool:
     return session.scalar(_ANY_RESIDENCY, {"person_id": person_id}) is not None
 
 
+# Asked several times in every owner's report (the place question, its answer, the summary):
+# built once, and the building that orders the units is the one loaded with them.
+_UNITS_OF = (
+    select(Unit)
+    .join(Residency, Residency.unit_id == Unit.id)
+    .join(Unit.building)
+    .options(contains_eager(Unit.building))
+    .where(Residency.person_id == bindparam("person_id"))
+    .order_by(Building.code, Unit.number)
+)
+
+
 def units_of(*, session: Session, person_id: int) -> list[Unit]:
-    query = (
-        select(Unit)
-        .join(Residency, Residency.unit_id == Unit.id)
-        .join(Unit.building)
-        .where(Residency.person_id == person_id)
-        .order_by(Building.code, Unit.number)
-    )
-    return list(session.scalars(query))
+    return list(session.scalars(_UNITS_OF, {"person_id": person_id}))
 
 
 def resides_in_estate(*, session: Session, person_id: int, estate_id: int) -> bool:
