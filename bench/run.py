@@ -64,8 +64,10 @@ TOKEN = "123456:BENCH"  # noqa: S105  (the fake Bot API's, not a real bot's)
 SECRET = "bench-secret"  # noqa: S105
 
 
-def settings_for(fake_url: str, folder: Path, name: str, **extra: Any) -> Settings:
-    url = os.environ.get("WUYE_DATABASE_URL") or f"sqlite:///{folder}/{name}.db"
+def settings_for(
+    fake_url: str, folder: Path, name: str, database_url: str | None = None, **extra: Any
+) -> Settings:
+    url = database_url or os.environ.get("WUYE_DATABASE_URL") or f"sqlite:///{folder}/{name}.db"
     return load_settings(
         database_url=url,
         telegram_token=TOKEN,
@@ -210,13 +212,17 @@ def echo_app(fake_url: str) -> Starlette:
 
 
 @contextmanager
-def server_process(command: list[str], env: dict[str, str]) -> Iterator[str]:
+def server_process(
+    command: list[str], env: dict[str, str], cwd: Path | None = None
+) -> Iterator[tuple[str, int]]:
     """A server in its own process, as in production: it has a core and a GIL to itself,
-    and the load generator and the fake Bot API (in this process) take nothing from it."""
+    and the load generator and the fake Bot API (in this process) take nothing from it.
+    Yields its URL and its process id."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603  (our own commands: wuye, this script)
         [*command, "--port", str(port)],
         env={**os.environ, **env},
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -233,10 +239,39 @@ def server_process(command: list[str], env: dict[str, str]) -> Iterator[str]:
     # Keep reading its access log, so a full pipe never stalls it.
     threading.Thread(target=process.stdout.read, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def bound_owners(settings: Settings, first: int, count: int) -> int:
+    """A fresh database with the sample estate, and ``count`` Telegram accounts from user id
+    ``first`` on, all bound to one owner (one owner on many phones). Returns their unit."""
+    db = fresh(settings)
+    with db.transaction() as session:
+        owner = session.scalars(select(Person).where(Person.name == "张伟")).one()
+        unit_id = estates.find_unit(session=session, estate_id=1, designation="1-1-502").id
+        for n in range(count):
+            session.add(
+                ChatIdentity(platform=Platform.TELEGRAM, external_id=str(first + n), person=owner)
+            )
+    db.dispose()
+    return unit_id
+
+
+def wuye_environment(settings: Settings, fake_url: str, folder: Path) -> dict[str, str]:
+    return {
+        "WUYE_DATABASE_URL": settings.database_url,
+        "WUYE_TELEGRAM_TOKEN": TOKEN,
+        "WUYE_TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "WUYE_TELEGRAM_API_BASE_URL": fake_url,
+        "WUYE_ATTACHMENTS_DIR": str(folder / "att"),
+        # Pacing is measured apart (2.): here both bots send as fast as the fake answers.
+        "WUYE_TELEGRAM_CHAT_MESSAGES_PER_SECOND": "1000",
+        "WUYE_TELEGRAM_CHAT_BURST": "100",
+        "WUYE_TELEGRAM_MESSAGES_PER_SECOND": "1000",
+    }
 
 
 def webhook_benchmark(
@@ -246,40 +281,19 @@ def webhook_benchmark(
     with serving(fake.app()) as fake_url:
         fake.url = fake_url
         settings = settings_for(fake_url, folder, "webhook")
-        db = fresh(settings)
-        with db.transaction() as session:
-            owner = session.scalars(select(Person).where(Person.name == "张伟")).one()
-            unit = estates.find_unit(session=session, estate_id=1, designation="1-1-502")
-            unit_id = unit.id
-            for n in range(users + WARM_UP):  # one owner on many phones: all bound owners
-                session.add(
-                    ChatIdentity(
-                        platform=Platform.TELEGRAM, external_id=str(500_000 + n), person=owner
-                    )
-                )
-        db.dispose()
-        env = {
-            "WUYE_DATABASE_URL": settings.database_url,
-            "WUYE_TELEGRAM_TOKEN": TOKEN,
-            "WUYE_TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "WUYE_TELEGRAM_API_BASE_URL": fake_url,
-            "WUYE_ATTACHMENTS_DIR": str(folder / "att"),
-            # Pacing is measured apart (2.): here both bots send as fast as the fake answers.
-            "WUYE_TELEGRAM_CHAT_MESSAGES_PER_SECOND": "1000",
-            "WUYE_TELEGRAM_CHAT_BURST": "100",
-            "WUYE_TELEGRAM_MESSAGES_PER_SECOND": "1000",
-        }
+        unit_id = bound_owners(settings, 500_000, users + WARM_UP)
+        env = wuye_environment(settings, fake_url, folder)
         ids = iter(range(1, 10**9))
         flows = [repair_flow(500_000 + n, unit_id, ids) for n in range(users + WARM_UP)]
         wuye_command = [str(Path(sys.executable).parent / "wuye"), "serve"]
-        with server_process(wuye_command, env) as url:
+        with server_process(wuye_command, env) as (url, _):
             # Unmeasured first: connections opened, code paths warm, the clock's start-up
             # round (which catches up every job at once) done.
             asyncio.run(load(url, fake, flows[users:], concurrency))
             wuye = asyncio.run(load(url, fake, flows[:users], concurrency))
         echo_flows = [repair_flow(600_000 + n, unit_id, ids) for n in range(users + WARM_UP)]
         echo_command = [sys.executable, __file__, "--serve-echo", fake_url]
-        with server_process(echo_command, {}) as url:
+        with server_process(echo_command, {}) as (url, _):
             asyncio.run(load(url, fake, echo_flows[users:], concurrency))
             echo = asyncio.run(load(url, fake, echo_flows[:users], concurrency))
     return wuye, echo
