@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from storage.base import Base
+from storage.callback import service as callbacks
+from storage.callback.models import Callback, Satisfaction
 from storage.config import Settings, load_settings
 from storage.database import Database
 from storage.estate import importer
@@ -202,6 +204,28 @@ class SampleEstate:
         )
         assert department is not None, code
         return department
+
+    def callback(self, ticket: Ticket) -> Callback:
+        """The ticket's callback still to be made."""
+        callback = callbacks.pending_for_ticket(session=self.session, ticket_id=ticket.id)
+        assert callback is not None, ticket.number
+        return callback
+
+    def called_back(
+        self,
+        ticket: Ticket,
+        satisfaction: Satisfaction = Satisfaction.SATISFIED,
+        by: str = "陈静",
+        note: str | None = None,
+    ) -> Callback:
+        """Someone (by default the desk) records the ticket's callback."""
+        return callbacks.record(
+            session=self.session,
+            callback_id=self.callback(ticket).id,
+            actor=self.person(by),
+            satisfaction=satisfaction,
+            note=note,
+        )
 
 
 @pytest.fixture

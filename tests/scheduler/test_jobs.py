@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler import jobs
-from storage.callback import service as callbacks
 from storage.callback.models import Satisfaction
 from storage.clock import utcnow
 from storage.outbox.models import OutboxMessage
@@ -98,14 +97,7 @@ def test_an_overdue_callback_reaches_the_supervisor_each_working_day_until_done(
     assert jobs.overdue_callbacks(s, local(2026, 11, 28, 9, 0)) == 0  # Saturday: no
     assert jobs.overdue_callbacks(s, local(2026, 11, 30, 9, 0)) == 1  # Monday: again
     assert [who for who, _ in notices(s, "callback_overdue")] == ["孙丽", "孙丽"]
-    callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
-    assert callback is not None
-    callbacks.record(
-        session=s,
-        callback_id=callback.id,
-        actor=cuihu.person("陈静"),
-        satisfaction=Satisfaction.SATISFIED,
-    )
+    cuihu.called_back(ticket)
     assert jobs.overdue_callbacks(s, local(2026, 12, 1, 9, 0)) == 0
 
 
@@ -145,15 +137,7 @@ def test_a_reopened_complaint_does_not_fire_its_old_deadlines_at_once(
         session=s, ticket_id=complaint.id, actor=cuihu.person("陈静"), text="已处理"
     )
     at.move_to(local(2026, 11, 28, 10, 0))  # long after the first 72 hours
-    callback = callbacks.pending_for_ticket(session=s, ticket_id=complaint.id)
-    assert callback is not None
-    callbacks.record(
-        session=s,
-        callback_id=callback.id,
-        actor=cuihu.person("张伟"),
-        satisfaction=Satisfaction.UNSATISFIED,
-        note="还是吵",
-    )
+    cuihu.called_back(complaint, Satisfaction.UNSATISFIED, by="张伟", note="还是吵")
     assert jobs.complaint_deadlines(s, utcnow()) == 0  # a new round starts now
     assert jobs.complaint_deadlines(s, local(2026, 11, 29, 10, 0)) == 1  # 24 h: supervisor
     assert jobs.complaint_deadlines(s, local(2026, 12, 1, 10, 0)) == 1  # 72 h: the manager
@@ -203,14 +187,7 @@ def test_the_quality_specialist_gets_three_of_last_weeks_callbacks_to_recheck(
     s = cuihu.session
     for _ in range(5):
         ticket = cuihu.repair_done(at, RepairCategory.OTHER, local(2026, 11, 23, 10, 0))
-        callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
-        assert callback is not None
-        callbacks.record(
-            session=s,
-            callback_id=callback.id,
-            actor=cuihu.person("陈静"),
-            satisfaction=Satisfaction.SATISFIED,
-        )
+        cuihu.called_back(ticket)
     assert jobs.quality_sample(s, local(2026, 11, 30, 9, 0)) == 1
     [(who, text)] = notices(s, "quality_sample")
     assert who == "马玲"

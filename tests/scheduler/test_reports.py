@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from scheduler import jobs
 from scheduler.reports import summary, write_pareto, write_workbook
-from storage.callback import service as callbacks
 from storage.callback.models import Satisfaction
 from storage.i18n import translator
 from storage.outbox.models import OutboxMessage
@@ -43,14 +42,9 @@ def a_month_of_work(cuihu: SampleEstate, at: time_machine.Traveller) -> None:
         tickets.finish_repair(
             session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"), note="好了"
         )
-        callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
-        assert callback is not None
         if n < 5:  # the last two are never called back: not on time
-            callbacks.record(
-                session=s,
-                callback_id=callback.id,
-                actor=cuihu.person("陈静"),
-                satisfaction=Satisfaction.UNSATISFIED if n == 0 else Satisfaction.SATISFIED,
+            cuihu.called_back(
+                ticket, Satisfaction.UNSATISFIED if n == 0 else Satisfaction.SATISFIED
             )
     tickets.file_complaint(
         session=s,

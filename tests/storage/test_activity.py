@@ -7,7 +7,6 @@ from datetime import date
 import time_machine
 
 from storage.activity import day_activity
-from storage.callback import service as callbacks
 from storage.callback.models import Satisfaction
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory
@@ -42,14 +41,7 @@ def test_a_busy_tuesday_by_department(cuihu: SampleEstate, at: time_machine.Trav
     tickets.finish_repair(
         session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"), note="更换插座"
     )
-    callback = callbacks.pending_for_ticket(session=s, ticket_id=repair.id)
-    assert callback is not None
-    callbacks.record(
-        session=s,
-        callback_id=callback.id,
-        actor=cuihu.person("张伟"),
-        satisfaction=Satisfaction.SATISFIED,
-    )
+    cuihu.called_back(repair, by="张伟")
     complaint = tickets.file_complaint(
         session=s,
         actor=cuihu.person("李强"),

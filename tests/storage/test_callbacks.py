@@ -26,12 +26,6 @@ from storage.ticket.models import RepairCategory, Ticket, TicketStatus
 from tests.conftest import SAMPLE, SHANGHAI, SampleEstate, local
 
 
-def callback_of(cuihu: SampleEstate, ticket: Ticket) -> Callback:
-    callback = callbacks.pending_for_ticket(session=cuihu.session, ticket_id=ticket.id)
-    assert callback is not None
-    return callback
-
-
 def due_on(callback: Callback) -> str:
     return format_day(callback.due_at, SHANGHAI)
 
@@ -50,14 +44,14 @@ def test_a_repair_done_on_monday_is_due_for_callback_by_its_class(
     cuihu: SampleEstate, at: time_machine.Traveller, category: RepairCategory, due: str
 ) -> None:
     ticket = cuihu.repair_done(at, category, local(2026, 11, 23, 15, 0))
-    assert due_on(callback_of(cuihu, ticket)) == due
+    assert due_on(cuihu.callback(ticket)) == due
 
 
 def test_a_leak_repair_done_at_2350_on_the_30th_is_due_on_the_3rd_of_next_month(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     ticket = cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 30, 23, 50))
-    callback = callback_of(cuihu, ticket)
+    callback = cuihu.callback(ticket)
     assert due_on(callback) == "2026-12-03"
     # Due through the whole of the 3rd, local time, and overdue from its first minute after.
     assert callback.due_at == local(2026, 12, 4, 0, 0)
@@ -68,7 +62,7 @@ def test_the_callback_day_is_the_estates_day_not_utcs(
 ) -> None:
     # 07:00 in Shanghai on Monday the 30th is still Sunday the 29th in UTC.
     ticket = cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 30, 7, 0))
-    assert due_on(callback_of(cuihu, ticket)) == "2026-12-03"
+    assert due_on(cuihu.callback(ticket)) == "2026-12-03"
 
 
 def test_callback_windows_are_settings(sample_data: object, tmp_path: object) -> None:
@@ -79,7 +73,7 @@ def test_callback_windows_are_settings(sample_data: object, tmp_path: object) ->
         importer.import_estate(session=s, data=sample_data)
         cuihu = SampleEstate(s, s.scalars(select(Estate)).one())
         ticket = cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
-        assert due_on(callback_of(cuihu, ticket)) == "2026-11-24"
+        assert due_on(cuihu.callback(ticket)) == "2026-11-24"
     db.dispose()
 
 
@@ -89,7 +83,7 @@ def test_a_satisfied_callback_closes_the_repair(
     ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     callback = callbacks.record(
         session=cuihu.session,
-        callback_id=callback_of(cuihu, ticket).id,
+        callback_id=cuihu.callback(ticket).id,
         actor=cuihu.person("陈静"),
         satisfaction=Satisfaction.FAIRLY_SATISFIED,
         note="速度可以更快",
@@ -108,7 +102,7 @@ def test_the_owner_answers_the_callback_in_chat(
     ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     callback = callbacks.record(
         session=cuihu.session,
-        callback_id=callback_of(cuihu, ticket).id,
+        callback_id=cuihu.callback(ticket).id,
         actor=cuihu.person("张伟"),
         satisfaction=Satisfaction.SATISFIED,
     )
@@ -123,7 +117,7 @@ def test_a_stranger_or_a_technician_cannot_record_a_callback(
         with pytest.raises(PermissionDenied):
             callbacks.record(
                 session=cuihu.session,
-                callback_id=callback_of(cuihu, ticket).id,
+                callback_id=cuihu.callback(ticket).id,
                 actor=cuihu.person(who),
                 satisfaction=Satisfaction.SATISFIED,
             )
@@ -134,7 +128,7 @@ def test_a_callback_recorded_twice_is_refused_and_the_first_answer_stands(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
-    callback_id = callback_of(cuihu, ticket).id
+    callback_id = cuihu.callback(ticket).id
     callbacks.record(
         session=cuihu.session,
         callback_id=callback_id,
@@ -162,7 +156,7 @@ def test_unsatisfied_sends_the_repair_back_to_the_repairer_within_24_hours(
     at.move_to(local(2026, 11, 25, 10, 0))
     callback = callbacks.record(
         session=s,
-        callback_id=callback_of(cuihu, ticket).id,
+        callback_id=cuihu.callback(ticket).id,
         actor=cuihu.person("陈静"),
         satisfaction=Satisfaction.UNSATISFIED,
         note="还在渗水",
@@ -193,7 +187,7 @@ def test_unsatisfied_sends_the_repair_back_to_the_repairer_within_24_hours(
     )
     callbacks.record(
         session=s,
-        callback_id=callback_of(cuihu, rework).id,
+        callback_id=cuihu.callback(rework).id,
         actor=cuihu.person("张伟"),
         satisfaction=Satisfaction.SATISFIED,
     )
@@ -227,7 +221,7 @@ def test_two_workers_recording_the_same_callback_at_once_record_it_once(db: Data
             importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
             cuihu = SampleEstate(s, s.scalars(select(Estate)).one())
             ticket = cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
-            callback_id = callback_of(cuihu, ticket).id
+            callback_id = cuihu.callback(ticket).id
             staff_ids = [cuihu.person("陈静").id, cuihu.person("刘洋").id]
 
         barrier = threading.Barrier(2)

@@ -57,15 +57,8 @@ def test_a_general_complaint_is_forwarded_handled_answered_called_back_and_close
         session=s, ticket_id=ticket.id, actor=cuihu.person("孙丽"), text="已安排保洁每日两次清理"
     )
     assert "complaint_replied" in kinds_sent_to(cuihu, "张伟")
-    callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
-    assert callback is not None
-    assert callback.due_at == local(2026, 12, 1, 0, 0)
-    callbacks.record(
-        session=s,
-        callback_id=callback.id,
-        actor=cuihu.person("陈静"),
-        satisfaction=Satisfaction.SATISFIED,
-    )
+    assert cuihu.callback(ticket).due_at == local(2026, 12, 1, 0, 0)
+    cuihu.called_back(ticket)
     assert ticket.status is TicketStatus.CLOSED
 
 
@@ -149,16 +142,8 @@ def test_an_unsatisfied_complaint_callback_goes_up_to_the_project_manager(
     tickets.reply_complaint(
         session=s, ticket_id=ticket.id, actor=cuihu.person("陈静"), text="已处理"
     )
-    callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
-    assert callback is not None
     at.move_to(local(2026, 11, 25, 9, 0))
-    callbacks.record(
-        session=s,
-        callback_id=callback.id,
-        actor=cuihu.person("张伟"),
-        satisfaction=Satisfaction.UNSATISFIED,
-        note="并没有处理",
-    )
+    cuihu.called_back(ticket, Satisfaction.UNSATISFIED, by="张伟", note="并没有处理")
     assert ticket.status is TicketStatus.ESCALATED
     assert ticket.reply_due_at == local(2026, 11, 28, 9, 0)
     assert kinds_sent_to(cuihu, "黄经理") == ["complaint_unsatisfied"]

@@ -8,8 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.audit import service as audit
-from storage.callback import service as callbacks
-from storage.callback.models import Satisfaction
 from storage.database import Database
 from storage.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from storage.estate import importer
@@ -56,14 +54,7 @@ def test_a_repair_runs_from_report_to_closed_and_every_step_is_audited(
         note="更换防水层",
         photos=["telegram:done"],
     )
-    callback = callbacks.pending_for_ticket(session=s, ticket_id=ticket.id)
-    assert callback is not None
-    callbacks.record(
-        session=s,
-        callback_id=callback.id,
-        actor=cuihu.person("陈静"),
-        satisfaction=Satisfaction.SATISFIED,
-    )
+    cuihu.called_back(ticket)
     assert ticket.status is TicketStatus.CLOSED
 
     trail = audit.history(session=s, object_type="ticket", object_id=ticket.id)
