@@ -44,18 +44,19 @@ from telegram import Bot, Update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.dispatcher import Dispatcher, Refused  # noqa: E402
-from bot.telegram.channel import make_bot  # noqa: E402
-from bot.telegram.sender import TelegramSender, Undeliverable  # noqa: E402
-from conversations.messages import Reply  # noqa: E402
+from bot.dispatcher import Dispatcher  # noqa: E402
+from bot.telegram.channel import TelegramChannel, make_bot  # noqa: E402
+from conversations.engine import Engine  # noqa: E402
+from conversations.flows import FLOWS  # noqa: E402
 from storage.config import Settings, load_settings  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.estate import importer  # noqa: E402
 from storage.estate import service as estates  # noqa: E402
-from storage.identity.models import ChatIdentity, Platform  # noqa: E402
+from storage.identity.models import ChatIdentity  # noqa: E402
 from storage.outbox import service as outbox  # noqa: E402
 from storage.people.models import Person  # noqa: E402
 from tests.bot.fake_telegram import BOT, FakeTelegram  # noqa: E402
+from tests.conftest import answer_notice  # noqa: E402
 from tests.history import its_callback, past_repair  # noqa: E402
 from tests.servers import free_port, serving  # noqa: E402
 
@@ -92,7 +93,7 @@ def fresh(settings: Settings) -> Database:
     with db.transaction() as session:
         importer.import_estate(
             session=session,
-            data=yaml.safe_load((ROOT / "deploy" / "sample-estate.yaml").read_text("utf-8")),
+            data=yaml.safe_load(importer.SAMPLE.read_text("utf-8")),
         )
     return db
 
@@ -253,9 +254,7 @@ def bound_owners(settings: Settings, first: int, count: int) -> int:
         owner = session.scalars(select(Person).where(Person.name == "张伟")).one()
         unit_id = estates.find_unit(session=session, estate_id=1, designation="1-1-502").id
         for n in range(count):
-            session.add(
-                ChatIdentity(platform=Platform.TELEGRAM, external_id=str(first + n), person=owner)
-            )
+            session.add(ChatIdentity(platform="telegram", external_id=str(first + n), person=owner))
     db.dispose()
     return unit_id
 
@@ -313,30 +312,16 @@ def drain_benchmark(notices: int, folder: Path) -> dict[str, float]:
                 person = Person(name=f"住户{n}", locale="zh_Hans")
                 session.add(person)
                 session.add(
-                    ChatIdentity(
-                        platform=Platform.TELEGRAM, external_id=str(700_000 + n), person=person
-                    )
+                    ChatIdentity(platform="telegram", external_id=str(700_000 + n), person=person)
                 )
                 session.flush()
-                outbox.notify(
-                    session=session,
-                    recipient=person,
-                    kind="complaint_replied",
-                    params={"number": f"TS{n:06d}", "reply": "已处理"},
-                )
+                outbox.notify(session=session, recipient=person, notice=answer_notice(f"TS{n:06d}"))
 
         async def drain() -> float:
             bot = make_bot(settings)
             await bot.initialize()
-            sender = TelegramSender(bot, per_second=settings.telegram_messages_per_second)
-
-            async def send(chat_id: str, reply: Reply) -> None:
-                try:
-                    await sender.send(chat_id, reply)
-                except Undeliverable as refused:
-                    raise Refused(str(refused)) from refused
-
-            dispatcher = Dispatcher(db, {Platform.TELEGRAM: send})
+            channel = TelegramChannel(bot=bot, engine=Engine(db, FLOWS), settings=settings)
+            dispatcher = Dispatcher(db, [channel])
             started = time.perf_counter()
             while await dispatcher.run_once(limit=200):
                 pass
@@ -367,10 +352,10 @@ def queries_benchmark(tickets: int, folder: Path) -> dict[str, float]:
     tickets (all done and called back), timed as the median of 5 runs."""
     from sqlalchemy import insert
 
-    from storage.activity import day_activity
     from storage.callback import service as callbacks
     from storage.callback.models import Callback
     from storage.clock import local_date, utcnow
+    from storage.figures.daily import day_activity
     from storage.ticket.models import Ticket
 
     settings = settings_for("http://127.0.0.1:9", folder, "queries")

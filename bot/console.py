@@ -12,12 +12,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from bot.channel import SendOnly
 from conversations.engine import Engine
 from conversations.messages import Button, Incoming, Location, Reply
-from storage.identity.models import Platform
 
+PLATFORM = "console"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
 
 
@@ -60,7 +61,7 @@ class Console:
 
     def _message(self, **fields: Any) -> Incoming:
         return Incoming(
-            platform=Platform.CONSOLE,
+            platform=PLATFORM,
             chat_id=self.user,
             user_id=self.user,
             message_id=uuid.uuid4().hex,
@@ -94,3 +95,17 @@ class Console:
                 return
             if line.strip():
                 self.say(line)
+
+
+class ConsoleChannel(SendOnly):
+    """Notices for the console's chat identities, printed in the terminal."""
+
+    platform: ClassVar[str] = PLATFORM
+
+    def __init__(self, write: Callable[[str], None] = print) -> None:
+        self.write = write
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        self.write(f"  [通知 → {chat_id}] " + reply.text.replace("\n", "\n    "))
+        for image in reply.images:
+            self.write(f"    [图片] {image}")

@@ -1,34 +1,30 @@
-"""The outbox dispatcher: notices written by the services, sent through each person's platform.
+"""The outbox dispatcher: notices written by the services, sent through each person's channels.
 
 Every notice is claimed with a lease before it is sent, so two processes never send
-the same one; a refusal for good (blocked bot, no chat account for years) is recorded
-with its reason, anything else is retried with growing pauses.
+the same one. A person is tried on their chat accounts in turn, a preferred channel
+(the company's WeCom) first; a refusal on every one (blocked bot, unfollowed) is
+recorded with its reasons, anything else is retried with growing pauses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.channel import Channel, Refused
 from bot.metrics import NOTICES
 from conversations.messages import Reply
 from storage.clock import utcnow
 from storage.database import Database
 from storage.identity import service as identity
-from storage.identity.models import Platform
 from storage.outbox import service as outbox
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[str, Reply], Awaitable[None]]
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
-
-
-class Refused(Exception):
-    """The platform will never deliver to this chat (the user blocked the bot)."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -36,9 +32,9 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, senders: Mapping[Platform, Send]) -> None:
+    def __init__(self, db: Database, channels: Sequence[Channel]) -> None:
         self.db = db
-        self.senders = senders
+        self.channels = {channel.platform: channel for channel in channels}
         self.wake = asyncio.Event()
 
     async def run_once(self, limit: int = 50) -> int:
@@ -53,13 +49,13 @@ class Dispatcher:
                 sent += 1
         return sent
 
-    def _claim(self, limit: int) -> list[tuple[int, int, Reply, list[tuple[Platform, str]]]]:
+    def _claim(self, limit: int) -> list[tuple[int, int, Reply, list[tuple[str, str]]]]:
         now = utcnow()
         with self.db.transaction() as session:
             batch = []
             for message in outbox.claim(session=session, now=now, lease=LEASE, limit=limit):
                 if message.platform is not None and message.chat_id is not None:
-                    chats = [(Platform(message.platform), message.chat_id)]  # a group chat
+                    chats = [(message.platform, message.chat_id)]  # a group chat
                 elif message.recipient_id is not None:
                     chats = [
                         (i.platform, i.external_id)
@@ -69,9 +65,9 @@ class Dispatcher:
                     ]
                 else:
                     chats = []
-                chats = sorted(
-                    ((platform, chat) for platform, chat in chats if platform in self.senders),
-                    key=lambda target: target[0] is not Platform.WECOM,  # staff: WeCom first
+                chats = sorted(  # a preferred channel first; else the latest account first
+                    ((platform, chat) for platform, chat in chats if platform in self.channels),
+                    key=lambda target: not self.channels[target[0]].preferred,
                 )
                 image = message.params.get("image")
                 reply = Reply(message.text, images=(image,) if image else ())
@@ -91,7 +87,7 @@ class Dispatcher:
                 )
 
     async def _deliver(
-        self, reply: Reply, chats: list[tuple[Platform, str]], attempts: int
+        self, reply: Reply, chats: list[tuple[str, str]], attempts: int
     ) -> tuple[str | None, bool]:
         """(None, _) when delivered; else the reason and whether to try again later."""
         if not chats:
@@ -99,16 +95,16 @@ class Dispatcher:
         reasons = []
         for platform, chat_id in chats:
             try:
-                await self.senders[platform](chat_id, reply)
-                NOTICES.labels(platform.value, "sent").inc()
+                await self.channels[platform].send(chat_id, reply)
+                NOTICES.labels(platform, "sent").inc()
                 return None, False
             except Refused as refused:
-                NOTICES.labels(platform.value, "refused").inc()
-                reasons.append(f"{platform.value}: {refused}")
+                NOTICES.labels(platform, "refused").inc()
+                reasons.append(f"{platform}: {refused}")
             except Exception as error:  # a network error, a 5xx: worth another try
-                NOTICES.labels(platform.value, "deferred").inc()
-                log.warning("sending notice via %s failed: %s", platform.value, error)
-                return f"{platform.value}: {error}", attempts < MAX_ATTEMPTS
+                NOTICES.labels(platform, "deferred").inc()
+                log.warning("sending notice via %s failed: %s", platform, error)
+                return f"{platform}: {error}", attempts < MAX_ATTEMPTS
         return "; ".join(reasons), False
 
     async def run(self, stop: asyncio.Event, every: float = 2.0) -> None:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from conversations.messages import Button, Incoming, Reply
-from conversations.steps import STAY, AskPhotos, Context, Flow, Next, Option, _matches
+from conversations.steps import CHOSEN_LOCALE, STAY, AskPhotos, Context, Flow, Next, Option, matches
 from storage.chat import service as chat
 from storage.clock import utcnow
 from storage.database import Database, is_disconnect
@@ -31,11 +31,9 @@ CANCEL = Option("cancel", N_("取消"))
 HELP = Option("help", N_("帮助"))
 MENU = Option("menu", N_("菜单"))
 START = Option("start", N_("开始"))
-# An unbound person's language choice, kept across flows.
-LOCALE_KEY = "_locale"
 # The last menu's entries, so that on a text-only platform "2" picks the second one.
 MENU_KEY = "_menu"
-KEPT = (LOCALE_KEY, MENU_KEY)
+KEPT = (CHOSEN_LOCALE, MENU_KEY)
 # Where the conversation stands after a message: the flow and its step, or nowhere.
 Position = tuple[Flow | None, str | None]
 
@@ -43,16 +41,25 @@ Position = tuple[Flow | None, str | None]
 def _is(incoming: Incoming, *options: Option) -> bool:
     said = incoming.said.lstrip("/")
     return any(
-        incoming.button == f"/{o.key}" or (incoming.button is None and _matches(said, o))
+        incoming.button == f"/{o.key}" or (incoming.button is None and matches(said, o))
         for o in options
     )
 
 
 class Engine:
-    def __init__(self, db: Database, flows: Sequence[Flow], *, bind_flow: str = "bind") -> None:
+    def __init__(self, db: Database, flows: Sequence[Flow]) -> None:
         self.db = db
         self.flows = {flow.key: flow for flow in flows}
-        self.bind_flow = self.flows[bind_flow]
+        greeters = [flow for flow in flows if flow.greets_strangers]
+        if len(greeters) != 1:
+            raise ValueError("exactly one flow greets strangers (binding)")
+        self.greeting = greeters[0]
+
+    def commands(self) -> list[Option]:
+        """What a platform lists as its commands or its menu, in this order: the flows that
+        are commands, then help and cancel."""
+        listed = [Option(flow.key, flow.title) for flow in self.flows.values() if flow.command]
+        return [*listed, HELP, CANCEL]
 
     def handle(self, incoming: Incoming) -> list[Reply]:
         for attempt in (1, 2):
@@ -97,7 +104,9 @@ class Engine:
         )
         person, conversation = arrival.person, arrival.conversation
         data = copy.deepcopy(conversation.data)
-        locale = person.locale if person else data.get(LOCALE_KEY) or negotiate(incoming.language)
+        locale = (
+            person.locale if person else data.get(CHOSEN_LOCALE) or negotiate(incoming.language)
+        )
         ctx = Context(
             session=session,
             settings=self.db.settings,
@@ -112,6 +121,10 @@ class Engine:
         step = conversation.step
         if flow is not None and not flow.allowed(ctx):
             flow, step = None, None  # e.g. binding, once the desk has approved it meanwhile
+        if flow is not None and step is not None and not flow.has_step(step):
+            # A new version of wuye changed this flow while the person was in it.
+            ctx.say("「{flow}」已更新，请重新开始。", flow=Msg(flow.title))
+            flow, step = None, None
         idle = timedelta(minutes=self.db.settings.conversation_idle_minutes)
         if flow is not None and utcnow() - conversation.updated_at > idle:
             ctx.say(
@@ -129,7 +142,7 @@ class Engine:
             flow, step = None, None
             ctx.show_menu = True
         elif _is(incoming, HELP, MENU, START) and ctx.person is None and flow is None:
-            flow, step = self._start(ctx, self.bind_flow)  # /start: the first thing anyone sends
+            flow, step = self._start(ctx, self.greeting)  # /start: the first thing anyone sends
         elif _is(incoming, HELP, MENU, START):
             ctx.show_menu = True
             if flow is not None and step is not None:
@@ -182,7 +195,7 @@ class Engine:
             step.ask(ctx)
             return flow, name
         except DomainError as error:
-            ctx.say(error.message)
+            _refused(ctx, flow, name, error)
             return None, None
         return self._advance(ctx, flow, following, name)
 
@@ -206,7 +219,7 @@ class Engine:
             with ctx.session.begin_nested():
                 following = flow.start(ctx)
         except DomainError as error:
-            ctx.say(error.message)
+            _refused(ctx, flow, None, error)
             return None, None
         return self._advance(ctx, flow, following, None)
 
@@ -223,20 +236,21 @@ class Engine:
         if command is not None:
             key = incoming.button or incoming.said
             argument = key.split(" ", 1)[1] if " " in key else ""
-            if ctx.person is None and command.key not in ("language", self.bind_flow.key):
-                return self._start(ctx, self.bind_flow)
+            if ctx.person is None and not command.open_to_strangers:
+                return self._start(ctx, self.greeting)
             return self._start(ctx, command, argument)
         if ctx.person is None:
-            language = self.flows.get("language")
-            if language is not None and language.matches(incoming.said):
-                return self._start(ctx, language)
-            return self._start(ctx, self.bind_flow)
+            for flow in self.flows.values():
+                if flow.open_to_strangers and flow.matches(incoming.said):
+                    return self._start(ctx, flow)
+            return self._start(ctx, self.greeting)
         for flow in self.flows.values():
             if flow.matches(incoming.said) and flow.allowed(ctx):
                 return self._start(ctx, flow)
-        repair = self.flows.get("repair")
-        if (incoming.photos or incoming.voice) and repair is not None and repair.allowed(ctx):
-            return self._start(ctx, repair)  # a picture first: offer to report it
+        if incoming.photos or incoming.voice:
+            for flow in self.flows.values():
+                if flow.starts_on_media and flow.allowed(ctx):
+                    return self._start(ctx, flow)  # a picture first: offer to report it
         if incoming.said:
             ctx.say("没有听懂「{said}」。", said=incoming.said[:50])
         ctx.show_menu = True
@@ -248,7 +262,7 @@ class Engine:
         buttons = [
             Button(f"/{flow.key}", ctx.t(flow.title))
             for flow in self.flows.values()
-            if flow.key != self.bind_flow.key and flow.allowed(ctx)
+            if not flow.greets_strangers and flow.allowed(ctx)
         ]
         ctx.replies.append(
             Reply(
@@ -260,3 +274,16 @@ class Engine:
             )
         )
         ctx.data[MENU_KEY] = [button.key for button in buttons]
+
+
+def _refused(ctx: Context, flow: Flow, step: str | None, error: DomainError) -> None:
+    """The procedures do not allow what was asked: the person reads why, and the log says
+    where, so that an action offered and then refused is found (it is a mistake)."""
+    ctx.say(error.message)
+    log.info(
+        "refused in %s/%s: %s",
+        flow.key,
+        step or "start",
+        error,
+        extra={"flow": flow.key, "step": step, "refusal": type(error).__name__},
+    )

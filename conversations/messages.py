@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.identity.models import Platform
-
 
 @dataclass(frozen=True)
 class Location:
@@ -25,7 +23,7 @@ class Location:
 
 @dataclass(frozen=True)
 class Incoming:
-    platform: Platform
+    platform: str  # the channel's name: "telegram", "wechat", "console"
     chat_id: str
     user_id: str
     message_id: str

@@ -1,9 +1,12 @@
-"""The kinds of question a flow asks, each with its own validation and re-prompt.
+"""The kinds of question a flow asks, each with its own validation and re-prompt, and the
+steps several flows share (a place or a location; a satisfaction and a remark).
 
-A step asks (appends its prompt to the replies) and takes an answer: it returns
-the name of the next step, ``None`` when the flow is over, or ``STAY`` to wait
-for more (photos). A ``DomainError`` raised while taking an answer is shown to
-the person, and the same question is asked again.
+A step asks (appends its prompt to the replies) and takes an answer. What it does with
+the answer is a ``Then``: a function that returns the name of the next step, ``None``
+when the flow is over, or ``STAY`` to wait for more (photos), together with the names it
+may return. A flow checks those names when it is declared, so a misspelt step fails at
+import, and a ``Then`` refuses to return a name it did not declare. A ``DomainError``
+raised while taking an answer is shown to the person; an ``InvalidInput`` asks again.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Generic, ParamSpec
 
 from sqlalchemy.orm import Session
 
 from conversations.messages import Button, Incoming, Reply
+from storage.callback.models import SATISFACTION_LABELS, Satisfaction
 from storage.clock import local_date, utcnow
 from storage.config import Settings
 from storage.errors import InvalidInput
@@ -27,6 +31,10 @@ from storage.text import required
 
 STAY = "\x00stay"
 Next = str | None
+# In a conversation's data: an unbound person's language choice, kept across flows and used
+# once they bind.
+CHOSEN_LOCALE = "_locale"
+P = ParamSpec("P")
 
 
 @dataclass
@@ -78,6 +86,69 @@ class Context:
         return local_date(utcnow(), self.settings.tz)
 
 
+class UndeclaredStep(Exception):
+    """A step went to a step it did not declare: a mistake in a flow, not in an answer."""
+
+
+class Then(Generic[P]):
+    """What a step (or a flow's start) does, and the steps it may go on to."""
+
+    def __init__(self, act: Callable[P, Next], targets: tuple[str, ...]) -> None:
+        self.act = act
+        self.targets = targets
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Next:
+        following = self.act(*args, **kwargs)
+        if following is not None and following != STAY and following not in self.targets:
+            raise UndeclaredStep(f"{self.act.__name__} went to {following!r}, not {self.targets}")
+        return following
+
+
+def then(*targets: str) -> Callable[[Callable[P, Next]], Then[P]]:
+    """Declares the steps a function may go on to (besides ending the flow)."""
+
+    def declare(act: Callable[P, Next]) -> Then[P]:
+        return Then(act, targets)
+
+    return declare
+
+
+def go(target: str) -> Then[[Context]]:
+    """Always on to ``target``: a flow's first question, the step after the photos."""
+
+    def going(ctx: Context) -> Next:
+        return target
+
+    return Then(going, (target,))
+
+
+def remember(
+    key: str, following: str | None, convert: Callable[[Any], Any] = lambda value: value
+) -> Then[[Context, Any]]:
+    """The usual answer to a question: keep it (converted) under ``key``, go on to ``following``
+    (or, with None, end the flow)."""
+
+    def keep(ctx: Context, value: Any) -> Next:
+        ctx.data[key] = convert(value)
+        return following
+
+    return Then(keep, (following,) if following is not None else ())
+
+
+def unless_empty(
+    options: Callable[[Context], Sequence[Option]], empty: str, following: str
+) -> Then[[Context]]:
+    """Start a pick-from-a-list flow, or say ``empty`` and end when there is nothing to pick."""
+
+    def start(ctx: Context) -> Next:
+        if not options(ctx):
+            ctx.say(empty)
+            return None
+        return following
+
+    return Then(start, (following,))
+
+
 @dataclass(frozen=True)
 class Option:
     key: str
@@ -97,7 +168,7 @@ def _text(ctx: Context, text: Text) -> str:
     return ctx.t(value)
 
 
-def _matches(said: str, option: Option) -> bool:
+def matches(said: str, option: Option) -> bool:
     """A typed answer names an option by its key or its label in any language."""
     wanted = said.strip().casefold()
     if not wanted:
@@ -115,7 +186,7 @@ class Choose:
     name: str
     prompt: Text
     options: Options
-    then: Callable[[Context, str], Next]
+    then: Then[[Context, str]]
 
     def _options(self, ctx: Context) -> Sequence[Option]:
         return self.options(ctx) if callable(self.options) else self.options
@@ -133,7 +204,7 @@ class Choose:
         elif said.isdigit() and 1 <= int(said) <= len(options):
             key = options[int(said) - 1].key
         else:
-            key = next((o.key for o in options if _matches(said, o)), None)
+            key = next((o.key for o in options if matches(said, o)), None)
         if key is None:
             raise InvalidInput("请回复 1-{count} 中的数字，或点选按钮", count=len(options))
         return self.then(ctx, key)
@@ -146,7 +217,7 @@ SKIP = Option("skip", N_("跳过"))
 DONE = Option("done", N_("完成"))
 
 
-def confirm_step(name: str, summary: Text, then: Callable[[Context], Next]) -> Choose:
+def confirm_step(name: str, summary: Text, then: Then[[Context]]) -> Choose:
     """The last question of every flow that writes: nothing is stored before it."""
 
     def decided(ctx: Context, key: str) -> Next:
@@ -155,14 +226,16 @@ def confirm_step(name: str, summary: Text, then: Callable[[Context], Next]) -> C
         ctx.say("已取消，没有保存任何内容。")
         return None
 
-    return Choose(name, summary, [CONFIRM, Option("cancel", N_("取消"))], decided)
+    return Choose(
+        name, summary, [CONFIRM, Option("cancel", N_("取消"))], Then(decided, then.targets)
+    )
 
 
 @dataclass(frozen=True)
 class AskText:
     name: str
     prompt: Text
-    then: Callable[[Context, str], Next]
+    then: Then[[Context, str]]
     what: str = N_("内容")  # named in the "please fill in …" re-prompt
     max_length: int = 500
     skippable: bool = False
@@ -172,9 +245,7 @@ class AskText:
         ctx.replies.append(Reply(_text(ctx, self.prompt), buttons))
 
     def take(self, ctx: Context) -> Next:
-        if self.skippable and (
-            ctx.incoming.button == SKIP.key or _matches(ctx.incoming.said, SKIP)
-        ):
+        if self.skippable and (ctx.incoming.button == SKIP.key or matches(ctx.incoming.said, SKIP)):
             return self.then(ctx, "")
         if ctx.incoming.button is not None:
             raise InvalidInput("这里需要您输入文字")
@@ -184,12 +255,22 @@ class AskText:
 
 
 @dataclass(frozen=True)
+class AskPlace(AskText):
+    """A place in words, or a location pin sent from the phone."""
+
+    def take(self, ctx: Context) -> Next:
+        if ctx.incoming.location is not None:
+            return self.then(ctx, ctx.incoming.location.describe())
+        return super().take(ctx)
+
+
+@dataclass(frozen=True)
 class AskPhotos:
     """Any number of photos, sent one by one or as an album, until 完成 (or 跳过)."""
 
     name: str
     prompt: Text
-    then: Callable[[Context], Next]
+    then: Then[[Context]]
 
     def ask(self, ctx: Context) -> None:
         buttons = (Button(DONE.key, ctx.t(DONE.label)), Button(SKIP.key, ctx.t(SKIP.label)))
@@ -207,7 +288,7 @@ class AskPhotos:
             )
             return STAY
         if incoming.button in (DONE.key, SKIP.key) or any(
-            _matches(incoming.said, o) for o in (DONE, SKIP)
+            matches(incoming.said, o) for o in (DONE, SKIP)
         ):
             return self.then(ctx)
         raise InvalidInput("这里需要照片：请发送照片，或点「完成」继续")
@@ -222,7 +303,7 @@ class AskDate:
 
     name: str
     prompt: Text
-    then: Callable[[Context, date], Next]
+    then: Then[[Context, date]]
     quick_days: tuple[int, ...] = (3, 7, 14)
 
     def ask(self, ctx: Context) -> None:
@@ -256,17 +337,71 @@ class AskDate:
 
 Step = Choose | AskText | AskPhotos | AskDate
 
+SATISFACTION = [Option(s.value, SATISFACTION_LABELS[s]) for s in Satisfaction]
+
+
+def satisfaction_steps(
+    *, prompt: Text, remark: str, recorded: Callable[[Context, Satisfaction, str], Next]
+) -> list[Step]:
+    """满意 / 较满意 / 不满意, then a remark that may be skipped: the owner's 回访评价 and the
+    desk's 回访 alike. ``recorded`` gets the answer and the remark ("" when skipped)."""
+
+    def remarked(ctx: Context, text: str) -> Next:
+        return recorded(ctx, Satisfaction(ctx.data["satisfaction"]), text)
+
+    return [
+        Choose(
+            "satisfaction",
+            prompt,
+            SATISFACTION,
+            remember("satisfaction", "remark", lambda key: Satisfaction(key).value),
+        ),
+        AskText(
+            "remark",
+            remark,
+            Then(remarked, ()),
+            what=N_("回访意见"),
+            max_length=500,
+            skippable=True,
+        ),
+    ]
+
 
 @dataclass(frozen=True)
 class Flow:
-    """A conversation declared once for every platform: entry words, who may, the steps."""
+    """A conversation declared once for every platform: entry words, who may, the steps,
+    and what the engine needs to know of it."""
 
     key: str
     title: str  # message id shown in menus and help; typing it (in any language) starts the flow
     steps: Sequence[Step]
-    start: Callable[[Context], Next]
+    start: Then[[Context]]
     allowed: Callable[[Context], bool]
-    collects_photos: bool = False
+    collects_photos: bool = False  # photos sent at any step are kept for the flow
+    starts_on_media: bool = False  # a photo or a voice note sent first starts this flow
+    open_to_strangers: bool = False  # someone not yet bound may use it
+    greets_strangers: bool = False  # where a stranger's first message goes (binding)
+    command: bool = False  # listed as a platform's command and menu entry
+
+    def __post_init__(self) -> None:
+        names = [step.name for step in self.steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"flow {self.key} names a step twice: {names}")
+        for target in self.targets():
+            if target not in names:
+                raise ValueError(
+                    f"flow {self.key} goes to {target!r}, which is not one of its steps"
+                )
+
+    def targets(self) -> set[str]:
+        """Every step name this flow's start and steps may go on to."""
+        declared = set(self.start.targets)
+        for step in self.steps:
+            declared |= set(step.then.targets)
+        return declared
+
+    def has_step(self, name: str) -> bool:
+        return any(step.name == name for step in self.steps)
 
     def step(self, name: str) -> Step:
         for step in self.steps:
@@ -275,30 +410,4 @@ class Flow:
         raise KeyError(f"flow {self.key} has no step {name}")
 
     def matches(self, said: str) -> bool:
-        return _matches(said.lstrip("/"), Option(self.key, self.title))
-
-
-def remember(
-    key: str, following: Next, convert: Callable[[Any], Any] = lambda value: value
-) -> Callable[[Context, Any], Next]:
-    """The usual answer to a question: keep it (converted) under ``key``, go on to ``following``."""
-
-    def then(ctx: Context, value: Any) -> Next:
-        ctx.data[key] = convert(value)
-        return following
-
-    return then
-
-
-def unless_empty(
-    options: Callable[[Context], Sequence[Option]], empty: str, following: str
-) -> Callable[[Context], Next]:
-    """Start a pick-from-a-list flow, or say ``empty`` and end when there is nothing to pick."""
-
-    def start(ctx: Context) -> Next:
-        if not options(ctx):
-            ctx.say(empty)
-            return None
-        return following
-
-    return start
+        return matches(said.lstrip("/"), Option(self.key, self.title))

@@ -8,36 +8,37 @@ nothing twice. Jobs never talk to a platform: the outbox dispatcher does.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from conversations.reports import day_summary
-from scheduler.reports import summary, write_pareto
-from storage.activity import day_activity
+from conversations.summaries import day_summary, month_summary
+from scheduler.documents import write_pareto
+from storage.callback import notices as callback_notices
 from storage.callback import service as callbacks
-from storage.callback.models import SATISFACTION_LABELS, Callback
+from storage.callback.models import Callback
 from storage.chat.models import SeenMessage
-from storage.clock import format_day, format_local, local_date, start_of_local_day
+from storage.clock import local_date, start_of_local_day
 from storage.config import Settings
 from storage.database import settings_of
 from storage.estate.models import Estate
+from storage.figures.daily import DayActivity, day_activity
+from storage.figures.monthly import monthly_report, previous_month
 from storage.i18n import Translator, translator
 from storage.outbox import service as outbox
+from storage.patrol import notices as patrol_notices
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolFinding
 from storage.people import service as people
 from storage.people.models import (
-    DepartmentKind,
     Person,
-    StaffMember,
     StaffRole,
 )
-from storage.report import monthly_report, previous_month
-from storage.ticket import service as tickets
+from storage.ticket import notices as ticket_notices
+from storage.ticket import queries
 from storage.ticket.models import Ticket
 
 WORKING_DAYS = range(5)  # Monday to Friday: overdue reminders wait for the next one
@@ -58,46 +59,10 @@ def _estates(session: Session) -> list[Estate]:
     return list(session.scalars(select(Estate).order_by(Estate.code)))
 
 
-def _staff(session: Session, estate_id: int, roles: Iterable[StaffRole]) -> list[Person]:
-    query = (
-        select(Person)
-        .join(StaffMember, StaffMember.person_id == Person.id)
-        .where(
-            StaffMember.estate_id == estate_id,
-            StaffMember.role.in_(list(roles)),
-            StaffMember.active.is_(True),
-        )
-        .order_by(Person.id)
+def _readers(session: Session, estate_id: int, roles: Collection[StaffRole]) -> list[Person]:
+    return people.holders(
+        people.staff_with_roles(session=session, roles=roles, estate_id=estate_id)
     )
-    return list(session.scalars(query))
-
-
-def _notify_each(
-    session: Session, readers: Iterable[Person], kind: str, params: dict[str, object], key: str
-) -> int:
-    """One notice per reader, keyed ``{key}:{reader}``: how many were new."""
-    return sum(
-        outbox.notify(
-            session=session,
-            recipient=person,
-            kind=kind,
-            params=params,
-            idempotency_key=f"{key}:{person.id}",
-        )
-        is not None
-        for person in readers
-    )
-
-
-def _desk_heads(session: Session, estate_id: int) -> list[Person]:
-    """The customer-service supervisors: who hears of late callbacks and complaints."""
-    try:
-        desk = people.department_of_kind(
-            session=session, estate_id=estate_id, kind=DepartmentKind.CUSTOMER_SERVICE
-        )
-    except Exception:  # an estate without a desk department: its managers instead
-        return people.project_managers(session=session, estate_id=estate_id)
-    return people.responsible_for(session=session, department=desk)
 
 
 # ---------------------------------------------------------------- 18:30 digest, 08:30 briefing
@@ -116,20 +81,41 @@ def daily_digests(session: Session, now: datetime) -> int:
 
 def digest_text(session: Session, estate: Estate, day: date, now: datetime, t: Translator) -> str:
     activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
+    return _digest(estate, activity, t)
+
+
+def _digest(estate: Estate, activity: DayActivity, t: Translator) -> str:
     return t("【每日汇总】{estate}", estate=estate.name) + "\n" + day_summary(activity, t)
 
 
 def digest(session: Session, estate: Estate, day: date, now: datetime) -> int:
-    """One estate's digest of one day, to its department heads and project manager."""
+    """One estate's digest of one day, to its department heads and project manager.
+
+    The day's figures are counted once, and only for readers who have not had it yet:
+    the clock asks every minute from the digest time until midnight.
+    """
+    readers = _readers(session, estate.id, [StaffRole.SUPERVISOR, StaffRole.PROJECT_MANAGER])
+    keys = {person.id: f"digest:{estate.code}:{person.id}:{day}" for person in readers}
+    waiting = [
+        person
+        for person in readers
+        if not outbox.already_queued(session=session, idempotency_key=keys[person.id])
+    ]
+    if not waiting:
+        return 0
+    activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
+    texts: dict[str, str] = {}  # one rendering per language
     queued = 0
-    for person in _staff(session, estate.id, [StaffRole.SUPERVISOR, StaffRole.PROJECT_MANAGER]):
+    for person in waiting:
+        if person.locale not in texts:
+            texts[person.locale] = _digest(estate, activity, translator(person.locale))
         queued += (
             outbox.notify_text(
                 session=session,
                 recipient=person,
                 kind="digest",
-                text=digest_text(session, estate, day, now, translator(person.locale)),
-                idempotency_key=f"digest:{estate.code}:{person.id}:{day}",
+                text=texts[person.locale],
+                idempotency_key=keys[person.id],
             )
             is not None
         )
@@ -154,7 +140,7 @@ def morning_briefings(session: Session, now: datetime) -> int:
             session=session, estate_id=estate.id, day=today - timedelta(days=1), now=now
         )
         due = callbacks.due(session=session, estate_id=estate.id, on=today)
-        for person in _staff(
+        for person in _readers(
             session, estate.id, [StaffRole.CUSTOMER_SERVICE, StaffRole.SUPERVISOR]
         ):
             t = translator(person.locale)
@@ -187,25 +173,14 @@ def due_callbacks(session: Session, now: datetime) -> int:
         return 0
     queued = 0
     for callback in callbacks.due(session=session, estate_id=None, on=local_date(now, settings.tz)):
-        ticket = callback.ticket
         queued += callbacks.ask_owner(session=session, callback_id=callback.id) is not None
-        queued += _notify_each(
-            session,
-            people.desk_staff(session=session, estate_id=ticket.estate_id),
-            "callback_reminder",
-            _owner_of(ticket),
-            f"callback_reminder:{callback.id}",
+        queued += outbox.notify_each(
+            session=session,
+            recipients=people.desk_staff(session=session, estate_id=callback.ticket.estate_id),
+            notice=callback_notices.callback_reminder(callback),
+            key=f"callback_reminder:{callback.id}",
         )
     return queued
-
-
-def _owner_of(ticket: Ticket) -> dict[str, object]:
-    return {
-        "number": ticket.number,
-        "where": ticket.where,
-        "owner": ticket.reporter.name,
-        "phone": ticket.contact_phone or "—",
-    }
 
 
 def overdue_callbacks(session: Session, now: datetime) -> int:
@@ -215,12 +190,11 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
     if quiet(now, settings) or local.weekday() not in WORKING_DAYS:
         return 0
     return sum(
-        _notify_each(
-            session,
-            _desk_heads(session, callback.ticket.estate_id),
-            "callback_overdue",
-            _owner_of(callback.ticket) | {"due_on": format_day(callback.due_at, settings.tz)},
-            f"callback_overdue:{callback.id}:{local.date()}",
+        outbox.notify_each(
+            session=session,
+            recipients=people.desk_heads(session=session, estate_id=callback.ticket.estate_id),
+            notice=callback_notices.callback_overdue(callback, settings),
+            key=f"callback_overdue:{callback.id}:{local.date()}",
         )
         for callback in callbacks.overdue(session=session, estate_id=None, now=now)
     )
@@ -230,60 +204,42 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
 
 
 def complaint_deadlines(session: Session, now: datetime) -> int:
-    """Not taken up in 24 h → the supervisor; not answered in 72 h → the project manager.
+    """Not taken up in time → the supervisor; not answered in time → the project manager.
     The deadline is in the key: a reopened complaint has a new one and is not late at once."""
     settings = settings_of(session)
     if quiet(now, settings):
         return 0
     queued = 0
     for estate in _estates(session):
-        for ticket in tickets.complaints_not_handled(session=session, estate_id=estate.id, now=now):
+        for ticket in queries.complaints_not_handled(session=session, estate_id=estate.id, now=now):
             heads = (
                 people.department_heads(session=session, department_id=ticket.department_id)
                 if ticket.department_id
                 else []
-            ) or _desk_heads(session, estate.id)
-            queued += _tell(
-                session,
-                heads,
-                "complaint_unhandled",
-                ticket,
-                ticket.due_at,
-                {"subject": ticket.subject, "where": ticket.where},
+            ) or people.desk_heads(session=session, estate_id=estate.id)
+            queued += outbox.notify_each(
+                session=session,
+                recipients=heads,
+                notice=ticket_notices.complaint_unhandled(ticket, settings),
+                key=_deadline_key("complaint_unhandled", ticket.id, ticket.due_at),
             )
-        for ticket in tickets.complaints_not_replied(session=session, estate_id=estate.id, now=now):
-            queued += _tell(
-                session,
-                people.project_managers(session=session, estate_id=estate.id),
-                "complaint_unanswered",
-                ticket,
-                ticket.reply_due_at,
-                {
-                    "subject": ticket.subject,
-                    "where": ticket.where,
-                    "due": format_local(ticket.reply_due_at or now, settings.tz),
-                },
+        for ticket in queries.complaints_not_replied(session=session, estate_id=estate.id, now=now):
+            queued += outbox.notify_each(
+                session=session,
+                recipients=people.project_managers(session=session, estate_id=estate.id),
+                notice=ticket_notices.complaint_unanswered(ticket, settings),
+                key=_deadline_key("complaint_unanswered", ticket.id, ticket.reply_due_at),
             )
     return queued
 
 
-def _tell(
-    session: Session,
-    readers: list[Person],
-    kind: str,
-    ticket: Ticket,
-    deadline: datetime | None,
-    params: dict[str, object],
-) -> int:
-    stamp = deadline.isoformat() if deadline else "-"
-    return _notify_each(
-        session, readers, kind, {"number": ticket.number, **params}, f"{kind}:{ticket.id}:{stamp}"
-    )
+def _deadline_key(kind: str, object_id: int, deadline: datetime | None) -> str:
+    return f"{kind}:{object_id}:{deadline.isoformat() if deadline else '-'}"
 
 
 def patrol_deadlines(session: Session, now: datetime) -> int:
     """Not fixed by the deadline (or the approved extension) → the department head;
-    fixed but not verified within 2 days → customer service."""
+    fixed but not verified within the verify days → customer service."""
     settings = settings_of(session)
     if quiet(now, settings):
         return 0
@@ -291,32 +247,23 @@ def patrol_deadlines(session: Session, now: datetime) -> int:
     for estate in _estates(session):
         for finding in patrols.overdue(session=session, estate_id=estate.id, now=now):
             if finding.department is not None:
-                queued += _notify_each(
-                    session,
-                    people.responsible_for(session=session, department=finding.department),
-                    "finding_overdue",
-                    {
-                        "number": finding.number,
-                        "place": finding.place,
-                        "description": finding.description,
-                        "due_on": format_day(finding.due_at or now, settings.tz),
-                    },
-                    f"finding_overdue:{finding.id}:{finding.due_at}",
+                queued += outbox.notify_each(
+                    session=session,
+                    recipients=people.responsible_for(
+                        session=session, department=finding.department
+                    ),
+                    notice=patrol_notices.finding_overdue(finding, settings),
+                    key=f"finding_overdue:{finding.id}:{finding.due_at}",
                 )
         late = now - timedelta(days=settings.patrol_verify_days)
         for finding in patrols.awaiting_verification(
             session=session, estate_id=estate.id, fixed_before=late
         ):
-            queued += _notify_each(
-                session,
-                people.desk_staff(session=session, estate_id=estate.id),
-                "finding_unverified",
-                {
-                    "number": finding.number,
-                    "place": finding.place,
-                    "fixed_on": format_day(finding.fixed_at or now, settings.tz),
-                },
-                f"finding_unverified:{finding.id}:{finding.fixed_at}",
+            queued += outbox.notify_each(
+                session=session,
+                recipients=people.desk_staff(session=session, estate_id=estate.id),
+                notice=patrol_notices.finding_unverified(finding, settings),
+                key=f"finding_unverified:{finding.id}:{finding.fixed_at}",
             )
     return queued
 
@@ -336,7 +283,7 @@ def quality_sample(session: Session, now: datetime) -> int:
     since = start_of_local_day(monday - timedelta(days=7), settings.tz)
     queued = 0
     for estate in _estates(session):
-        specialists = _staff(session, estate.id, [StaffRole.QUALITY_SPECIALIST])
+        specialists = _readers(session, estate.id, [StaffRole.QUALITY_SPECIALIST])
         if not specialists:
             continue
         done = list(
@@ -357,19 +304,11 @@ def quality_sample(session: Session, now: datetime) -> int:
             done, min(settings.quality_sample_size, len(done))
         )
         for person in specialists:
-            t = translator(person.locale)
-            lines = "\n".join(
-                f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name} "
-                f"{c.ticket.contact_phone or ''} "
-                f"{t(SATISFACTION_LABELS[c.satisfaction]) if c.satisfaction else ''}".rstrip()
-                for c in picked
-            )
             queued += (
                 outbox.notify(
                     session=session,
                     recipient=person,
-                    kind="quality_sample",
-                    params={"count": len(picked), "lines": lines},
+                    notice=callback_notices.quality_sample(picked, translator(person.locale)),
                     idempotency_key=f"quality_sample:{estate.code}:{year}-W{week}:{person.id}",
                 )
                 is not None
@@ -400,7 +339,9 @@ def monthly_reports(session: Session, now: datetime) -> int:
 
 
 def monthly_report_for(session: Session, estate: Estate, month: date) -> int:
-    readers = _staff(session, estate.id, [StaffRole.PROJECT_MANAGER, StaffRole.QUALITY_SPECIALIST])
+    readers = _readers(
+        session, estate.id, [StaffRole.PROJECT_MANAGER, StaffRole.QUALITY_SPECIALIST]
+    )
     keys = {p.id: f"monthly:{estate.code}:{month:%Y-%m}:{p.id}" for p in readers}
     if all(outbox.already_queued(session=session, idempotency_key=k) for k in keys.values()):
         return 0  # computed and queued already: no need to count the month again
@@ -414,7 +355,7 @@ def monthly_report_for(session: Session, estate: Estate, month: date) -> int:
             session=session,
             recipient=person,
             kind="monthly_report",
-            text=summary(figures, estate.name, translator(person.locale)),
+            text=month_summary(figures, estate.name, translator(person.locale)),
             params={"image": str(chart)},
             idempotency_key=keys[person.id],
         )

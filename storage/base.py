@@ -44,12 +44,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> Enum:
-    """Store an enum by its value in a VARCHAR with a CHECK, portable across databases."""
+def enum_column(enum_cls: type[enum.Enum], *, extensible: bool, length: int = 32) -> Enum:
+    """Store an enum by its value in a VARCHAR, portable across databases.
+
+    A vocabulary a company extends (repair categories, roles, departments, platforms)
+    is ``extensible``: the database takes any value, so a new member is a line of code and
+    no migration. A closed one (a state machine's states, the seed's three satisfaction
+    levels) also gets a CHECK, and a new member needs a migration that widens it;
+    ``tests/storage/test_vocabularies.py`` fails until it has one.
+    """
     return Enum(
         enum_cls,
         native_enum=False,
-        create_constraint=True,
+        create_constraint=not extensible,
         length=length,
         validate_strings=True,
         values_callable=lambda members: [m.value for m in members],

@@ -33,10 +33,17 @@ def days_after(moment: datetime, days: int, tz: ZoneInfo) -> datetime:
     return end_of_local_day(local_date(moment, tz) + timedelta(days=days), tz)
 
 
-def format_local(moment: datetime, tz: ZoneInfo) -> str:
+NOT_SET = "—"  # a moment that has not come, as a person reads it
+
+
+def format_local(moment: datetime | None, tz: ZoneInfo) -> str:
+    if moment is None:
+        return NOT_SET
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def format_day(moment: datetime, tz: ZoneInfo) -> str:
+def format_day(moment: datetime | None, tz: ZoneInfo) -> str:
     """The local calendar day of an end-exclusive deadline: due_at 00:00 Fri reads "Thursday"."""
+    if moment is None:
+        return NOT_SET
     return (moment.astimezone(tz) - timedelta(microseconds=1)).date().isoformat()

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # 003 篇十: a complaint is handled within 24 h; 篇十二 三(三): replied within 72 h.
     complaint_handle_hours: Hours = 24
     complaint_reply_hours: Hours = 72
+    # 003 篇十二 三(二): emergency repairs are taken this many hours a day (365天24小时).
+    emergency_repair_hours: Annotated[int, Field(ge=1, le=24)] = 24
+    # 003 七(二)3: the 排列图's "vital few" are the problems that make up this share of all.
+    pareto_vital_percent: Annotated[int, Field(ge=50, le=99)] = 80
 
     # 001: fixed but not verified on site within this many days → customer service.
     patrol_verify_days: Days = 2

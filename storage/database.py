@@ -152,6 +152,18 @@ class Database:
         self.engine.dispose()
 
 
+@contextmanager
+def opened(settings: Settings, *, upgrade: bool = True) -> Iterator[Database]:
+    """A database for one command: migrated first (unless told not to), closed after."""
+    db = Database(settings)
+    try:
+        if upgrade:
+            db.upgrade()
+        yield db
+    finally:
+        db.dispose()
+
+
 def settings_of(session: Session) -> Settings:
     settings = session.info.get(SETTINGS_KEY)
     if not isinstance(settings, Settings):

@@ -9,7 +9,6 @@ from storage.chat.models import (
     Conversation,
     DepartmentChat,
     SeenMessage,
-    SharedValue,
 )
 from storage.estate.models import Building, Estate, Unit
 from storage.identity.models import (
@@ -17,7 +16,6 @@ from storage.identity.models import (
     BindingStatus,
     ChatIdentity,
     InviteCode,
-    Platform,
 )
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.patrol.models import (
@@ -36,6 +34,7 @@ from storage.people.models import (
     StaffMember,
     StaffRole,
 )
+from storage.shared.models import SharedValue
 from storage.ticket.models import (
     CallbackClass,
     ComplaintSeverity,
@@ -73,7 +72,6 @@ __all__ = [
     "PatrolCategory",
     "PatrolFinding",
     "Person",
-    "Platform",
     "RepairCategory",
     "Residency",
     "ResidentRelation",

@@ -25,10 +25,18 @@ class Stateful(Protocol):
 
 
 class StateMachine(Generic[S]):
-    def __init__(self, name: str, moves: Mapping[S, frozenset[S]], labels: Mapping[S, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        moves: Mapping[S, frozenset[S]],
+        labels: Mapping[S, str],
+        *,
+        entries: frozenset[S],
+    ) -> None:
         self.name = name
         self.moves = moves
         self.labels = labels
+        self.entries = entries  # the states a new object may begin in
 
     def allows(self, current: S, target: S) -> bool:
         return target in self.moves.get(current, frozenset())
@@ -42,6 +50,22 @@ class StateMachine(Generic[S]):
                 target=Msg(self.labels[target]),
             )
 
+    def start(
+        self,
+        *,
+        session: Session,
+        obj: Stateful,
+        state: S,
+        actor: Person | None,
+        note: str | None = None,
+    ) -> None:
+        """A new object enters the machine: stored in ``state``, the first line of its trail."""
+        if state not in self.entries:
+            raise ValueError(f"a {obj.audit_type} cannot begin as {state.value}")
+        obj.status = state
+        audit.record_new(session=session, obj=obj, state=state.value, actor=actor, note=note)
+        _log(obj, None, state, actor)
+
     def move(
         self,
         *,
@@ -54,21 +78,7 @@ class StateMachine(Generic[S]):
         current: S = obj.status
         self.check(current, target)
         obj.status = target
-        # One line per state change, with the object's id (a server's logs are JSON).
-        log.info(
-            "%s %s: %s → %s",
-            obj.audit_type,
-            obj.id,
-            current.value,
-            target.value,
-            extra={
-                "object": obj.audit_type,
-                "object_id": obj.id,
-                "from_state": current.value,
-                "to_state": target.value,
-                "actor_id": actor.id if actor else None,
-            },
-        )
+        _log(obj, current, target, actor)
         audit.record(
             session=session,
             obj=obj,
@@ -77,3 +87,24 @@ class StateMachine(Generic[S]):
             actor=actor,
             note=note,
         )
+
+
+def _log(
+    obj: Stateful, current: enum.StrEnum | None, target: enum.StrEnum, actor: Person | None
+) -> None:
+    """One line per state change, with the object's id (a server's logs are JSON)."""
+    before = current.value if current is not None else None
+    log.info(
+        "%s %s: %s → %s",
+        obj.audit_type,
+        obj.id,
+        before,
+        target.value,
+        extra={
+            "object": obj.audit_type,
+            "object_id": obj.id,
+            "from_state": before,
+            "to_state": target.value,
+            "actor_id": actor.id if actor else None,
+        },
+    )

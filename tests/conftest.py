@@ -33,12 +33,13 @@ from storage.database import Database
 from storage.estate import importer
 from storage.estate import service as estates
 from storage.estate.models import Estate, Unit
+from storage.outbox.notice import Notice
 from storage.people.models import Department, Person, StaffMember
-from storage.ticket import service as tickets
+from storage.ticket import complaints, lifecycle, repairs
 from storage.ticket.models import RepairCategory, Ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-SAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "sample-estate.yaml"
+SAMPLE = importer.SAMPLE
 POSTGRES_URL = os.environ.get("WUYE_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("WUYE_REQUIRE_POSTGRES") == "1"
 
@@ -46,6 +47,15 @@ REQUIRE_POSTGRES = os.environ.get("WUYE_REQUIRE_POSTGRES") == "1"
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """A moment on the estate's wall clock (Asia/Shanghai)."""
     return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def answer_notice(number: str = "TS000001", reply: str = "已处理") -> Notice:
+    """A complaint's answer for its owner, as ``storage.ticket.notices`` words it."""
+    return Notice(
+        "complaint_replied",
+        "您的投诉 {number} 答复如下：\n{reply}",
+        {"number": number, "reply": reply},
+    )
 
 
 def wait_until(condition: Callable[[], bool], seconds: float = 30) -> None:
@@ -135,7 +145,7 @@ def db(settings: Settings) -> Iterator[Database]:
 
 @dataclass
 class SampleEstate:
-    """The sample estate of deploy/sample-estate.yaml, with lookups by the names people use."""
+    """The sample estate (``importer.SAMPLE``), with lookups by the names people use."""
 
     session: Session
     estate: Estate
@@ -161,7 +171,7 @@ class SampleEstate:
 
     def dispatch(self, ticket: Ticket, to: str | None = None, by: str = "陈静") -> None:
         """The desk sends a repair to a technician, or with ``to`` omitted to engineering."""
-        tickets.dispatch_repair(
+        repairs.dispatch_repair(
             session=self.session,
             ticket_id=ticket.id,
             actor=self.person(by),
@@ -172,7 +182,7 @@ class SampleEstate:
         self, at: time_machine.Traveller, category: RepairCategory, done: datetime
     ) -> Ticket:
         """张伟's repair in 1-1-502, dispatched to 周师傅, who finishes it at ``done``."""
-        ticket = tickets.report_repair(
+        ticket = repairs.report_repair(
             session=self.session,
             actor=self.person("张伟"),
             unit_id=self.unit("1-1-502").id,
@@ -180,16 +190,16 @@ class SampleEstate:
             description="需要维修",
         )
         self.dispatch(ticket, to="周师傅")
-        tickets.accept(session=self.session, ticket_id=ticket.id, actor=self.person("周师傅"))
+        lifecycle.accept(session=self.session, ticket_id=ticket.id, actor=self.person("周师傅"))
         at.move_to(done)
-        tickets.finish_repair(
+        repairs.finish_repair(
             session=self.session, ticket_id=ticket.id, actor=self.person("周师傅"), note="已修复"
         )
         return ticket
 
     def forward(self, complaint: Ticket, to: str, by: str = "陈静") -> None:
         """The desk forwards a complaint to a department, by the department's code."""
-        tickets.forward_complaint(
+        complaints.forward_complaint(
             session=self.session,
             ticket_id=complaint.id,
             actor=self.person(by),

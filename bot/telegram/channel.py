@@ -1,39 +1,36 @@
-"""The Telegram channel: an Update in, the engine's replies out."""
+"""The Telegram channel: an Update in (webhook or long polling), the engine's replies out."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+import typer
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
 from telegram import Bot, BotCommand, CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.telegram.sender import TelegramSender, Undeliverable
-from bot.telegram.wire import ALLOWED_UPDATES, to_incoming
+from bot.channel import MAX_BODY, Refused
+from bot.metrics import HANDLING, UPDATES
+from bot.telegram.sender import TelegramSender
+from bot.telegram.wire import ALLOWED_UPDATES, PLATFORM, to_incoming
 from conversations.engine import Engine
 from conversations.messages import Reply
 from storage.config import Settings
-from storage.i18n import N_, translator
-from storage.identity.models import Platform
+from storage.i18n import translator
 from storage.outbox import service as outbox
 
 log = logging.getLogger(__name__)
 
-# The commands Telegram shows in its menu; every flow is also reachable by its word.
-COMMANDS = (
-    ("repair", N_("报修")),
-    ("complaint", N_("投诉")),
-    ("mine", N_("我的工单")),
-    ("callback", N_("回访评价")),
-    ("help", N_("帮助")),
-    ("cancel", N_("取消")),
-    ("language", N_("语言")),
-)
 # Telegram takes two-letter language codes only: "zh" cannot tell Hans from Hant, so the
 # default (no code) and "zh" get zh-Hans, "en" gets English.
 COMMAND_LANGUAGES = ((None, "zh_Hans"), ("zh", "zh_Hans"), ("en", "en"))
@@ -53,6 +50,16 @@ def make_bot(settings: Settings) -> Bot:
 
 
 class TelegramChannel:
+    platform: ClassVar[str] = PLATFORM
+    preferred: ClassVar[bool] = False
+    commands: ClassVar[typer.Typer | None] = None
+
+    @classmethod
+    def configure(cls, settings: Settings, engine: Engine) -> TelegramChannel | None:
+        if settings.telegram_token is None:
+            return None
+        return cls(bot=make_bot(settings), engine=engine, settings=settings)
+
     def __init__(self, *, bot: Bot, engine: Engine, settings: Settings) -> None:
         self.bot = bot
         self.engine = engine
@@ -65,13 +72,20 @@ class TelegramChannel:
         )
         self.username = ""
 
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/telegram/webhook", self.webhook, methods=["POST"])]
+
     async def start(self) -> None:
+        """Ready to send; the commands listed in every language, and the webhook set when
+        wuye has a public address (else ``wuye poll``)."""
         await self.bot.initialize()
         self.username = self.bot.username
         for code, locale in COMMAND_LANGUAGES:
             t = translator(locale)
-            commands = [BotCommand(name, t(title)) for name, title in COMMANDS]
+            commands = [BotCommand(c.key, t(c.label)) for c in self.engine.commands()]
             await self.bot.set_my_commands(commands, language_code=code)
+        if self.settings.public_url is not None:
+            await self.set_webhook()
 
     async def set_webhook(self) -> None:
         if self.settings.public_url is None or self.settings.telegram_webhook_secret is None:
@@ -84,6 +98,33 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         await self.bot.shutdown()
+
+    async def webhook(self, request: Request) -> Response:
+        with HANDLING.labels(PLATFORM).time():
+            response = await self._webhook(request)
+        UPDATES.labels(PLATFORM, str(response.status_code)).inc()
+        return response
+
+    async def _webhook(self, request: Request) -> Response:
+        secret = self.settings.telegram_webhook_secret
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if secret is None or not hmac.compare_digest(
+            given.encode(), secret.get_secret_value().encode()
+        ):
+            return Response(status_code=403)
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return Response(status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response(status_code=413)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return Response(status_code=400)
+        call = await self.handle(data, webhook=True)
+        return JSONResponse(call) if call is not None else Response(status_code=200)
 
     async def handle(self, data: dict[str, Any], *, webhook: bool = False) -> dict[str, Any] | None:
         """Handle one Update; for a webhook, returns the Bot API call to make in its response.
@@ -116,10 +157,13 @@ class TelegramChannel:
         if incoming.voice:
             incoming = replace(incoming, voice=await self._download(incoming.voice, ".ogg"))
         replies = await asyncio.to_thread(self.engine.handle, incoming)
-        await self.send(incoming.chat_id, replies, answering=pressed)
+        await self.answer(incoming.chat_id, replies, answering=pressed)
         return in_response
 
-    async def send(
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        await self.sender.send(chat_id, reply)
+
+    async def answer(
         self, chat_id: str, replies: list[Reply], *, answering: int | None = None
     ) -> None:
         """Send the replies; those to a button press start in the message it was pressed in.
@@ -135,7 +179,7 @@ class TelegramChannel:
                         continue
                     await self.sender.strip(chat_id, answering)
                 await self.sender.send(chat_id, reply)
-            except Undeliverable as refused:
+            except Refused as refused:
                 log.info("telegram chat %s cannot be reached: %s", chat_id, refused)
                 return
             except (TelegramError, httpx.HTTPError) as error:
@@ -151,7 +195,7 @@ class TelegramChannel:
                 choices = [f"{n}. {b.label}" for n, b in enumerate(reply.buttons, 1)]
                 outbox.to_chat(
                     session=session,
-                    platform=Platform.TELEGRAM,
+                    platform=PLATFORM,
                     chat_id=chat_id,
                     text="\n".join([reply.text, *choices]),
                 )

@@ -20,15 +20,12 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
+from bot.channel import Refused
 from bot.telegram.wire import TEXT_LIMIT, keyboard, split_text
 from conversations.messages import Reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class Undeliverable(Exception):
-    """Telegram refuses this chat for good (the user blocked the bot, the chat is gone)."""
 
 
 class TelegramSender:
@@ -73,7 +70,7 @@ class TelegramSender:
                     with Path(image).open("rb") as photo:
                         sent.append(await self.bot.send_photo(chat_id=chat_id, photo=photo))
                 except Forbidden as refused:
-                    raise Undeliverable(str(refused)) from refused
+                    raise Refused(str(refused)) from refused
         for number, piece in enumerate(pieces, 1):
             # Buttons go with the last piece, under the question they answer.
             markup = keyboard(reply.buttons) if number == len(pieces) else None
@@ -110,7 +107,7 @@ class TelegramSender:
         strip = partial(self.bot.edit_message_reply_markup, chat_id, message_id)
         try:
             await self._paced(chat_id, strip)
-        except (TelegramError, Undeliverable) as error:  # gone, or already without buttons
+        except (TelegramError, Refused) as error:  # gone, or already without buttons
             log.debug("editMessageReplyMarkup in chat %s: %s", chat_id, error)
 
     async def _paced(self, chat_id: str, call: Callable[[], Awaitable[T]]) -> T:
@@ -126,10 +123,10 @@ class TelegramSender:
                     if attempt == self.max_retries:
                         raise
                 except Forbidden as refused:
-                    raise Undeliverable(str(refused)) from refused
+                    raise Refused(str(refused)) from refused
                 except BadRequest as bad:
                     if "chat not found" in str(bad).lower():
-                        raise Undeliverable(str(bad)) from bad
+                        raise Refused(str(bad)) from bad
                     raise
             await asyncio.sleep(seconds)  # only this chat waits
         raise RuntimeError("unreachable")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from conversations.messages import Button, Incoming, Location
-from storage.identity.models import Platform
 
+PLATFORM = "telegram"
 TEXT_LIMIT = 4096  # Telegram's limit for one message's text
 CALLBACK_DATA_LIMIT = 64  # bytes
 ALLOWED_UPDATES = ("message", "callback_query")
@@ -51,7 +51,7 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
         query = update.callback_query
         chat = query.message.chat if query.message is not None else None
         return Incoming(
-            platform=Platform.TELEGRAM,
+            platform=PLATFORM,
             chat_id=str(chat.id if chat is not None else query.from_user.id),
             user_id=str(query.from_user.id),
             message_id=f"u{update.update_id}",
@@ -80,7 +80,7 @@ def to_incoming(update: Update, bot_username: str) -> Incoming | None:
             message.venue.location.latitude, message.venue.location.longitude, message.venue.title
         )
     return Incoming(
-        platform=Platform.TELEGRAM,
+        platform=PLATFORM,
         chat_id=str(message.chat.id),
         user_id=str(message.from_user.id),
         message_id=f"u{update.update_id}",

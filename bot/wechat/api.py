@@ -12,10 +12,10 @@ from wechatpy import WeChatClient
 from wechatpy.crypto import PrpCrypto
 from wechatpy.session import SessionStorage
 
-from storage.chat import service as chat
 from storage.clock import utcnow
 from storage.config import Settings
 from storage.database import Database
+from storage.shared import service as shared
 
 # Refresh a little before WeChat's expiry, so no request carries a token about to die.
 EARLY = timedelta(minutes=5)
@@ -29,19 +29,17 @@ class DatabaseSession(SessionStorage):  # type: ignore[misc]
 
     def get(self, key: str, default: Any = None) -> Any:
         with self.db.transaction() as session:
-            value = chat.shared_get(session=session, key=f"wechatpy:{key}")
+            value = shared.get(session=session, key=f"wechatpy:{key}")
         return default if value is None else value
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
         expires = utcnow() + timedelta(seconds=ttl) - EARLY if ttl else None
         with self.db.transaction() as session:
-            chat.shared_set(
-                session=session, key=f"wechatpy:{key}", value=str(value), expires_at=expires
-            )
+            shared.put(session=session, key=f"wechatpy:{key}", value=str(value), expires_at=expires)
 
     def delete(self, key: str) -> None:
         with self.db.transaction() as session:
-            chat.shared_delete(session=session, key=f"wechatpy:{key}")
+            shared.delete(session=session, key=f"wechatpy:{key}")
 
 
 class WechatApi(WeChatClient):  # type: ignore[misc]

@@ -16,17 +16,24 @@ import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+from xml.parsers.expat import ExpatError
 
+import typer
 import xmltodict
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
 from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.replies import TextReply
 
-from bot.dispatcher import Refused
+from bot.channel import MAX_BODY, Refused
+from bot.metrics import HANDLING, UPDATES
 from bot.wechat.api import WechatApi, decrypt
-from bot.wechat.wire import render, split_passive, to_incoming
+from bot.wechat.commands import commands
+from bot.wechat.wire import PLATFORM, render, split_passive, to_incoming
 from conversations.engine import Engine
 from conversations.messages import Reply
 from storage.chat import service as chat
@@ -34,7 +41,6 @@ from storage.clock import utcnow
 from storage.config import Settings
 from storage.i18n import negotiate, translator
 from storage.identity import service as identity
-from storage.identity.models import Platform
 from storage.outbox import service as outbox
 
 log = logging.getLogger(__name__)
@@ -47,7 +53,7 @@ OUT_OF_WINDOW = {45015, 45047}
 REFUSED = {43004, 43101, 40003}
 
 
-class Forbidden(Exception):
+class NotFromWechat(Exception):
     """A request that does not come from WeChat (bad signature, stale, or replayed)."""
 
 
@@ -60,6 +66,16 @@ def _same(a: str, b: str) -> bool:
 
 
 class WechatChannel:
+    platform: ClassVar[str] = PLATFORM
+    preferred: ClassVar[bool] = False
+    commands: ClassVar[typer.Typer | None] = commands
+
+    @classmethod
+    def configure(cls, settings: Settings, engine: Engine) -> WechatChannel | None:
+        if settings.wechat_token is None:
+            return None
+        return cls(settings=settings, engine=engine, api=WechatApi(settings, engine.db))
+
     def __init__(self, *, settings: Settings, engine: Engine, api: WechatApi) -> None:
         if settings.wechat_token is None or settings.wechat_app_id is None:
             raise ValueError("WeChat needs WUYE_WECHAT_TOKEN and WUYE_WECHAT_APP_ID")
@@ -76,17 +92,51 @@ class WechatChannel:
         self.attachments = Path(settings.attachments_dir) / "wechat"
         self.pending: set[asyncio.Task[Any]] = set()
 
+    def routes(self) -> list[BaseRoute]:
+        return [Route("/wechat", self.endpoint, methods=["GET", "POST"])]
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        """Finish the messages taken after their passive reply was given."""
+        if self.pending:
+            await asyncio.wait(set(self.pending), timeout=30)
+
+    async def endpoint(self, request: Request) -> Response:
+        with HANDLING.labels(PLATFORM).time():
+            response = await self._endpoint(request)
+        UPDATES.labels(PLATFORM, str(response.status_code)).inc()
+        return response
+
+    async def _endpoint(self, request: Request) -> Response:
+        params = dict(request.query_params)
+        try:
+            if request.method == "GET":
+                return PlainTextResponse(self.verify_url(params))
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                return Response(status_code=413)
+            answer = await self.receive(params, body)
+        except NotFromWechat as refused:
+            log.info("wechat request refused: %s", refused)
+            return Response(status_code=403)
+        except (ValueError, KeyError, ExpatError) as bad:
+            log.info("wechat request unreadable: %s", bad)
+            return Response(status_code=400)
+        return Response(answer, media_type="application/xml")
+
     # ------------------------------------------------------------ verifying
 
     def _check(self, params: Mapping[str, str]) -> None:
         timestamp, nonce = params.get("timestamp", ""), params.get("nonce", "")
         given = params.get("signature", "")
         if not (timestamp.isdigit() and nonce and given):
-            raise Forbidden("unsigned")
+            raise NotFromWechat("unsigned")
         if not _same(signature(self.token, timestamp, nonce), given):
-            raise Forbidden("bad signature")
+            raise NotFromWechat("bad signature")
         if abs(time.time() - int(timestamp)) > self.settings.wechat_max_clock_skew_seconds:
-            raise Forbidden("stale timestamp")
+            raise NotFromWechat("stale timestamp")
 
     def verify_url(self, params: Mapping[str, str]) -> str:
         """WeChat's GET when the URL is saved in the console: echo ``echostr`` if signed."""
@@ -97,19 +147,19 @@ class WechatChannel:
         """The message XML, and whether it came encrypted (the reply must be too)."""
         if params.get("encrypt_type", "raw") != "aes":
             if self.settings.wechat_effective_mode == "safe":
-                raise Forbidden("safe mode: unencrypted message refused")
+                raise NotFromWechat("safe mode: unencrypted message refused")
             return body.decode(), False
         encrypted = xmltodict.parse(body)["xml"]["Encrypt"]
         wanted = signature(self.token, params["timestamp"], params["nonce"], encrypted)
         if not _same(wanted, params.get("msg_signature", "")):
-            raise Forbidden("bad msg_signature")
+            raise NotFromWechat("bad msg_signature")
         app_id = self.settings.wechat_app_id or ""
         for key in self.keys:  # the current EncodingAESKey, then the one before a rotation
             try:
                 return decrypt(encrypted, key, app_id), True
             except Exception:  # noqa: S112  (a wrong key fails to unpad or to match the app id)
                 continue
-        raise Forbidden("cannot decrypt with any configured EncodingAESKey")
+        raise NotFromWechat("cannot decrypt with any configured EncodingAESKey")
 
     # ------------------------------------------------------------ receiving
 
@@ -154,7 +204,7 @@ class WechatChannel:
 
     async def _process(self, message: Any, params: Mapping[str, str]) -> list[Reply]:
         if not await asyncio.to_thread(self._first_nonce, params):
-            raise Forbidden("replayed nonce")
+            raise NotFromWechat("replayed nonce")
         media: dict[str, str] = {}
         if message.type in ("image", "voice") and message.media_id:
             media[message.media_id] = await asyncio.to_thread(self._download, message.media_id)
@@ -176,22 +226,20 @@ class WechatChannel:
 
     def _inbound(self, openid: str) -> None:
         with self.db.transaction() as session:
-            chat.note_inbound(session=session, platform=Platform.WECHAT, chat_id=openid)
+            chat.note_inbound(session=session, platform=PLATFORM, chat_id=openid)
 
     def _unsubscribed(self, openid: str) -> None:
         with self.db.transaction() as session:
-            chat.note_unsubscribed(session=session, platform=Platform.WECHAT, chat_id=openid)
+            chat.note_unsubscribed(session=session, platform=PLATFORM, chat_id=openid)
 
     def _translator(self, openid: str) -> Any:
         with self.db.transaction() as session:
-            person = identity.identify(
-                session=session, platform=Platform.WECHAT, external_id=openid
-            )
+            person = identity.identify(session=session, platform=PLATFORM, external_id=openid)
             return translator(person.locale if person else negotiate(None))
 
     def _keep(self, openid: str, text: str) -> None:
         with self.db.transaction() as session:
-            outbox.to_chat(session=session, platform=Platform.WECHAT, chat_id=openid, text=text)
+            outbox.to_chat(session=session, platform=PLATFORM, chat_id=openid, text=text)
 
     def _later(self, openid: str, done: asyncio.Future[list[Reply]]) -> None:
         if done.cancelled() or done.exception() is not None or not done.result():
@@ -205,11 +253,15 @@ class WechatChannel:
 
     # ------------------------------------------------------------ notifying
 
-    def send(self, openid: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        # wechatpy's client blocks: it runs beside the event loop, not on it.
+        await asyncio.to_thread(self._send, chat_id, reply)
+
+    def _send(self, openid: str, reply: Reply) -> None:
         """A notice to one follower: customer service inside the window, a template outside."""
         text = render([reply], translator(None))
         with self.db.transaction() as session:
-            window = chat.window(session=session, platform=Platform.WECHAT, chat_id=openid)
+            window = chat.window(session=session, platform=PLATFORM, chat_id=openid)
             if window is not None and window.unsubscribed_at is not None:
                 raise Refused("the user unfollowed the official account")
             inside = (
@@ -233,7 +285,7 @@ class WechatChannel:
                     raise
             else:
                 with self.db.transaction() as session:
-                    chat.note_sent(session=session, platform=Platform.WECHAT, chat_id=openid)
+                    chat.note_sent(session=session, platform=PLATFORM, chat_id=openid)
                 return
         self._template(openid, text)
 

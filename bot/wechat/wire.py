@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from conversations.messages import Incoming, Location, Reply
+from conversations.steps import Option
 from storage.i18n import Translator
-from storage.identity.models import Platform
 
+PLATFORM = "wechat"
 # A passive text reply is cut off by WeChat past about 2048 bytes.
 PASSIVE_LIMIT = 600  # characters of Chinese text: under 2048 bytes in UTF-8
-MENU = (("/repair", "报修"), ("/complaint", "投诉"), ("/mine", "我的工单"))
+# WeChat's custom menu: at most three buttons in its bar, and five under each.
+BAR, UNDER = 3, 5
 
 
 def dedupe_key(message: Any) -> str:
@@ -23,7 +25,7 @@ def dedupe_key(message: Any) -> str:
 def to_incoming(message: Any, media: dict[str, str]) -> Incoming | None:
     """The neutral message, with media already downloaded (``media``: media id → ref)."""
     base = {
-        "platform": Platform.WECHAT,
+        "platform": PLATFORM,
         "chat_id": message.source,
         "user_id": message.source,
         "message_id": dedupe_key(message),
@@ -47,6 +49,20 @@ def to_incoming(message: Any, media: dict[str, str]) -> Incoming | None:
         if event == "click" and message.key:
             return Incoming(**base, button=message.key)
     return None
+
+
+def menu(commands: list[Option], t: Translator) -> dict[str, Any]:
+    """The account's custom menu from the engine's commands: all in the bar when they fit,
+    else the first two there and the rest under 更多. A click sends the command's key."""
+    buttons: list[dict[str, Any]] = [
+        {"type": "click", "name": t(c.label), "key": f"/{c.key}"} for c in commands
+    ]
+    if len(buttons) <= BAR:
+        return {"button": buttons}
+    first, rest = buttons[: BAR - 1], buttons[BAR - 1 :]
+    if len(rest) > UNDER:
+        raise ValueError(f"WeChat's menu holds {BAR - 1 + UNDER} commands, not {len(buttons)}")
+    return {"button": [*first, {"name": t("更多"), "sub_button": rest}]}
 
 
 def render(replies: list[Reply], t: Translator) -> str:

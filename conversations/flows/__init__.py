@@ -1,18 +1,15 @@
-"""Every flow, in the order the menu shows them."""
+"""Every flow, in the order the menu shows them; one module per domain object, as in
+``storage/``."""
 
-from conversations.flows.binding import BIND, LANGUAGE
-from conversations.flows.manager import APPROVALS, LINK, OVERDUE, TODAY
-from conversations.flows.owner import CALLBACK, COMPLAINT, MINE, REPAIR
-from conversations.flows.staff import (
-    ASSIGN,
-    BINDINGS,
-    CALLBACKS,
-    COMPLAINTS,
-    EXTENSION,
-    ORDERS,
-    PATROL,
-    VERIFY,
-)
+from conversations.flows.binding import BIND, BINDINGS
+from conversations.flows.callbacks import CALLBACK, CALLBACKS
+from conversations.flows.complaints import COMPLAINT, COMPLAINTS
+from conversations.flows.groups import LINK
+from conversations.flows.language import LANGUAGE
+from conversations.flows.patrols import APPROVALS, EXTENSION, PATROL, VERIFY
+from conversations.flows.readouts import OVERDUE, TODAY
+from conversations.flows.repairs import ASSIGN, ORDERS, REPAIR
+from conversations.flows.tickets import MINE
 from conversations.steps import Flow
 
 FLOWS: tuple[Flow, ...] = (

@@ -1,33 +1,49 @@
-"""绑定: a new chat account proves who it is; 语言: a person chooses their language."""
+"""绑定: a new chat account proves who it is; 绑定审核: the desk approves a binding."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from conversations.steps import AskText, Choose, Context, Flow, Next, Option
+from conversations.flows.common import chosen_id, estate_id, has_role
+from conversations.steps import (
+    CHOSEN_LOCALE,
+    NO,
+    YES,
+    AskText,
+    Choose,
+    Context,
+    Flow,
+    Next,
+    Option,
+    remember,
+    then,
+    unless_empty,
+)
 from storage.errors import InvalidInput
 from storage.estate import service as estates
 from storage.estate.models import Estate
-from storage.i18n import DEFAULT_LOCALE, LANGUAGE_NAMES, LOCALES, N_, negotiate, translator
+from storage.i18n import DEFAULT_LOCALE, N_, negotiate, translator
 from storage.identity import service as identity
-from storage.people.models import Person
+from storage.people.models import DESK_ROLES, Person
 
 
 def _welcome(ctx: Context, person: Person) -> None:
     # The platform's language, unless the person already chose one.
     if person.locale == DEFAULT_LOCALE:
-        person.locale = ctx.data.get("_locale") or negotiate(ctx.incoming.language)
+        person.locale = ctx.data.get(CHOSEN_LOCALE) or negotiate(ctx.incoming.language)
     ctx.person = person
     ctx.t = translator(person.locale)
     ctx.say("绑定成功，{name}，欢迎使用物业服务！", name=person.name)
     ctx.show_menu = True
 
 
+@then("method")
 def _start(ctx: Context) -> Next:
     ctx.say("您好！第一次使用，请先绑定身份。")
     return "method"
 
 
+@then("code", "estate", "unit")
 def _method(ctx: Context, key: str) -> Next:
     if key == "code":
         return "code"
@@ -40,6 +56,7 @@ def _method(ctx: Context, key: str) -> Next:
     return "estate"
 
 
+@then()
 def _code(ctx: Context, code: str) -> Next:
     person = identity.redeem_invite(
         session=ctx.session,
@@ -58,17 +75,14 @@ def _estate_options(ctx: Context) -> list[Option]:
     ]
 
 
-def _estate(ctx: Context, key: str) -> Next:
-    ctx.data["estate_id"] = int(key)
-    return "unit"
-
-
+@then("phone")
 def _unit(ctx: Context, text: str) -> Next:
     unit = estates.find_unit(session=ctx.session, estate_id=ctx.data["estate_id"], designation=text)
     ctx.data["unit"] = unit.designation
     return "phone"
 
 
+@then()
 def _phone(ctx: Context, phone: str) -> Next:
     person = identity.bind_by_unit_and_phone(
         session=ctx.session,
@@ -90,6 +104,8 @@ BIND = Flow(
     title=N_("绑定"),
     allowed=lambda ctx: ctx.person is None,
     start=_start,
+    open_to_strangers=True,
+    greets_strangers=True,
     steps=[
         Choose(
             "method",
@@ -101,7 +117,9 @@ BIND = Flow(
             _method,
         ),
         AskText("code", N_("请输入绑定码："), _code, what=N_("绑定码"), max_length=32),
-        Choose("estate", N_("请选择您的小区："), _estate_options, _estate),
+        Choose(
+            "estate", N_("请选择您的小区："), _estate_options, remember("estate_id", "unit", int)
+        ),
         AskText("unit", N_("请输入房号，例如 3-1-502："), _unit, what=N_("房号"), max_length=40),
         AskText(
             "phone", N_("请输入您在物业登记的手机号："), _phone, what=N_("手机号"), max_length=32
@@ -110,28 +128,37 @@ BIND = Flow(
 )
 
 
-def _language(ctx: Context, key: str) -> Next:
-    if ctx.person is not None:
-        ctx.person.locale = key
-    else:
-        ctx.data["_locale"] = key
-    ctx.t = translator(key)
-    ctx.say("语言已切换为{language}。", language=LANGUAGE_NAMES[key])
-    ctx.show_menu = ctx.person is not None
+# ------------------------------------------------------------------ 绑定审核
+
+
+def _binding_options(ctx: Context) -> list[Option]:
+    return [
+        Option(str(b.id), f"{b.person.name} {b.unit_designation} · {b.platform}", translate=False)
+        for b in identity.pending_bindings(session=ctx.session, estate_id=estate_id(ctx))
+    ]
+
+
+@then()
+def _binding_decision(ctx: Context, key: str) -> Next:
+    request = identity.decide_binding(
+        session=ctx.session, request_id=ctx.data["request_id"], actor=ctx.me, approve=key == YES.key
+    )
+    ctx.say("已处理 {name} 的绑定申请。", name=request.person.name)
     return None
 
 
-LANGUAGE = Flow(
-    key="language",
-    title=N_("语言"),
-    allowed=lambda ctx: True,
-    start=lambda ctx: "choose",
+BINDINGS = Flow(
+    key="bindings",
+    title=N_("绑定审核"),
+    allowed=lambda ctx: has_role(ctx, DESK_ROLES) and ctx.settings.bind_requires_approval,
+    start=unless_empty(_binding_options, N_("目前没有待审核的绑定申请。"), "request"),
     steps=[
         Choose(
-            "choose",
-            N_("请选择语言："),
-            [Option(code, LANGUAGE_NAMES[code], translate=False) for code in LOCALES],
-            _language,
-        )
+            "request",
+            N_("待审核的绑定申请："),
+            _binding_options,
+            remember("request_id", "decision", chosen_id),
+        ),
+        Choose("decision", N_("同意绑定吗？"), [YES, NO], _binding_decision),
     ],
 )

@@ -45,11 +45,11 @@ def estate_id(ctx: Context) -> int:
 
 
 def when(ctx: Context, moment: datetime | None) -> str:
-    return format_local(moment, ctx.settings.tz) if moment is not None else "—"
+    return format_local(moment, ctx.settings.tz)
 
 
 def day(ctx: Context, deadline: datetime | None) -> str:
-    return format_day(deadline, ctx.settings.tz) if deadline is not None else "—"
+    return format_day(deadline, ctx.settings.tz)
 
 
 def ticket_label(ctx: Context, ticket: Ticket) -> str:
@@ -74,3 +74,10 @@ def chosen_id(key: str) -> int:
 def label(text: str) -> Msg:
     """A stored zh-Hans label (category, status) to be shown in the reader's language."""
     return Msg(text)
+
+
+def department_options(ctx: Context) -> list[Option]:
+    return [
+        Option(str(d.id), d.name, translate=False)
+        for d in people.departments(session=ctx.session, estate_id=estate_id(ctx))
+    ]

@@ -17,6 +17,13 @@ class AttachmentKind(enum.StrEnum):
     VOICE = "voice"
 
 
+class AttachmentPurpose(enum.StrEnum):
+    """What an attachment shows: the problem as reported, or the proof that it is fixed."""
+
+    REPORT = "report"
+    DONE = "done"
+
+
 class Attachment(Base):
     __tablename__ = "attachment"
     __table_args__ = (
@@ -33,11 +40,11 @@ class Attachment(Base):
         ForeignKey("patrol_finding.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[AttachmentKind] = mapped_column(
-        enum_column(AttachmentKind), default=AttachmentKind.PHOTO
+        enum_column(AttachmentKind, extensible=True), default=AttachmentKind.PHOTO
     )
     # Key in the attachment store (a path under WUYE_ATTACHMENTS_DIR, or a platform file id
     # until the adapter has downloaded it).
     ref: Mapped[str] = mapped_column(String(512))
-    # What the photo shows: the report itself, or the proof that the work is done.
-    purpose: Mapped[str] = mapped_column(String(16), default="report")
+    # An AttachmentPurpose, kept as its plain value.
+    purpose: Mapped[str] = mapped_column(String(16), default=AttachmentPurpose.REPORT.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar, Protocol
 
 from sqlalchemy import select
@@ -28,7 +27,6 @@ def record(
     to_state: str,
     actor: Person | None,
     note: str | None = None,
-    at: datetime | None = None,
 ) -> AuditEvent:
     if obj.id is None:
         session.flush()
@@ -39,11 +37,20 @@ def record(
         to_state=to_state,
         actor_id=actor.id if actor is not None else None,
         actor_label=actor.name if actor is not None else SYSTEM,
-        at=at or utcnow(),
+        at=utcnow(),
         note=note,
     )
     session.add(event)
     return event
+
+
+def record_new(
+    *, session: Session, obj: Audited, state: str, actor: Person | None, note: str | None = None
+) -> AuditEvent:
+    """A new object: stored (flushed, so that it has its id) with the first line of its trail."""
+    session.add(obj)
+    session.flush()
+    return record(session=session, obj=obj, from_state=None, to_state=state, actor=actor, note=note)
 
 
 def history(*, session: Session, object_type: str, object_id: int) -> list[AuditEvent]:

@@ -29,6 +29,10 @@ SATISFACTION_LABELS = {
 }
 
 
+# A callback is waiting until it is recorded (done_at): its two states in the audit trail.
+PENDING, DONE = "pending", "done"
+
+
 class CallbackChannel(enum.StrEnum):
     PHONE = "phone"
     VISIT = "visit"
@@ -55,14 +59,14 @@ class Callback(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    channel: Mapped[CallbackChannel | None] = mapped_column(enum_column(CallbackChannel))
-    satisfaction: Mapped[Satisfaction | None] = mapped_column(enum_column(Satisfaction))
+    channel: Mapped[CallbackChannel | None] = mapped_column(
+        enum_column(CallbackChannel, extensible=True)
+    )
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(
+        enum_column(Satisfaction, extensible=False)
+    )
     note: Mapped[str | None] = mapped_column(Text)
     rework_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
 
     ticket: Mapped[Ticket] = relationship(foreign_keys=[ticket_id], lazy="joined")
     recorded_by: Mapped[Person | None] = relationship()
-
-    @property
-    def status(self) -> str:
-        return "done" if self.done_at is not None else "pending"

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from storage.audit import service as audit
-from storage.callback.models import Callback
+from storage.callback.models import PENDING, Callback
 from storage.clock import days_after, format_day
 from storage.config import Settings
 from storage.database import settings_of
@@ -35,13 +35,10 @@ def callback_due_at(ticket: Ticket, start: datetime, settings: Settings) -> date
 def schedule(*, session: Session, ticket: Ticket, start: datetime, actor: Person) -> Callback:
     settings = settings_of(session)
     callback = Callback(ticket=ticket, due_at=callback_due_at(ticket, start, settings))
-    session.add(callback)
-    session.flush()
-    audit.record(
+    audit.record_new(
         session=session,
         obj=callback,
-        from_state=None,
-        to_state="pending",
+        state=PENDING,
         actor=actor,
         note=f"回访期限 {format_day(callback.due_at, settings.tz)}",
     )

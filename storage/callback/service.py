@@ -8,7 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.audit import service as audit
-from storage.callback.models import SATISFACTION_LABELS, Callback, CallbackChannel, Satisfaction
+from storage.callback import notices
+from storage.callback.models import (
+    DONE,
+    PENDING,
+    SATISFACTION_LABELS,
+    Callback,
+    CallbackChannel,
+    Satisfaction,
+)
 from storage.clock import end_of_local_day, format_local, utcnow
 from storage.database import settings_of
 from storage.errors import AlreadyRecorded, NotFound
@@ -18,7 +26,7 @@ from storage.outbox.models import OutboxMessage
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, Person
 from storage.text import optional
-from storage.ticket import service as tickets
+from storage.ticket import complaints, lifecycle, repairs
 from storage.ticket.models import Ticket, TicketKind, TicketStatus
 
 
@@ -66,22 +74,22 @@ def record(
     audit.record(
         session=session,
         obj=callback,
-        from_state="pending",
-        to_state="done",
+        from_state=PENDING,
+        to_state=DONE,
         actor=actor,
         note=f"{label}" + (f"：{note}" if note else ""),
     )
-    flow = tickets.flow_of(ticket)
+    flow = lifecycle.flow_of(ticket)
     flow.move(session=session, obj=ticket, target=TicketStatus.CALLED_BACK, actor=actor, note=label)
     if satisfaction is not Satisfaction.UNSATISFIED:
-        tickets.close(session=session, ticket=ticket, actor=actor, note=f"回访{label}")
+        lifecycle.close(session=session, ticket=ticket, actor=actor, note=f"回访{label}")
     elif ticket.kind is TicketKind.REPAIR:
-        rework = tickets.open_rework(
+        rework = repairs.open_rework(
             session=session, original=ticket, actor=actor, note=note or "业主不满意（未说明原因）"
         )
         callback.rework_ticket_id = rework.id
     else:
-        tickets.reopen_unsatisfied_complaint(
+        complaints.reopen_unsatisfied_complaint(
             session=session, ticket=ticket, actor=actor, note=note or "业主不满意（未说明原因）"
         )
     return callback
@@ -147,12 +155,9 @@ def ask_owner(*, session: Session, callback_id: int) -> OutboxMessage | None:
     callback = session.get(Callback, callback_id)
     if callback is None or callback.done_at is not None:
         return None
-    ticket = callback.ticket
-    what = Msg(ticket.category.label) if ticket.category else (ticket.subject or "")
     return outbox.notify(
         session=session,
-        recipient=ticket.reporter,
-        kind="callback_due",
-        params={"number": ticket.number, "category": what},
+        recipient=callback.ticket.reporter,
+        notice=notices.callback_due(callback),
         idempotency_key=f"callback_due:{callback.id}",
     )

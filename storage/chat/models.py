@@ -73,13 +73,3 @@ class ChatWindow(Base):
     last_inbound_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_since_inbound: Mapped[int] = mapped_column(default=0)
     unsubscribed_at: Mapped[datetime | None]
-
-
-class SharedValue(Base):
-    """A value every worker shares, with an expiry: e.g. WeChat's 2-hour access token."""
-
-    __tablename__ = "shared_value"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    value: Mapped[str] = mapped_column(String(2000))
-    expires_at: Mapped[datetime | None]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import and_, bindparam, exists, select, text
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +13,6 @@ from storage.chat.models import (
     Conversation,
     DepartmentChat,
     SeenMessage,
-    SharedValue,
 )
 from storage.clock import utcnow
 from storage.i18n import N_
@@ -161,24 +159,3 @@ def _window(session: Session, platform: str, chat_id: str) -> ChatWindow:
         )
         session.add(found)
     return found
-
-
-def shared_get(*, session: Session, key: str) -> str | None:
-    value = session.get(SharedValue, key)
-    if value is None or (value.expires_at is not None and value.expires_at <= utcnow()):
-        return None
-    return value.value
-
-
-def shared_set(*, session: Session, key: str, value: str, expires_at: datetime | None) -> None:
-    found = session.get(SharedValue, key)
-    if found is None:
-        session.add(SharedValue(key=key, value=value, expires_at=expires_at))
-    else:
-        found.value, found.expires_at = value, expires_at
-
-
-def shared_delete(*, session: Session, key: str) -> None:
-    found = session.get(SharedValue, key)
-    if found is not None:
-        session.delete(found)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import time
+from pathlib import Path
 from typing import Annotated, Any
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +30,9 @@ from storage.people.models import (
     StaffRole,
 )
 from storage.people.service import normalize_phone
+
+# The sample estate 翠湖花园, shipped with the package: `wuye run` starts with it.
+SAMPLE = Path(__file__).with_name("sample-estate.yaml")
 
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -101,6 +106,9 @@ class EstateFile(_Strict):
     buildings: list[BuildingSpec] = Field(default_factory=list)
     residents: list[ResidentSpec] = Field(default_factory=list)
     staff: list[StaffSpec] = Field(default_factory=list)
+    # Lines `wuye run` shows a newcomer trying the sample estate; {invite:CODE} and
+    # {name:CODE} stand for a fresh binding code and the name of the staff member CODE.
+    try_it: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> EstateFile:
@@ -116,19 +124,44 @@ class EstateFile(_Strict):
         return self
 
 
-def parse(data: Any) -> EstateFile:
+def read(path: Path) -> Any:
+    """An estate file's YAML. Whatever is wrong with it is one line naming the file."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(
+            "无法读取 {file}：{problem}", file=str(path), problem=exc.strerror or type(exc).__name__
+        ) from None
+    except UnicodeDecodeError:
+        raise InvalidInput("{file} 不是 UTF-8 文本", file=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise InvalidInput(
+            "{file} 不是有效的 YAML：{problem}", file=str(path), problem=_one_line(exc)
+        ) from None
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(error).split())
+
+
+def parse(data: Any, source: str = "estate file") -> EstateFile:
     try:
         return EstateFile.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors()
         )
-        raise InvalidInput("estate file is not valid: {problems}", problems=problems) from None
+        raise InvalidInput(
+            "{source} 不是有效的项目文件：{problems}", source=source, problems=problems
+        ) from None
 
 
-def import_estate(*, session: Session, data: Any) -> Counter[str]:
+def import_estate(*, session: Session, data: Any, source: str = "estate file") -> Counter[str]:
     """Create or update everything the file names; returns counts of what was created."""
-    spec = parse(data)
+    spec = parse(data, source)
     created: Counter[str] = Counter()
 
     estate = session.scalar(select(Estate).where(Estate.code == spec.estate.code))

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, enum_column
 from storage.clock import utcnow
+from storage.i18n import N_
 from storage.people.models import Person
-
-
-class Platform(enum.StrEnum):
-    TELEGRAM = "telegram"
-    WECHAT = "wechat"
-    WECOM = "wecom"
-    CONSOLE = "console"
 
 
 class ChatIdentity(Base):
@@ -25,7 +20,9 @@ class ChatIdentity(Base):
     __table_args__ = (UniqueConstraint("platform", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[Platform] = mapped_column(enum_column(Platform))
+    # The channel's name ("telegram", "wechat"): platforms are the channels wuye is given,
+    # a vocabulary that grows without a migration.
+    platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -58,18 +55,26 @@ class BindingStatus(enum.StrEnum):
     REFUSED = "refused"
 
 
+BINDING_STATUS_LABELS = {
+    BindingStatus.PENDING: N_("待审核"),
+    BindingStatus.APPROVED: N_("已通过"),
+    BindingStatus.REFUSED: N_("未通过"),
+}
+
+
 class BindingRequest(Base):
     """Unit and phone matched, waiting for the desk (WUYE_BIND_REQUIRES_APPROVAL)."""
 
     __tablename__ = "binding_request"
+    audit_type: ClassVar[str] = "binding"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    platform: Mapped[Platform] = mapped_column(enum_column(Platform))
+    platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(128))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id", ondelete="CASCADE"))
     unit_designation: Mapped[str] = mapped_column(String(64))
-    status: Mapped[BindingStatus] = mapped_column(enum_column(BindingStatus))
+    status: Mapped[BindingStatus] = mapped_column(enum_column(BindingStatus, extensible=False))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     decided_at: Mapped[datetime | None]

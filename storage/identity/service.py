@@ -14,17 +14,25 @@ from storage.database import settings_of
 from storage.errors import DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from storage.estate import service as estates
 from storage.i18n import N_
+from storage.identity import notices
 from storage.identity.models import (
+    BINDING_STATUS_LABELS,
     BindingRequest,
     BindingStatus,
     ChatIdentity,
     InviteCode,
-    Platform,
 )
 from storage.outbox import service as outbox
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, Person, Residency
+from storage.workflow import StateMachine
 
+BINDING_FLOW = StateMachine(
+    N_("绑定申请"),
+    {BindingStatus.PENDING: frozenset({BindingStatus.APPROVED, BindingStatus.REFUSED})},
+    BINDING_STATUS_LABELS,
+    entries=frozenset({BindingStatus.PENDING}),
+)
 # No 0/O, 1/I/L: codes are read aloud over the phone and copied from paper.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
@@ -41,7 +49,7 @@ _ACCOUNT = select(ChatIdentity).where(
 )
 
 
-def identify(*, session: Session, platform: Platform, external_id: str) -> Person | None:
+def identify(*, session: Session, platform: str, external_id: str) -> Person | None:
     identity = session.scalar(_ACCOUNT, {"platform": platform, "external_id": external_id})
     return identity.person if identity is not None else None
 
@@ -61,9 +69,7 @@ def create_invite(*, session: Session, person: Person, estate_id: int) -> str:
     return code
 
 
-def _bind(
-    *, session: Session, person: Person, platform: Platform, external_id: str
-) -> ChatIdentity:
+def _bind(*, session: Session, person: Person, platform: str, external_id: str) -> ChatIdentity:
     identity = session.scalar(
         select(ChatIdentity).where(
             ChatIdentity.platform == platform, ChatIdentity.external_id == external_id
@@ -79,7 +85,7 @@ def _bind(
     return identity
 
 
-def redeem_invite(*, session: Session, code: str, platform: Platform, external_id: str) -> Person:
+def redeem_invite(*, session: Session, code: str, platform: str, external_id: str) -> Person:
     # One answer for unknown, used and expired codes: the reply must not help guessing.
     invalid = InvalidInput("绑定码无效或已过期，请向客服中心索取新的绑定码")
     invite = session.scalar(
@@ -101,7 +107,7 @@ def bind_by_unit_and_phone(
     estate_id: int,
     designation: str,
     phone: str,
-    platform: Platform,
+    platform: str,
     external_id: str,
 ) -> Person | None:
     """Bind at once, or (WUYE_BIND_REQUIRES_APPROVAL) file a request for the desk and
@@ -133,24 +139,26 @@ def bind_by_unit_and_phone(
         )
     )
     if already is None:
-        session.add(
-            BindingRequest(
-                platform=platform,
-                external_id=external_id,
-                person=person,
-                estate_id=estate_id,
-                unit_designation=unit.designation,
-                status=BindingStatus.PENDING,
-                created_at=utcnow(),
-            )
+        request = BindingRequest(
+            platform=platform,
+            external_id=external_id,
+            person=person,
+            estate_id=estate_id,
+            unit_designation=unit.designation,
+            created_at=utcnow(),
         )
-        for clerk in people.desk_staff(session=session, estate_id=estate_id):
-            outbox.notify(
-                session=session,
-                recipient=clerk,
-                kind="binding_requested",
-                params={"name": person.name, "unit": unit.designation},
-            )
+        BINDING_FLOW.start(
+            session=session,
+            obj=request,
+            state=BindingStatus.PENDING,
+            actor=person,
+            note=f"{unit.designation} · {platform}",
+        )
+        outbox.notify_each(
+            session=session,
+            recipients=people.desk_staff(session=session, estate_id=estate_id),
+            notice=notices.binding_requested(request),
+        )
     return None
 
 
@@ -180,7 +188,12 @@ def decide_binding(
     )
     if request.status is not BindingStatus.PENDING:
         raise IllegalTransition("这份绑定申请已处理过了")
-    request.status = BindingStatus.APPROVED if approve else BindingStatus.REFUSED
+    BINDING_FLOW.move(
+        session=session,
+        obj=request,
+        target=BindingStatus.APPROVED if approve else BindingStatus.REFUSED,
+        actor=actor,
+    )
     request.decided_by_id, request.decided_at = actor.id, utcnow()
     if approve:
         _bind(
@@ -192,8 +205,7 @@ def decide_binding(
     outbox.notify(
         session=session,
         recipient=request.person,
-        kind="binding_approved" if approve else "binding_refused",
-        params={},
+        notice=notices.binding_decided(request, approved=approve),
     )
     return request
 
@@ -209,7 +221,7 @@ def identities_of(*, session: Session, person_id: int) -> list[ChatIdentity]:
 
 
 def link_account(
-    *, session: Session, person: Person, platform: Platform, external_id: str
+    *, session: Session, person: Person, platform: str, external_id: str
 ) -> ChatIdentity:
     """Link an account the company manages itself (a WeCom user id) to a staff member."""
     return _bind(session=session, person=person, platform=platform, external_id=external_id)

@@ -41,7 +41,7 @@ class OutboxMessage(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[OutboxStatus] = mapped_column(
-        enum_column(OutboxStatus), default=OutboxStatus.PENDING
+        enum_column(OutboxStatus, extensible=False), default=OutboxStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

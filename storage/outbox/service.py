@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -13,8 +13,8 @@ from storage.chat import service as chat
 from storage.clock import utcnow
 from storage.database import Database
 from storage.i18n import DEFAULT_LOCALE
-from storage.outbox.messages import render
 from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.outbox.notice import Notice
 from storage.people import service as people
 from storage.people.models import Department, Person
 
@@ -25,8 +25,7 @@ def notify(
     *,
     session: Session,
     recipient: Person,
-    kind: str,
-    params: Mapping[str, object],
+    notice: Notice,
     idempotency_key: str | None = None,
 ) -> OutboxMessage | None:
     """Queue a notice in the recipient's language, in the caller's transaction,
@@ -38,10 +37,27 @@ def notify(
     return notify_text(
         session=session,
         recipient=recipient,
-        kind=kind,
-        text=render(kind, params, recipient.locale),
-        params=params,
+        kind=notice.kind,
+        text=notice.text(recipient.locale),
+        params=notice.record(),
         idempotency_key=idempotency_key,
+    )
+
+
+def notify_each(
+    *, session: Session, recipients: Iterable[Person], notice: Notice, key: str | None = None
+) -> int:
+    """The notice to each recipient; with ``key``, keyed ``{key}:{recipient}`` so that each
+    gets it once however often it is asked. Returns how many were queued now."""
+    return sum(
+        notify(
+            session=session,
+            recipient=person,
+            notice=notice,
+            idempotency_key=f"{key}:{person.id}" if key is not None else None,
+        )
+        is not None
+        for person in recipients
     )
 
 
@@ -131,24 +147,25 @@ def to_chat(
     return _queue(session, message)
 
 
-def notify_department(
-    *, session: Session, department: Department, kind: str, params: Mapping[str, object]
-) -> None:
+def notify_department(*, session: Session, department: Department, notice: Notice) -> None:
     """Tell a department: in its notice group when it has one, else its heads one by one."""
     groups = chat.department_chats(session=session, department_id=department.id)
     for group in groups:
-        notice = to_chat(
+        queued = to_chat(
             session=session,
             platform=group.platform,
             chat_id=group.chat_id,
-            text=render(kind, params, DEFAULT_LOCALE),
-            kind=kind,
+            text=notice.text(DEFAULT_LOCALE),
+            kind=notice.kind,
         )
-        if notice is not None:
-            notice.params = {key: str(value) for key, value in params.items()}
+        if queued is not None:
+            queued.params = notice.record()
     if not groups:
-        for person in people.responsible_for(session=session, department=department):
-            notify(session=session, recipient=person, kind=kind, params=params)
+        notify_each(
+            session=session,
+            recipients=people.responsible_for(session=session, department=department),
+            notice=notice,
+        )
 
 
 def pending(*, session: Session, limit: int = 100) -> list[OutboxMessage]:

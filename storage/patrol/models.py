@@ -64,10 +64,10 @@ class PatrolFinding(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"))
     place: Mapped[str] = mapped_column(String(200))
-    category: Mapped[PatrolCategory] = mapped_column(enum_column(PatrolCategory))
+    category: Mapped[PatrolCategory] = mapped_column(enum_column(PatrolCategory, extensible=True))
     description: Mapped[str] = mapped_column(Text)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
-    status: Mapped[FindingStatus] = mapped_column(enum_column(FindingStatus))
+    status: Mapped[FindingStatus] = mapped_column(enum_column(FindingStatus, extensible=False))
     fixed_on_site: Mapped[bool] = mapped_column(default=False)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -107,6 +107,13 @@ class ExtensionStatus(enum.StrEnum):
     REFUSED = "refused"
 
 
+EXTENSION_STATUS_LABELS = {
+    ExtensionStatus.PENDING: N_("待审批"),
+    ExtensionStatus.APPROVED: N_("已批准"),
+    ExtensionStatus.REFUSED: N_("已驳回"),
+}
+
+
 class ExtensionRequest(Base):
     """A department asks for more time on a finding; a manager approves or refuses (001)."""
 
@@ -120,7 +127,7 @@ class ExtensionRequest(Base):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
     new_due_on: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[ExtensionStatus] = mapped_column(enum_column(ExtensionStatus))
+    status: Mapped[ExtensionStatus] = mapped_column(enum_column(ExtensionStatus, extensible=False))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
     decided_at: Mapped[datetime | None]

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.attachment.models import Attachment
+from storage.attachment import service as attachments
+from storage.attachment.models import AttachmentPurpose
 from storage.audit import service as audit
 from storage.clock import (
     days_after,
@@ -20,9 +21,11 @@ from storage.clock import (
 )
 from storage.database import settings_of
 from storage.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
-from storage.i18n import N_, Msg
+from storage.i18n import N_
 from storage.outbox import service as outbox
+from storage.patrol import notices
 from storage.patrol.models import (
+    EXTENSION_STATUS_LABELS,
     FINDING_STATUS_LABELS,
     PATROL_CATEGORY_LABELS,
     ExtensionRequest,
@@ -44,6 +47,14 @@ FINDING_FLOW = StateMachine(
         F.FIXED: frozenset({F.VERIFIED, F.OPEN}),
     },
     FINDING_STATUS_LABELS,
+    entries=frozenset({F.OPEN}),
+)
+E = ExtensionStatus
+EXTENSION_FLOW = StateMachine(
+    N_("延期申请"),
+    {E.PENDING: frozenset({E.APPROVED, E.REFUSED})},
+    EXTENSION_STATUS_LABELS,
+    entries=frozenset({E.PENDING}),
 )
 
 
@@ -54,13 +65,22 @@ def _load(session: Session, finding_id: int) -> PatrolFinding:
     return finding
 
 
-def _attach(session: Session, finding: PatrolFinding, refs: Sequence[str], purpose: str) -> None:
-    for ref in refs:
-        session.add(
-            Attachment(
-                finding_id=finding.id, ref=required(ref, "附件", max_length=512), purpose=purpose
-            )
+def fix_deadline(*, session: Session, due_on: date | None, now: datetime) -> datetime:
+    """When a finding must be fixed (001): within the patrol fix days, by default the last of
+    them; a longer deadline needs a manager's approval (an extension), so it is refused here,
+    the one place the limit is checked."""
+    settings = settings_of(session)
+    longest = days_after(now, settings.patrol_fix_days, settings.tz)
+    if due_on is None:
+        return longest
+    due_at = end_of_local_day(due_on, settings.tz)
+    if due_at <= now:
+        raise InvalidInput("整改期限不能早于今天")
+    if due_at > longest:
+        raise InvalidInput(
+            "整改期限最长 {days} 天，更长需经理或主管批准延期", days=settings.patrol_fix_days
         )
+    return due_at
 
 
 def report_finding(
@@ -92,69 +112,38 @@ def report_finding(
         fixed_on_site=fixed_on_site,
         created_at=now,
     )
-    if fixed_on_site:
-        finding.status = F.VERIFIED
-        finding.fixed_at = finding.verified_at = now
-        finding.fixed_by = finding.verified_by = post
-        finding.verification_passed = True
-        finding.fix_note = "现场整改"
-    else:
+    if not fixed_on_site:
         if department_id is None:
             raise InvalidInput("不能现场整改的问题，请选择责任部门")
-        department = people.get_department(
+        finding.department = people.get_department(
             session=session, department_id=department_id, estate_id=estate_id
         )
-        longest = days_after(now, settings.patrol_fix_days, settings.tz)
-        due_at = longest if due_on is None else end_of_local_day(due_on, settings.tz)
-        if due_at <= now:
-            raise InvalidInput("整改期限不能早于今天")
-        if due_at > longest:
-            raise PermissionDenied(
-                "整改期限最长 {days} 天，更长需经理或主管批准延期", days=settings.patrol_fix_days
-            )
-        finding.status = F.OPEN
-        finding.department = department
-        finding.due_at = finding.original_due_at = due_at
-    session.add(finding)
-    session.flush()
-    _attach(session, finding, photos, "report")
-    audit.record(
+        finding.due_at = finding.original_due_at = fix_deadline(
+            session=session, due_on=due_on, now=now
+        )
+    FINDING_FLOW.start(
         session=session,
         obj=finding,
-        from_state=None,
-        to_state=F.OPEN,
+        state=F.OPEN,
         actor=actor,
         note=f"巡查发现：{PATROL_CATEGORY_LABELS[category]}",
     )
+    attachments.attach(session=session, to=finding, purpose=AttachmentPurpose.REPORT, photos=photos)
     if fixed_on_site:
-        audit.record(
-            session=session,
-            obj=finding,
-            from_state=F.OPEN,
-            to_state=F.FIXED,
-            actor=actor,
-            note="现场整改",
+        # 现场整改: fixed by the patroller who found it, and verified there and then.
+        FINDING_FLOW.move(
+            session=session, obj=finding, target=F.FIXED, actor=actor, note="现场整改"
         )
-        audit.record(
-            session=session,
-            obj=finding,
-            from_state=F.FIXED,
-            to_state=F.VERIFIED,
-            actor=actor,
-            note="现场整改，当场验证",
+        finding.fixed_at, finding.fixed_by, finding.fix_note = now, post, "现场整改"
+        FINDING_FLOW.move(
+            session=session, obj=finding, target=F.VERIFIED, actor=actor, note="现场整改，当场验证"
         )
-    elif finding.department is not None and finding.due_at is not None:
+        finding.verified_at, finding.verified_by, finding.verification_passed = now, post, True
+    elif finding.department is not None:
         outbox.notify_department(
             session=session,
             department=finding.department,
-            kind="finding_dispatched",
-            params={
-                "number": finding.number,
-                "place": finding.place,
-                "category": Msg(PATROL_CATEGORY_LABELS[category]),
-                "description": finding.description,
-                "due_on": format_day(finding.due_at, settings.tz),
-            },
+            notice=notices.finding_dispatched(finding, settings),
         )
     return finding
 
@@ -196,13 +185,7 @@ def extend(
     outbox.notify(
         session=session,
         recipient=finding.reporter.person,
-        kind="finding_extended",
-        params={
-            "number": finding.number,
-            "due_on": new_due_on.isoformat(),
-            "approved_by": actor.name,
-            "reason": reason,
-        },
+        notice=notices.finding_extended(finding, actor.name, settings),
     )
     return finding
 
@@ -229,43 +212,27 @@ def request_extension(
         requested_by=post,
         new_due_on=new_due_on,
         reason=required(reason, N_("延期原因"), max_length=500),
-        status=ExtensionStatus.PENDING,
         created_at=utcnow(),
     )
-    session.add(request)
-    session.flush()
-    audit.record(
+    EXTENSION_FLOW.start(
         session=session,
         obj=request,
-        from_state=None,
-        to_state="pending",
+        state=E.PENDING,
         actor=actor,
         note=f"{finding.number} → {new_due_on.isoformat()}：{request.reason}",
     )
-    managers = [
-        m.person
-        for m in session.scalars(
-            select(StaffMember).where(
-                StaffMember.estate_id == finding.estate_id,
-                StaffMember.role.in_(MANAGER_ROLES),
-                StaffMember.active.is_(True),
-                (StaffMember.department_id == finding.department_id)
-                | (StaffMember.role == StaffRole.PROJECT_MANAGER),
-            )
+    # The finding's department head, and the project manager, may approve it.
+    approvers = people.holders(
+        people.staff_with_roles(
+            session=session, roles=MANAGER_ROLES, department_id=finding.department_id
         )
-    ]
-    for manager in managers:
-        outbox.notify(
-            session=session,
-            recipient=manager,
-            kind="extension_requested",
-            params={
-                "number": finding.number,
-                "who": actor.name,
-                "due_on": new_due_on.isoformat(),
-                "reason": request.reason,
-            },
+        + people.staff_with_roles(
+            session=session, roles={StaffRole.PROJECT_MANAGER}, estate_id=finding.estate_id
         )
+    )
+    outbox.notify_each(
+        session=session, recipients=approvers, notice=notices.extension_requested(request)
+    )
     return request
 
 
@@ -295,13 +262,11 @@ def decide_extension(
         )
     elif note is None:
         raise InvalidInput("不批准时，请写明原因")
-    request.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REFUSED
     request.decided_by_id, request.decided_at, request.decision_note = post.id, utcnow(), note
-    audit.record(
+    EXTENSION_FLOW.move(
         session=session,
         obj=request,
-        from_state="pending",
-        to_state=request.status.value,
+        target=E.APPROVED if approve else E.REFUSED,
         actor=actor,
         note=note,
     )
@@ -309,8 +274,7 @@ def decide_extension(
         outbox.notify(
             session=session,
             recipient=request.requested_by.person,
-            kind="extension_refused",
-            params={"number": request.finding.number, "note": note or ""},
+            notice=notices.extension_refused(request),
         )
     return request
 
@@ -352,7 +316,7 @@ def fix(
     note = required(note, "整改说明")
     FINDING_FLOW.move(session=session, obj=finding, target=F.FIXED, actor=actor, note=note)
     finding.fixed_at, finding.fixed_by, finding.fix_note = utcnow(), post, note
-    _attach(session, finding, photos, "done")
+    attachments.attach(session=session, to=finding, purpose=AttachmentPurpose.DONE, photos=photos)
     return finding
 
 
@@ -387,12 +351,7 @@ def verify(
         outbox.notify(
             session=session,
             recipient=finding.fixed_by.person,
-            kind="finding_rejected",
-            params={
-                "number": finding.number,
-                "note": note,
-                "due_on": format_day(finding.due_at, settings_of(session).tz),
-            },
+            notice=notices.finding_rejected(finding, settings_of(session)),
         )
     return finding
 

@@ -88,7 +88,7 @@ class Residency(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
     relation: Mapped[ResidentRelation] = mapped_column(
-        enum_column(ResidentRelation), default=ResidentRelation.OWNER
+        enum_column(ResidentRelation, extensible=True), default=ResidentRelation.OWNER
     )
 
     person: Mapped[Person] = relationship(back_populates="residencies")
@@ -103,7 +103,7 @@ class Department(Base):
     estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(50))
-    kind: Mapped[DepartmentKind] = mapped_column(enum_column(DepartmentKind))
+    kind: Mapped[DepartmentKind] = mapped_column(enum_column(DepartmentKind, extensible=True))
 
     estate: Mapped[Estate] = relationship()
 
@@ -121,7 +121,7 @@ class StaffMember(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id", ondelete="CASCADE"))
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
-    role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole))
+    role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole, extensible=True))
     staff_code: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
 

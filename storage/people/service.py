@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager
@@ -113,32 +113,40 @@ def resides_in_estate(*, session: Session, person_id: int, estate_id: int) -> bo
     return session.scalar(query) is not None
 
 
-def department_heads(*, session: Session, department_id: int) -> list[Person]:
-    query = (
-        select(Person)
-        .join(StaffMember, StaffMember.person_id == Person.id)
-        .where(
-            StaffMember.department_id == department_id,
-            StaffMember.role == StaffRole.SUPERVISOR,
-            StaffMember.active.is_(True),
-        )
-        .order_by(Person.id)
+def staff_with_roles(
+    *,
+    session: Session,
+    roles: Collection[StaffRole],
+    estate_id: int | None = None,
+    department_id: int | None = None,
+) -> list[StaffMember]:
+    """The one question of who holds a role: the active posts with one of ``roles``, at an
+    estate or in a department, in the order the people were registered."""
+    query = select(StaffMember).where(
+        StaffMember.role.in_(list(roles)), StaffMember.active.is_(True)
     )
-    return list(session.scalars(query))
+    if estate_id is not None:
+        query = query.where(StaffMember.estate_id == estate_id)
+    if department_id is not None:
+        query = query.where(StaffMember.department_id == department_id)
+    return list(session.scalars(query.order_by(StaffMember.person_id, StaffMember.id)))
+
+
+def holders(posts: Iterable[StaffMember]) -> list[Person]:
+    """The people in these posts, each once."""
+    return list({post.person_id: post.person for post in posts}.values())
+
+
+def department_heads(*, session: Session, department_id: int) -> list[Person]:
+    return holders(
+        staff_with_roles(session=session, roles={StaffRole.SUPERVISOR}, department_id=department_id)
+    )
 
 
 def project_managers(*, session: Session, estate_id: int) -> list[Person]:
-    query = (
-        select(Person)
-        .join(StaffMember, StaffMember.person_id == Person.id)
-        .where(
-            StaffMember.estate_id == estate_id,
-            StaffMember.role == StaffRole.PROJECT_MANAGER,
-            StaffMember.active.is_(True),
-        )
-        .order_by(Person.id)
+    return holders(
+        staff_with_roles(session=session, roles={StaffRole.PROJECT_MANAGER}, estate_id=estate_id)
     )
-    return list(session.scalars(query))
 
 
 def responsible_for(*, session: Session, department: Department) -> list[Person]:
@@ -167,6 +175,15 @@ def get_department(*, session: Session, department_id: int, estate_id: int) -> D
     return department
 
 
+def staff_by_code(*, session: Session, estate_id: int, code: str) -> StaffMember | None:
+    """A post by the staff code (工号) the desk knows it by."""
+    return session.scalar(
+        select(StaffMember).where(
+            StaffMember.estate_id == estate_id, StaffMember.staff_code == code
+        )
+    )
+
+
 def get_staff(*, session: Session, staff_id: int, estate_id: int) -> StaffMember:
     staff = session.get(StaffMember, staff_id)
     if staff is None or staff.estate_id != estate_id or not staff.active:
@@ -188,17 +205,21 @@ def resident_by_phone(*, session: Session, estate_id: int, phone: str) -> Person
 
 def desk_staff(*, session: Session, estate_id: int) -> list[Person]:
     """Customer service first; their supervisors stand in when there is nobody at the desk."""
-    query = (
-        select(Person)
-        .join(StaffMember, StaffMember.person_id == Person.id)
-        .where(
-            StaffMember.estate_id == estate_id,
-            StaffMember.role == StaffRole.CUSTOMER_SERVICE,
-            StaffMember.active.is_(True),
+    return holders(
+        staff_with_roles(session=session, roles={StaffRole.CUSTOMER_SERVICE}, estate_id=estate_id)
+    ) or project_managers(session=session, estate_id=estate_id)
+
+
+def desk_heads(*, session: Session, estate_id: int) -> list[Person]:
+    """The customer-service supervisors: who hears of late callbacks and complaints (the
+    project manager where the estate has no customer-service department)."""
+    try:
+        desk = department_of_kind(
+            session=session, estate_id=estate_id, kind=DepartmentKind.CUSTOMER_SERVICE
         )
-        .order_by(Person.id)
-    )
-    return list(session.scalars(query)) or project_managers(session=session, estate_id=estate_id)
+    except NotFound:
+        return project_managers(session=session, estate_id=estate_id)
+    return responsible_for(session=session, department=desk)
 
 
 LINE_ROLES = frozenset(
@@ -207,17 +228,9 @@ LINE_ROLES = frozenset(
 
 
 def line_staff(*, session: Session, estate_id: int) -> list[StaffMember]:
-    """The people who do the work: technicians, guards, cleaners, gardeners."""
-    query = (
-        select(StaffMember)
-        .where(
-            StaffMember.estate_id == estate_id,
-            StaffMember.role.in_(LINE_ROLES),
-            StaffMember.active.is_(True),
-        )
-        .order_by(StaffMember.department_id, StaffMember.staff_code)
-    )
-    return list(session.scalars(query))
+    """The people who do the work: technicians, guards, cleaners, gardeners, by department."""
+    posts = staff_with_roles(session=session, roles=LINE_ROLES, estate_id=estate_id)
+    return sorted(posts, key=lambda post: (post.department_id, post.staff_code))
 
 
 def departments(*, session: Session, estate_id: int) -> list[Department]:

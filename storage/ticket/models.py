@@ -148,21 +148,25 @@ class Ticket(Base):
     audit_type: ClassVar[str] = "ticket"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[TicketKind] = mapped_column(enum_column(TicketKind))
+    kind: Mapped[TicketKind] = mapped_column(enum_column(TicketKind, extensible=False))
     estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     place: Mapped[str | None] = mapped_column(String(200))
     reporter_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    category: Mapped[RepairCategory | None] = mapped_column(enum_column(RepairCategory))
-    severity: Mapped[ComplaintSeverity | None] = mapped_column(enum_column(ComplaintSeverity))
+    category: Mapped[RepairCategory | None] = mapped_column(
+        enum_column(RepairCategory, extensible=True)
+    )
+    severity: Mapped[ComplaintSeverity | None] = mapped_column(
+        enum_column(ComplaintSeverity, extensible=False)
+    )
     subject: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     contact_phone: Mapped[str | None] = mapped_column(String(32))
     preferred_time: Mapped[str | None] = mapped_column(String(100))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
-    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus))
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, extensible=False))
     rework_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

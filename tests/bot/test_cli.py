@@ -17,10 +17,10 @@ from storage.config import load_settings
 from storage.database import Database
 from storage.estate import service as estates
 from storage.identity import service as identity
-from storage.identity.models import Platform
 from storage.people.models import Person
-from storage.ticket import service as tickets
+from storage.ticket import repairs
 from storage.ticket.models import RepairCategory
+from tests.conftest import SAMPLE
 
 WUYE = Path(sys.executable).with_name("wuye")
 
@@ -50,9 +50,7 @@ def test_invite_prints_a_code_that_binds_the_staff_member(wuye: CliRunner, db_ur
     code = result.output.split(":")[1].split()[0]
     db = Database(load_settings(database_url=db_url))
     with db.transaction() as s:
-        person = identity.redeem_invite(
-            session=s, code=code, platform=Platform.TELEGRAM, external_id="7"
-        )
+        person = identity.redeem_invite(session=s, code=code, platform="telegram", external_id="7")
         assert person.name == "周师傅"
     db.dispose()
 
@@ -64,7 +62,7 @@ def test_read_commands_print_json(wuye: CliRunner, db_url: str) -> None:
         estate = estates.get_estate(session=s, code="cuihu")
         owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
         unit = estates.find_unit(session=s, estate_id=estate.id, designation="1-1-502")
-        tickets.report_repair(
+        repairs.report_repair(
             session=s,
             actor=owner,
             unit_id=unit.id,
@@ -136,7 +134,7 @@ def test_serve_with_no_platform_still_answers_healthz(tmp_path: Path) -> None:
             if "Application startup complete" in line:
                 break
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
-        assert health.json() == {"ok": True, "telegram": False, "wechat": False}
+        assert health.json() == {"ok": True, "telegram": False, "wechat": False, "wecom": False}
         assert httpx.post(f"http://127.0.0.1:{port}/telegram/webhook", json={}).status_code == 404
     finally:
         server.terminate()
@@ -179,9 +177,7 @@ def test_report_monthly_writes_the_workbook_and_the_chart(wuye: CliRunner, tmp_p
 
 def test_jobs_run_is_a_dry_run_unless_sent(wuye: CliRunner, db_url: str) -> None:
     wuye.invoke(app, ["db", "upgrade"])
-    wuye.invoke(
-        app, ["estate", "import", str(Path(__file__).parents[2] / "deploy" / "sample-estate.yaml")]
-    )
+    wuye.invoke(app, ["estate", "import", str(SAMPLE)])
     listed = wuye.invoke(app, ["jobs", "list"])
     assert "daily_digests" in listed.output
     assert "monthly_reports" in listed.output

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import ClassVar
 
 import time_machine
 import yaml
 from sqlalchemy import select
 
-from bot.dispatcher import Dispatcher, Refused
+from bot.channel import Refused, SendOnly
+from bot.dispatcher import Dispatcher
 from conversations.messages import Reply
 from storage.database import Database
 from storage.estate import importer
 from storage.identity import service as identity
-from storage.identity.models import Platform
 from storage.outbox import service as outbox
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.people.models import Person
-from tests.conftest import SAMPLE, local
+from tests.conftest import SAMPLE, answer_notice, local
 
 
-class Flaky:
+class Flaky(SendOnly):
     """A platform that fails a few times before it delivers (or refuses for good)."""
+
+    platform: ClassVar[str] = "telegram"
 
     def __init__(self, failures: int = 0, refuse: bool = False) -> None:
         self.failures, self.refuse = failures, refuse
         self.delivered: list[tuple[str, str]] = []
 
-    async def __call__(self, chat_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
         if self.refuse:
             raise Refused("bot was blocked by the user")
         if self.failures:
@@ -42,13 +45,12 @@ def queue_notice(db: Database) -> int:
         importer.import_estate(session=session, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
         person = session.scalars(select(Person).where(Person.name == "张伟")).one()
         identity.link_account(
-            session=session, person=person, platform=Platform.TELEGRAM, external_id="4242"
+            session=session, person=person, platform="telegram", external_id="4242"
         )
         notice = outbox.notify(
             session=session,
             recipient=person,
-            kind="complaint_replied",
-            params={"number": "TS000001", "reply": "已处理"},
+            notice=answer_notice(),
         )
         assert notice is not None
         session.flush()
@@ -66,7 +68,7 @@ def test_a_platform_that_fails_twice_then_succeeds_delivers_once(db: Database) -
     with time_machine.travel(local(2026, 11, 24, 10, 0), tick=False) as clock:
         notice = queue_notice(db)
         platform = Flaky(failures=2)
-        dispatcher = Dispatcher(db, {Platform.TELEGRAM: platform})
+        dispatcher = Dispatcher(db, [platform])
         assert asyncio.run(dispatcher.run_once()) == 0
         assert asyncio.run(dispatcher.run_once()) == 0  # backing off: not yet due again
         clock.shift(timedelta(seconds=31))
@@ -84,7 +86,7 @@ def test_a_platform_that_fails_twice_then_succeeds_delivers_once(db: Database) -
 def test_a_notice_written_before_a_crash_is_sent_once_after_the_restart(db: Database) -> None:
     notice = queue_notice(db)  # the process dies here, before any dispatcher ran
     platform = Flaky()
-    restarted = Dispatcher(Database(db.settings), {Platform.TELEGRAM: platform})
+    restarted = Dispatcher(Database(db.settings), [platform])
     assert asyncio.run(restarted.run_once()) == 1
     assert asyncio.run(restarted.run_once()) == 0
     assert len(platform.delivered) == 1
@@ -93,7 +95,7 @@ def test_a_notice_written_before_a_crash_is_sent_once_after_the_restart(db: Data
 
 def test_a_refusal_is_final_and_its_reason_kept(db: Database) -> None:
     notice = queue_notice(db)
-    dispatcher = Dispatcher(db, {Platform.TELEGRAM: Flaky(refuse=True)})
+    dispatcher = Dispatcher(db, [Flaky(refuse=True)])
     assert asyncio.run(dispatcher.run_once()) == 0
     failed = status(db, notice)
     assert failed.status is OutboxStatus.FAILED

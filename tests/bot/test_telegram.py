@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.telegram.channel import make_bot
+from bot.telegram.channel import TelegramChannel, make_bot
 from bot.telegram.wire import split_text
 from bot.web import Wuye, create_app
 from storage.chat.models import SeenMessage
@@ -22,11 +22,11 @@ from storage.config import Settings, load_settings
 from storage.database import Database
 from storage.estate import importer
 from storage.identity import service as identity
-from storage.identity.models import Platform
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.people.models import Person
 from storage.ticket.models import Ticket, TicketStatus
 from tests.bot.fake_telegram import BOT, FakeTelegram
+from tests.conftest import answer_notice
 from tests.servers import serving
 
 TOKEN = "123456:TEST-token"
@@ -61,12 +61,13 @@ class Served:
 
         async def once() -> int:
             worker = Wuye.from_settings(self.settings)
-            assert worker.telegram is not None
-            await worker.telegram.bot.initialize()
+            telegram = worker.channel(TelegramChannel)
+            assert telegram is not None
+            await telegram.bot.initialize()
             try:
                 return await worker.dispatcher.run_once()
             finally:
-                await worker.telegram.bot.shutdown()
+                await telegram.bot.shutdown()
                 worker.db.dispose()
 
         return asyncio.run(once())
@@ -205,6 +206,7 @@ def test_start_registers_commands_in_three_languages_and_sets_the_webhook(served
         "ok": True,
         "telegram": True,
         "wechat": False,
+        "wecom": False,
     }
 
 
@@ -392,8 +394,7 @@ def test_a_user_who_blocked_the_bot_is_marked_undeliverable_not_retried(
         outbox.notify(
             session=session,
             recipient=person,
-            kind="complaint_replied",
-            params={"number": "TS000001", "reply": "已处理"},
+            notice=answer_notice(),
         )
     assert served.dispatch() == 0
     with served.db.transaction() as session:
@@ -513,9 +514,9 @@ def test_a_group_linked_by_its_department_head_receives_the_departments_notices(
     owner.press("确认提交")
     with served.db.transaction() as session:
         clerk = session.scalars(select(Person).where(Person.name == "陈静")).one()
-        from storage.ticket import service as tickets
+        from storage.ticket import repairs
 
-        tickets.dispatch_repair(session=session, ticket_id=1, actor=clerk)
+        repairs.dispatch_repair(session=session, ticket_id=1, actor=clerk)
     served.dispatch()
     assert any("【新维修单】BX000001" in t for t in served.fake.texts(-100888))
 
@@ -527,12 +528,10 @@ def test_long_texts_are_split_at_telegrams_limit_on_line_ends() -> None:
     assert "\n".join(pieces) == text
     assert split_text("短") == ["短"]
     assert [len(p) for p in split_text("字" * 5000)] == [4096, 904]
-    assert Platform.TELEGRAM.value == "telegram"
 
 
 def test_the_clocks_digest_and_escalations_reach_telegram_exactly_once(served: Served) -> None:
     from scheduler.clock import Clock
-    from storage.ticket import service as tickets
     from tests.conftest import local
 
     head = bind(served, "孙丽", 8701)  # the desk's supervisor
@@ -540,6 +539,7 @@ def test_the_clocks_digest_and_escalations_reach_telegram_exactly_once(served: S
     import time_machine
 
     from storage.estate import service as estates
+    from storage.ticket import complaints
 
     # Filed on a known Monday morning, whatever day the tests run.
     with (
@@ -548,7 +548,7 @@ def test_the_clocks_digest_and_escalations_reach_telegram_exactly_once(served: S
     ):
         owner = session.scalars(select(Person).where(Person.name == "张伟")).one()
         unit = estates.find_unit(session=session, estate_id=1, designation="1-1-502")
-        tickets.file_complaint(
+        complaints.file_complaint(
             session=session, actor=owner, unit_id=unit.id, subject="噪音", description="夜间施工"
         )
     clock = Clock(served.db)
@@ -573,8 +573,7 @@ def test_metrics_count_updates_and_show_the_outbox(served: Served) -> None:
         outbox.notify(
             session=session,
             recipient=person,
-            kind="complaint_replied",
-            params={"number": "TS000001", "reply": "已处理"},
+            notice=answer_notice(),
         )
     served.post({"update_id": 1}, secret="forged")
     text = httpx.get(f"{served.url}/metrics").text

@@ -31,9 +31,10 @@ from storage.database import Database
 from storage.estate import importer
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.people.models import Person
-from storage.ticket import service as tickets
+from storage.ticket import lifecycle, repairs
 from storage.ticket.models import Ticket
 from tests.bot.fake_wechat import FakeWechat
+from tests.conftest import answer_notice
 from tests.servers import serving
 
 TOKEN = "wuyeToken2026"
@@ -272,9 +273,9 @@ def test_an_owner_reports_a_leak_by_voice_with_a_photo_and_hears_back_the_right_
             assert kept == [b"#!AMR voice", b"\xff\xd8\xff photo"]
             desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
             tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
-            tickets.dispatch_repair(session=session, ticket_id=1, actor=desk)
-            tickets.accept(session=session, ticket_id=1, actor=tech)
-            tickets.finish_repair(session=session, ticket_id=1, actor=tech, note="更换防水层")
+            repairs.dispatch_repair(session=session, ticket_id=1, actor=desk)
+            lifecycle.accept(session=session, ticket_id=1, actor=tech)
+            repairs.finish_repair(session=session, ticket_id=1, actor=tech, note="更换防水层")
         wait_for(fake.arrived)  # within 48 hours of the owner's last message: customer service
         assert any("您的报修 BX000001 已完工" in t for t in fake.texts("oOwner1"))
 
@@ -370,8 +371,7 @@ def test_an_expired_token_is_fetched_again_and_shared(
                 outbox.notify(
                     session=session,
                     recipient=person,
-                    kind="complaint_replied",
-                    params={"number": number, "reply": "已处理"},
+                    notice=answer_notice(number),
                 )
             wait_for(fake.arrived)
             assert any(number in t for t in fake.texts("oToken"))
@@ -399,8 +399,7 @@ def test_a_follower_who_refuses_notices_is_marked_undeliverable(
             outbox.notify(
                 session=session,
                 recipient=person,
-                kind="complaint_replied",
-                params={"number": "TS000010", "reply": "已处理"},
+                notice=answer_notice("TS000010"),
             )
         assert acc.dispatch() == 0
         with acc.db.transaction() as session:
@@ -433,14 +432,26 @@ def test_the_custom_menu_and_its_clicks(
         result = CliRunner().invoke(app, ["wechat", "menu"])
         assert result.exit_code == 0, result.output
         [menu] = [s.body for s in fake.sent if s.kind == "menu"]
-        assert [(b["name"], b["key"]) for b in menu["button"]] == [
-            ("报修", "/repair"),
-            ("投诉", "/complaint"),
+        # The flows that are commands, then help and cancel: two in the bar, the rest under 更多.
+        repair, complaint, more = menu["button"]
+        assert (repair["name"], repair["key"]) == ("报修", "/repair")
+        assert (complaint["name"], complaint["key"]) == ("投诉", "/complaint")
+        assert more["name"] == "更多"
+        assert [(b["name"], b["key"]) for b in more["sub_button"]] == [
             ("我的工单", "/mine"),
+            ("回访评价", "/callback"),
+            ("语言", "/language"),
+            ("帮助", "/help"),
+            ("取消", "/cancel"),
         ]
         owner = Follower(acc, "oMenu")
         bind_owner(owner)
         assert "请选择报修类别" in owner.event("CLICK", "/repair")
+        assert "已取消「报修」" in owner.event("CLICK", "/cancel")
+        assert "您还没有工单" in owner.event("CLICK", "/mine")
+        english = CliRunner().invoke(app, ["wechat", "menu", "--language", "en"])
+        assert english.exit_code == 0, english.output
+        assert "Repair / Complaint / More (My tickets" in english.output
 
 
 def test_staff_linked_to_wecom_get_their_notices_there(
@@ -478,7 +489,7 @@ def test_staff_linked_to_wecom_get_their_notices_there(
             from storage.people.models import StaffMember
 
             tech = session.scalars(select(StaffMember).where(StaffMember.staff_code == "G01")).one()
-            tickets.dispatch_repair(session=session, ticket_id=1, actor=desk, assignee_id=tech.id)
+            repairs.dispatch_repair(session=session, ticket_id=1, actor=desk, assignee_id=tech.id)
         assert acc.dispatch() == 1
         [sent] = [s.body for s in fake.sent if s.kind == "wecom"]
         assert sent["touser"] == "zhou.shifu"
@@ -532,16 +543,16 @@ def test_the_clocks_notices_reach_wechat_exactly_once(
             from storage.ticket.models import RepairCategory
 
             unit = estates.find_unit(session=session, estate_id=1, designation="1-1-502")
-            ticket = tickets.report_repair(
+            ticket = repairs.report_repair(
                 session=session,
                 actor=owner_person,
                 unit_id=unit.id,
                 category=RepairCategory.WATER_LEAK,
                 description="漏水",
             )
-            tickets.dispatch_repair(session=session, ticket_id=ticket.id, actor=desk)
-            tickets.accept(session=session, ticket_id=ticket.id, actor=tech)
-            tickets.finish_repair(session=session, ticket_id=ticket.id, actor=tech, note="好了")
+            repairs.dispatch_repair(session=session, ticket_id=ticket.id, actor=desk)
+            lifecycle.accept(session=session, ticket_id=ticket.id, actor=tech)
+            repairs.finish_repair(session=session, ticket_id=ticket.id, actor=tech, note="好了")
         acc.dispatch()  # "done" goes out now, inside the 48 hours
         clock = Clock(acc.db)
         try:

@@ -23,7 +23,7 @@ from storage.estate.models import Estate
 from storage.identity import service as identity
 from storage.outbox.models import OutboxMessage
 from storage.people.models import Person
-from storage.ticket import service as tickets
+from storage.ticket import complaints
 from storage.ticket.models import Ticket
 from tests.bot.fake_telegram import FakeTelegram
 from tests.bot.test_cli import WUYE
@@ -149,7 +149,7 @@ def test_two_servers_share_a_conversation_and_the_clock_survives_its_leader(
         # Proof that the clock runs again: a complaint left for a day is escalated now.
         with time_machine.travel(local(2026, 11, 1, 9, 0), tick=False), db.transaction() as session:
             complainer = session.scalars(select(Person).where(Person.name == "李强")).one()
-            tickets.file_complaint(
+            complaints.file_complaint(
                 session=session,
                 actor=complainer,
                 estate_id=1,

@@ -16,7 +16,6 @@ from conversations.messages import Button, Incoming, Location, Reply
 from storage.database import Database
 from storage.estate import importer
 from storage.identity import service as identity
-from storage.identity.models import Platform
 from storage.people.models import Person, StaffMember
 from tests.conftest import SAMPLE
 
@@ -27,7 +26,7 @@ _ids = itertools.count(1)
 class Chatter:
     engine: Engine
     user: str
-    platform: Platform = Platform.TELEGRAM
+    platform: str = "telegram"
     language: str | None = None
     chat_id: str | None = None  # a group chat; a private chat's id is the user's
     replies: list[Reply] = field(default_factory=list)
@@ -107,7 +106,7 @@ def chat(engine: Engine, estate: Database) -> Callable[..., Chatter]:
                 estate_id = post.estate_id if post else person.residencies[0].unit.estate_id
                 code = identity.create_invite(session=session, person=person, estate_id=estate_id)
                 identity.redeem_invite(
-                    session=session, code=code, platform=Platform.TELEGRAM, external_id=user
+                    session=session, code=code, platform="telegram", external_id=user
                 )
         return Chatter(engine, user, **options)  # type: ignore[arg-type]
 

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 
 from conversations.engine import Engine
 from conversations.flows import FLOWS
-from conversations.steps import AskText, Context, Flow, Next
+from conversations.steps import AskText, Context, Flow, Next, go, then
 from storage.callback.models import Callback
 from storage.chat.models import Conversation, SeenMessage
 from storage.database import Database
 from storage.i18n import N_
-from storage.ticket import service as ticket_service
+from storage.ticket import lifecycle, repairs
 from storage.ticket.models import Ticket
 from tests.conftest import ON_POSTGRESQL_ONLY, server_drops_connection
 from tests.conversations.conftest import Chatter
@@ -73,6 +73,7 @@ def test_a_replayed_message_is_answered_once(
         assert session.scalar(select(func.count(Ticket.id))) == 1
 
 
+@then()
 def _explode(ctx: Context, text: str) -> Next:
     ctx.data["half"] = text
     raise RuntimeError("the worker died mid-step")
@@ -82,7 +83,7 @@ CRASHING = Flow(
     key="crash",
     title=N_("报修"),
     allowed=lambda ctx: True,
-    start=lambda ctx: "ask",
+    start=go("ask"),
     steps=[AskText("ask", N_("请描述问题："), _explode)],
 )
 
@@ -154,9 +155,9 @@ def test_two_staff_recording_the_same_callback_at_once_one_wins_the_other_is_tol
     with estate.transaction() as session:
         desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
         tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
-        ticket_service.dispatch_repair(session=session, ticket_id=1, actor=desk)
-        ticket_service.accept(session=session, ticket_id=1, actor=tech)
-        ticket_service.finish_repair(session=session, ticket_id=1, actor=tech, note="已修复")
+        repairs.dispatch_repair(session=session, ticket_id=1, actor=desk)
+        lifecycle.accept(session=session, ticket_id=1, actor=tech)
+        repairs.finish_repair(session=session, ticket_id=1, actor=tech, note="已修复")
     first, second = chat("陈静"), chat("刘洋")
     for clerk in (first, second):
         clerk.say("回访")

@@ -14,7 +14,7 @@ from storage.config import load_settings
 from storage.database import Database
 from storage.estate import importer
 from storage.identity import service as identity
-from storage.identity.models import BindingRequest, Platform
+from storage.identity.models import BindingRequest
 from storage.outbox.models import OutboxMessage
 from storage.people.models import Person
 from storage.ticket.models import ComplaintSeverity, Ticket, TicketKind, TicketStatus
@@ -70,9 +70,7 @@ def test_with_approval_required_the_desk_approves_the_binding(
     with db.transaction() as session:
         desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
         code = identity.create_invite(session=session, person=desk, estate_id=1)
-        identity.redeem_invite(
-            session=session, code=code, platform=Platform.TELEGRAM, external_id="desk"
-        )
+        identity.redeem_invite(session=session, code=code, platform="telegram", external_id="desk")
     clerk = Chatter(engine, "desk")
     clerk.say("绑定审核")
     clerk.press("张伟")
@@ -235,7 +233,7 @@ def test_my_tickets_shows_the_households_tickets_and_their_history(
 def test_an_unsatisfied_callback_answer_opens_the_rework_path(
     chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
 ) -> None:
-    from storage.ticket import service as ticket_service
+    from storage.ticket import lifecycle, repairs
 
     owner = chat("张伟")
     owner.say("报修")
@@ -248,9 +246,9 @@ def test_an_unsatisfied_callback_answer_opens_the_rework_path(
     with estate.transaction() as session:
         desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
         tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
-        ticket_service.dispatch_repair(session=session, ticket_id=1, actor=desk)
-        ticket_service.accept(session=session, ticket_id=1, actor=tech)
-        ticket_service.finish_repair(session=session, ticket_id=1, actor=tech, note="已疏通")
+        repairs.dispatch_repair(session=session, ticket_id=1, actor=desk)
+        lifecycle.accept(session=session, ticket_id=1, actor=tech)
+        repairs.finish_repair(session=session, ticket_id=1, actor=tech, note="已疏通")
     clock.move_to(local(2026, 11, 25, 10, 0))
     assert "您对 BX000001" in owner.say("回访评价")
     owner.press("不满意")

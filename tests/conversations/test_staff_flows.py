@@ -271,7 +271,7 @@ def test_a_department_head_links_a_group_which_then_gets_the_departments_notices
 ) -> None:
     from storage.outbox.models import OutboxMessage
     from storage.people.models import Person
-    from storage.ticket import service as ticket_service
+    from storage.ticket import repairs
 
     head = chat("郑工")
     assert "请在部门的群聊里发送这个命令" in head.say("/link")
@@ -282,7 +282,7 @@ def test_a_department_head_links_a_group_which_then_gets_the_departments_notices
     with estate.transaction() as session:
         clerk = session.scalars(select(Person).where(Person.name == "陈静")).one()
         # To engineering with nobody named: the department is told, in its group.
-        ticket_service.dispatch_repair(session=session, ticket_id=1, actor=clerk)
+        repairs.dispatch_repair(session=session, ticket_id=1, actor=clerk)
     with estate.transaction() as session:
         notices = session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "repair_dispatched")

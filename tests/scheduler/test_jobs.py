@@ -14,7 +14,7 @@ from storage.clock import utcnow
 from storage.outbox.models import OutboxMessage
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory, PatrolFinding
-from storage.ticket import service as tickets
+from storage.ticket import complaints, lifecycle
 from storage.ticket.models import ComplaintSeverity, RepairCategory
 from tests.conftest import SampleEstate, local
 
@@ -103,7 +103,7 @@ def test_an_overdue_callback_reaches_the_supervisor_each_working_day_until_done(
 
 def test_complaints_escalate_at_24_hours_and_72_hours(cuihu: SampleEstate) -> None:
     s = cuihu.session
-    complaint = tickets.file_complaint(
+    complaint = complaints.file_complaint(
         session=s,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,
@@ -123,7 +123,7 @@ def test_a_reopened_complaint_does_not_fire_its_old_deadlines_at_once(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     s = cuihu.session
-    complaint = tickets.file_complaint(
+    complaint = complaints.file_complaint(
         session=s,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,
@@ -132,8 +132,8 @@ def test_a_reopened_complaint_does_not_fire_its_old_deadlines_at_once(
         severity=ComplaintSeverity.GENERAL,
     )
     cuihu.forward(complaint, to="bj")
-    tickets.accept(session=s, ticket_id=complaint.id, actor=cuihu.person("高主管"))
-    tickets.reply_complaint(
+    lifecycle.accept(session=s, ticket_id=complaint.id, actor=cuihu.person("高主管"))
+    complaints.reply_complaint(
         session=s, ticket_id=complaint.id, actor=cuihu.person("陈静"), text="已处理"
     )
     at.move_to(local(2026, 11, 28, 10, 0))  # long after the first 72 hours

@@ -21,7 +21,7 @@ from storage.estate import importer
 from storage.estate.models import Estate
 from storage.outbox import service as outbox
 from storage.people.models import Person
-from storage.ticket import service as tickets
+from storage.ticket import lifecycle, queries, repairs
 from storage.ticket.models import RepairCategory, Ticket, TicketStatus
 from tests.conftest import SAMPLE, SHANGHAI, SampleEstate, local
 
@@ -178,11 +178,11 @@ def test_unsatisfied_sends_the_repair_back_to_the_repairer_within_24_hours(
     assert ticket.number in notice.text
 
     # Overdue once the 24 hours pass without the rework done.
-    assert tickets.overdue_work(session=s, estate_id=cuihu.id, now=local(2026, 11, 26, 10, 1))
+    assert queries.overdue_work(session=s, estate_id=cuihu.id, now=local(2026, 11, 26, 10, 1))
 
     # The rework runs its own course; its satisfied callback closes the original too.
-    tickets.accept(session=s, ticket_id=rework.id, actor=cuihu.person("周师傅"))
-    tickets.finish_repair(
+    lifecycle.accept(session=s, ticket_id=rework.id, actor=cuihu.person("周师傅"))
+    repairs.finish_repair(
         session=s, ticket_id=rework.id, actor=cuihu.person("周师傅"), note="重做防水"
     )
     callbacks.record(

@@ -13,7 +13,6 @@ from storage.chat.models import Conversation
 from storage.database import Database
 from storage.estate import importer
 from storage.identity import service as identity
-from storage.identity.models import Platform
 from storage.people.models import Person
 from tests.conftest import SAMPLE, SampleEstate, local, wait_until
 
@@ -23,7 +22,7 @@ def bind(cuihu: SampleEstate, name: str, external_id: str) -> Person:
         session=cuihu.session, person=cuihu.person(name), estate_id=cuihu.id
     )
     return identity.redeem_invite(
-        session=cuihu.session, code=code, platform=Platform.TELEGRAM, external_id=external_id
+        session=cuihu.session, code=code, platform="telegram", external_id=external_id
     )
 
 
@@ -32,32 +31,26 @@ def test_a_first_message_opens_a_conversation_and_knows_who_writes(cuihu: Sample
     desk = bind(cuihu, "陈静", "1002")
 
     arrival = chat.arrive(
-        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="1001", user_id="1001"
+        session=cuihu.session, platform="telegram", chat_id="1001", user_id="1001"
     )
     assert (arrival.person, arrival.resident) == (owner, True)
     assert (arrival.conversation.flow, arrival.conversation.data) == (None, {})
 
-    again = chat.arrive(
-        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="1001", user_id="1001"
-    )
+    again = chat.arrive(session=cuihu.session, platform="telegram", chat_id="1001", user_id="1001")
     assert again.conversation.id == arrival.conversation.id
 
-    clerk = chat.arrive(
-        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="1002", user_id="1002"
-    )
+    clerk = chat.arrive(session=cuihu.session, platform="telegram", chat_id="1002", user_id="1002")
     assert (clerk.person, clerk.resident) == (desk, False)  # staff, no home here
 
     # The same account in a group is another conversation, with the same person.
     in_group = chat.arrive(
-        session=cuihu.session, platform=Platform.TELEGRAM, chat_id="-500", user_id="1001"
+        session=cuihu.session, platform="telegram", chat_id="-500", user_id="1001"
     )
     assert in_group.person == owner
     assert in_group.conversation.id != arrival.conversation.id
 
     # Another platform's account with the same id is somebody else: nobody yet.
-    stranger = chat.arrive(
-        session=cuihu.session, platform=Platform.WECHAT, chat_id="1001", user_id="1001"
-    )
+    stranger = chat.arrive(session=cuihu.session, platform="wechat", chat_id="1001", user_id="1001")
     assert (stranger.person, stranger.resident) == (None, False)
 
 
@@ -69,10 +62,8 @@ def test_two_workers_taking_someones_first_messages_at_once_open_one_conversatio
             importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
             owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
             code = identity.create_invite(session=s, person=owner, estate_id=1)
-            identity.redeem_invite(
-                session=s, code=code, platform=Platform.TELEGRAM, external_id="1001"
-            )
-        key = {"platform": Platform.TELEGRAM, "chat_id": "1001", "user_id": "1001"}
+            identity.redeem_invite(session=s, code=code, platform="telegram", external_id="1001")
+        key = {"platform": "telegram", "chat_id": "1001", "user_id": "1001"}
         taken: list[int] = []
 
         def second_worker() -> None:

@@ -10,7 +10,7 @@ from storage.callback import service as callbacks
 from storage.callback.models import Satisfaction
 from storage.errors import IllegalTransition, NotFound, PermissionDenied
 from storage.outbox import service as outbox
-from storage.ticket import service as tickets
+from storage.ticket import complaints, lifecycle, queries
 from storage.ticket.models import ComplaintSeverity, Ticket, TicketStatus
 from tests.conftest import SampleEstate, local
 
@@ -18,7 +18,7 @@ from tests.conftest import SampleEstate, local
 def complain(
     cuihu: SampleEstate, severity: ComplaintSeverity = ComplaintSeverity.GENERAL
 ) -> Ticket:
-    return tickets.file_complaint(
+    return complaints.file_complaint(
         session=cuihu.session,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,
@@ -51,9 +51,9 @@ def test_a_general_complaint_is_forwarded_handled_answered_called_back_and_close
     ticket = complain(cuihu)
     cuihu.forward(ticket, to="bj")
     assert kinds_sent_to(cuihu, "高主管") == ["complaint_forwarded"]
-    tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("高主管"))
+    lifecycle.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("高主管"))
     at.move_to(local(2026, 11, 23, 16, 0))
-    tickets.reply_complaint(
+    complaints.reply_complaint(
         session=s, ticket_id=ticket.id, actor=cuihu.person("孙丽"), text="已安排保洁每日两次清理"
     )
     assert "complaint_replied" in kinds_sent_to(cuihu, "张伟")
@@ -69,20 +69,20 @@ def test_a_complaint_not_taken_up_in_24_hours_nor_answered_in_72_is_found(
     ticket = complain(cuihu)
     cuihu.forward(ticket, to="bj")
     assert (
-        tickets.complaints_not_handled(
+        queries.complaints_not_handled(
             session=s, estate_id=cuihu.id, now=local(2026, 11, 24, 8, 59)
         )
         == []
     )
-    assert tickets.complaints_not_handled(
+    assert queries.complaints_not_handled(
         session=s, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
     ) == [ticket]
-    tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("许阿姨"))
+    lifecycle.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("许阿姨"))
     assert (
-        tickets.complaints_not_handled(session=s, estate_id=cuihu.id, now=local(2026, 11, 26, 9, 0))
+        queries.complaints_not_handled(session=s, estate_id=cuihu.id, now=local(2026, 11, 26, 9, 0))
         == []
     )
-    assert tickets.complaints_not_replied(
+    assert queries.complaints_not_replied(
         session=s, estate_id=cuihu.id, now=local(2026, 11, 26, 9, 0)
     ) == [ticket]
 
@@ -95,12 +95,12 @@ def test_a_major_complaint_reaches_the_project_manager_at_once_and_the_owner_get
     assert kinds_sent_to(cuihu, "黄经理") == ["major_complaint"]
     [told] = outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("张伟").id)
     # Told is not taken up: 24 hours on, nobody having accepted it, it is overdue.
-    assert tickets.complaints_not_handled(
+    assert queries.complaints_not_handled(
         session=cuihu.session, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
     ) == [ticket]
-    tickets.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("黄经理"))
+    lifecycle.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("黄经理"))
     assert (
-        tickets.complaints_not_handled(
+        queries.complaints_not_handled(
             session=cuihu.session, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
         )
         == []
@@ -113,7 +113,7 @@ def test_the_desk_upgrades_a_complaint_to_major_with_a_later_reply_date(
     cuihu: SampleEstate,
 ) -> None:
     ticket = complain(cuihu)
-    tickets.escalate_complaint(
+    complaints.escalate_complaint(
         session=cuihu.session,
         ticket_id=ticket.id,
         actor=cuihu.person("陈静"),
@@ -125,7 +125,7 @@ def test_the_desk_upgrades_a_complaint_to_major_with_a_later_reply_date(
     assert ticket.reply_due_at == local(2026, 11, 30, 17, 0)
     assert kinds_sent_to(cuihu, "黄经理") == ["major_complaint"]
     with pytest.raises(PermissionDenied):
-        tickets.escalate_complaint(
+        complaints.escalate_complaint(
             session=cuihu.session,
             ticket_id=complain(cuihu).id,
             actor=cuihu.person("周师傅"),
@@ -139,7 +139,7 @@ def test_an_unsatisfied_complaint_callback_goes_up_to_the_project_manager(
     s = cuihu.session
     ticket = complain(cuihu)
     cuihu.forward(ticket, to="bj")
-    tickets.reply_complaint(
+    complaints.reply_complaint(
         session=s, ticket_id=ticket.id, actor=cuihu.person("陈静"), text="已处理"
     )
     at.move_to(local(2026, 11, 25, 9, 0))
@@ -148,7 +148,7 @@ def test_an_unsatisfied_complaint_callback_goes_up_to_the_project_manager(
     assert ticket.reply_due_at == local(2026, 11, 28, 9, 0)
     assert kinds_sent_to(cuihu, "黄经理") == ["complaint_unsatisfied"]
     # Answered again, it gets a new callback.
-    tickets.reply_complaint(
+    complaints.reply_complaint(
         session=s, ticket_id=ticket.id, actor=cuihu.person("黄经理"), text="已更换保洁班组"
     )
     assert callbacks.pending_for_ticket(session=s, ticket_id=ticket.id) is not None
@@ -157,21 +157,21 @@ def test_an_unsatisfied_complaint_callback_goes_up_to_the_project_manager(
 def test_complaints_are_never_shown_to_line_staff(cuihu: SampleEstate) -> None:
     ticket = complain(cuihu)
     with pytest.raises(NotFound):
-        tickets.get_ticket(
+        queries.get_ticket(
             session=cuihu.session, ticket_id=ticket.id, viewer=cuihu.person("许阿姨")
         )
-    assert tickets.get_ticket(
+    assert queries.get_ticket(
         session=cuihu.session, ticket_id=ticket.id, viewer=cuihu.person("陈静")
     )
     # Not even to a household member: a complaint is the complainant's own.
     with pytest.raises(NotFound):
-        tickets.get_ticket(session=cuihu.session, ticket_id=ticket.id, viewer=cuihu.person("王芳"))
+        queries.get_ticket(session=cuihu.session, ticket_id=ticket.id, viewer=cuihu.person("王芳"))
 
 
 def test_only_the_desk_registers_a_written_complaint(cuihu: SampleEstate) -> None:
     with pytest.raises(PermissionDenied, match="书面投诉请交至客服中心"):
         complain(cuihu, ComplaintSeverity.WRITTEN)
-    written = tickets.file_complaint(
+    written = complaints.file_complaint(
         session=cuihu.session,
         actor=cuihu.person("陈静"),
         on_behalf_of=cuihu.person("张伟").id,

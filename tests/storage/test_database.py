@@ -13,7 +13,7 @@ from storage.audit.models import AuditEvent
 from storage.base import Base
 from storage.config import load_settings
 from storage.database import Database, is_disconnect, settings_of
-from storage.ticket import service as tickets
+from storage.ticket import repairs
 from storage.ticket.models import RepairCategory
 from tests.conftest import ON_POSTGRESQL_ONLY, SampleEstate, server_drops_connection
 
@@ -53,7 +53,7 @@ def test_sessions_carry_their_databases_settings(db: Database) -> None:
 
 
 def test_the_audit_trail_cannot_be_edited_or_deleted(cuihu: SampleEstate, db: Database) -> None:
-    tickets.report_repair(
+    repairs.report_repair(
         session=cuihu.session,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,

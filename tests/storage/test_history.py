@@ -22,11 +22,11 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from scheduler.jobs import refresh_statistics
-from storage.activity import day_activity
 from storage.callback import service as callbacks
 from storage.callback.models import Callback
 from storage.clock import utcnow
-from storage.ticket import service as tickets
+from storage.figures.daily import day_activity
+from storage.ticket import complaints, queries, repairs
 from storage.ticket.models import RepairCategory, Ticket
 from tests.conftest import SampleEstate, local
 from tests.history import its_callback, past_repair
@@ -75,7 +75,7 @@ def add_history(cuihu: SampleEstate, count: int) -> None:
 
 def test_the_evening_queries_do_not_walk_the_estate_history(cuihu: SampleEstate) -> None:
     s = cuihu.session
-    repair = tickets.report_repair(
+    repair = repairs.report_repair(
         session=s,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,
@@ -83,7 +83,7 @@ def test_the_evening_queries_do_not_walk_the_estate_history(cuihu: SampleEstate)
         description="厨房漏水",
     )
     cuihu.dispatch(repair, to="周师傅")
-    complaint = tickets.file_complaint(
+    complaint = complaints.file_complaint(
         session=s,
         actor=cuihu.person("李强"),
         unit_id=cuihu.unit("2-2-301").id,
@@ -97,10 +97,10 @@ def test_the_evening_queries_do_not_walk_the_estate_history(cuihu: SampleEstate)
         activity = day_activity(session=s, estate_id=cuihu.id, day=today, now=now)
         assert sum(d.still_open for d in activity.departments.values()) == 2
         callbacks.due(session=s, estate_id=cuihu.id, on=today)
-        tickets.overdue_work(session=s, estate_id=cuihu.id, now=now)
-        tickets.complaints_not_replied(session=s, estate_id=cuihu.id, now=now)
-        tickets.assignable(session=s, estate_id=cuihu.id)
-        tickets.open_complaints(session=s, estate_id=cuihu.id)
+        queries.overdue_work(session=s, estate_id=cuihu.id, now=now)
+        queries.complaints_not_replied(session=s, estate_id=cuihu.id, now=now)
+        queries.assignable(session=s, estate_id=cuihu.id)
+        queries.open_complaints(session=s, estate_id=cuihu.id)
 
     before = steps(s, evening)
     add_history(cuihu, HISTORY)

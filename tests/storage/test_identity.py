@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from storage.errors import InvalidInput, PermissionDenied
 from storage.identity import service as identity
-from storage.identity.models import InviteCode, Platform
+from storage.identity.models import InviteCode
 from tests.conftest import SampleEstate
 
 
@@ -20,12 +20,12 @@ def test_an_invite_code_binds_once(cuihu: SampleEstate) -> None:
     assert len(code) == 8
     assert s.scalar(select(InviteCode.code_hash)) != code  # only the hash is kept
     person = identity.redeem_invite(
-        session=s, code=code.lower(), platform=Platform.TELEGRAM, external_id="1001"
+        session=s, code=code.lower(), platform="telegram", external_id="1001"
     )
     assert person.name == "周师傅"
-    assert identity.identify(session=s, platform=Platform.TELEGRAM, external_id="1001") == person
+    assert identity.identify(session=s, platform="telegram", external_id="1001") == person
     with pytest.raises(InvalidInput, match="绑定码无效或已过期"):
-        identity.redeem_invite(session=s, code=code, platform=Platform.WECHAT, external_id="o-1")
+        identity.redeem_invite(session=s, code=code, platform="wechat", external_id="o-1")
 
 
 def test_an_expired_or_unknown_code_gets_the_same_answer(
@@ -36,16 +36,14 @@ def test_an_expired_or_unknown_code_gets_the_same_answer(
     at.shift(timedelta(days=7, seconds=1))
     for attempt in (code, "ZZZZZZZZ"):
         with pytest.raises(InvalidInput, match="绑定码无效或已过期"):
-            identity.redeem_invite(
-                session=s, code=attempt, platform=Platform.TELEGRAM, external_id="1001"
-            )
+            identity.redeem_invite(session=s, code=attempt, platform="telegram", external_id="1001")
 
 
 def test_an_owner_binds_with_unit_and_phone_and_may_use_two_platforms(
     cuihu: SampleEstate,
 ) -> None:
     s = cuihu.session
-    for platform, external_id in ((Platform.WECHAT, "oWx-1"), (Platform.TELEGRAM, "42")):
+    for platform, external_id in (("wechat", "oWx-1"), ("telegram", "42")):
         person = identity.bind_by_unit_and_phone(
             session=s,
             estate_id=cuihu.id,
@@ -57,8 +55,8 @@ def test_an_owner_binds_with_unit_and_phone_and_may_use_two_platforms(
         assert person is not None
         assert person.name == "张伟"
     assert identity.identify(
-        session=s, platform=Platform.WECHAT, external_id="oWx-1"
-    ) == identity.identify(session=s, platform=Platform.TELEGRAM, external_id="42")
+        session=s, platform="wechat", external_id="oWx-1"
+    ) == identity.identify(session=s, platform="telegram", external_id="42")
 
 
 @pytest.mark.parametrize(
@@ -73,13 +71,10 @@ def test_a_wrong_unit_or_phone_binds_nobody_and_says_nothing_more(
             estate_id=cuihu.id,
             designation=unit,
             phone=phone,
-            platform=Platform.WECHAT,
+            platform="wechat",
             external_id="oWx-1",
         )
-    assert (
-        identity.identify(session=cuihu.session, platform=Platform.WECHAT, external_id="oWx-1")
-        is None
-    )
+    assert identity.identify(session=cuihu.session, platform="wechat", external_id="oWx-1") is None
 
 
 def test_a_chat_account_bound_to_one_person_cannot_be_taken_by_another(
@@ -91,7 +86,7 @@ def test_a_chat_account_bound_to_one_person_cannot_be_taken_by_another(
         estate_id=cuihu.id,
         designation="1-1-502",
         phone="13800138001",
-        platform=Platform.WECHAT,
+        platform="wechat",
         external_id="oWx-1",
     )
     with pytest.raises(PermissionDenied, match="已绑定了另一位用户"):
@@ -100,6 +95,6 @@ def test_a_chat_account_bound_to_one_person_cannot_be_taken_by_another(
             estate_id=cuihu.id,
             designation="1-1-502",
             phone="13800138002",
-            platform=Platform.WECHAT,
+            platform="wechat",
             external_id="oWx-1",
         )

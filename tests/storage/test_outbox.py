@@ -10,8 +10,15 @@ from storage.database import Database
 from storage.estate import importer
 from storage.outbox import service as outbox
 from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.outbox.notice import Notice
 from storage.people.models import Person
 from tests.conftest import SampleEstate
+
+EXTENDED = Notice(
+    "finding_extended",
+    "巡查问题 {number} 整改期限已延至 {due_on}（{approved_by} 批准）：{reason}",
+    {"number": "XC000001", "due_on": "2026-12-10", "approved_by": "黄经理", "reason": "等配件"},
+)
 
 
 def test_a_notice_is_rendered_in_the_desks_words_and_waits_to_be_sent(
@@ -20,13 +27,7 @@ def test_a_notice_is_rendered_in_the_desks_words_and_waits_to_be_sent(
     message = outbox.notify(
         session=cuihu.session,
         recipient=cuihu.person("郑工"),
-        kind="finding_extended",
-        params={
-            "number": "XC000001",
-            "due_on": "2026-12-10",
-            "approved_by": "黄经理",
-            "reason": "等配件",
-        },
+        notice=EXTENDED,
     )
     assert message is not None
     assert message.text == "巡查问题 XC000001 整改期限已延至 2026-12-10（黄经理 批准）：等配件"
@@ -36,25 +37,17 @@ def test_a_notice_is_rendered_in_the_desks_words_and_waits_to_be_sent(
 
 
 def test_the_same_idempotency_key_queues_one_notice(cuihu: SampleEstate) -> None:
-    params = {
-        "number": "XC000001",
-        "due_on": "2026-12-10",
-        "approved_by": "黄经理",
-        "reason": "等配件",
-    }
     key = "digest:cuihu:郑工:2026-11-23"
     first = outbox.notify(
         session=cuihu.session,
         recipient=cuihu.person("郑工"),
-        kind="finding_extended",
-        params=params,
+        notice=EXTENDED,
         idempotency_key=key,
     )
     second = outbox.notify(
         session=cuihu.session,
         recipient=cuihu.person("郑工"),
-        kind="finding_extended",
-        params=params,
+        notice=EXTENDED,
         idempotency_key=key,
     )
     assert first is not None

@@ -86,7 +86,7 @@ def test_a_finding_not_fixed_on_the_spot_needs_a_department(cuihu: SampleEstate)
 
 
 def test_a_deadline_longer_than_a_week_is_not_the_patrollers_to_give(cuihu: SampleEstate) -> None:
-    with pytest.raises(PermissionDenied, match="最长 7 天"):
+    with pytest.raises(InvalidInput, match="最长 7 天"):
         find_broken_light(cuihu, due_on=date(2026, 12, 1))
     shorter = find_broken_light(cuihu, due_on=date(2026, 11, 25))
     assert shorter.due_at == local(2026, 11, 26, 0, 0)

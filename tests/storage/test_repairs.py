@@ -14,13 +14,13 @@ from storage.estate import importer
 from storage.estate.models import Estate
 from storage.outbox import service as outbox
 from storage.outbox.models import OutboxMessage
-from storage.ticket import service as tickets
+from storage.ticket import lifecycle, queries, repairs
 from storage.ticket.models import RepairCategory, Ticket, TicketStatus
 from tests.conftest import SampleEstate, local
 
 
 def report_leak(cuihu: SampleEstate) -> Ticket:
-    return tickets.report_repair(
+    return repairs.report_repair(
         session=cuihu.session,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,
@@ -45,9 +45,9 @@ def test_a_repair_runs_from_report_to_closed_and_every_step_is_audited(
     assert ticket.department is not None
     assert ticket.department.name == "工程部"
     at.move_to(local(2026, 11, 23, 10, 0))
-    tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
+    lifecycle.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
     at.move_to(local(2026, 11, 23, 15, 0))
-    tickets.finish_repair(
+    repairs.finish_repair(
         session=s,
         ticket_id=ticket.id,
         actor=cuihu.person("周师傅"),
@@ -87,7 +87,7 @@ def test_dispatch_without_assignee_goes_to_engineering_and_its_head(cuihu: Sampl
     assert ticket.department.code == "gc"
     assert outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("郑工").id)
     # Anyone of the department may then take it up, and it becomes theirs.
-    tickets.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("吴师傅"))
+    lifecycle.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("吴师傅"))
     assert ticket.assignee is not None
     assert ticket.assignee.person.name == "吴师傅"
 
@@ -114,7 +114,7 @@ def test_a_rolled_back_change_leaves_neither_ticket_nor_notification(
 
 def test_an_owner_reports_only_for_a_unit_they_are_bound_to(cuihu: SampleEstate) -> None:
     with pytest.raises(PermissionDenied, match="自己绑定的房号"):
-        tickets.report_repair(
+        repairs.report_repair(
             session=cuihu.session,
             actor=cuihu.person("赵敏"),
             unit_id=cuihu.unit("1-1-502").id,
@@ -125,7 +125,7 @@ def test_an_owner_reports_only_for_a_unit_they_are_bound_to(cuihu: SampleEstate)
 
 
 def test_an_owner_may_report_a_public_area_of_their_own_estate(cuihu: SampleEstate) -> None:
-    ticket = tickets.report_repair(
+    ticket = repairs.report_repair(
         session=cuihu.session,
         actor=cuihu.person("赵敏"),
         estate_id=cuihu.id,
@@ -138,7 +138,7 @@ def test_an_owner_may_report_a_public_area_of_their_own_estate(cuihu: SampleEsta
 
 
 def test_the_desk_registers_a_phone_report_for_an_owner(cuihu: SampleEstate) -> None:
-    ticket = tickets.report_repair(
+    ticket = repairs.report_repair(
         session=cuihu.session,
         actor=cuihu.person("陈静"),
         on_behalf_of=cuihu.person("李强").id,
@@ -149,7 +149,7 @@ def test_the_desk_registers_a_phone_report_for_an_owner(cuihu: SampleEstate) -> 
     assert ticket.reporter.name == "李强"
     assert ticket.recorded_by_id == cuihu.person("陈静").id
     with pytest.raises(PermissionDenied, match="只有员工可以代业主提交报修"):
-        tickets.report_repair(
+        repairs.report_repair(
             session=cuihu.session,
             actor=cuihu.person("张伟"),
             on_behalf_of=cuihu.person("王芳").id,
@@ -164,7 +164,7 @@ def test_an_empty_or_overlong_description_is_refused_and_nothing_is_written(
     cuihu: SampleEstate, description: str
 ) -> None:
     with pytest.raises(InvalidInput, match="报修内容"):
-        tickets.report_repair(
+        repairs.report_repair(
             session=cuihu.session,
             actor=cuihu.person("张伟"),
             unit_id=cuihu.unit("1-1-502").id,
@@ -178,7 +178,7 @@ def test_a_repair_cannot_be_finished_before_it_is_accepted(cuihu: SampleEstate) 
     ticket = report_leak(cuihu)
     cuihu.dispatch(ticket, to="周师傅")
     with pytest.raises(IllegalTransition, match="「已派单」，不能改为「已完工」"):
-        tickets.finish_repair(
+        repairs.finish_repair(
             session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("周师傅"), note="修好了"
         )
     assert ticket.status is TicketStatus.DISPATCHED
@@ -188,10 +188,10 @@ def test_only_the_assignee_finishes_a_repair(cuihu: SampleEstate) -> None:
     ticket = report_leak(cuihu)
     cuihu.dispatch(ticket, to="周师傅")
     with pytest.raises(PermissionDenied, match="已派给 周师傅"):
-        tickets.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("吴师傅"))
-    tickets.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
+        lifecycle.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("吴师傅"))
+    lifecycle.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
     with pytest.raises(PermissionDenied, match="只有接单人"):
-        tickets.finish_repair(
+        repairs.finish_repair(
             session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("吴师傅"), note="修好了"
         )
 
@@ -200,7 +200,7 @@ def test_owners_and_technicians_do_not_dispatch(cuihu: SampleEstate) -> None:
     ticket = report_leak(cuihu)
     for who in ("张伟", "周师傅"):
         with pytest.raises(PermissionDenied):
-            tickets.dispatch_repair(
+            repairs.dispatch_repair(
                 session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person(who)
             )
 
@@ -209,28 +209,30 @@ def test_an_owner_sees_only_their_own_units_tickets(cuihu: SampleEstate) -> None
     ticket = report_leak(cuihu)
     s = cuihu.session
     # 王芳 lives in the same unit: she sees the household's repair.
-    assert tickets.get_ticket(session=s, ticket_id=ticket.id, viewer=cuihu.person("王芳"))
-    assert [t.id for t in tickets.tickets_of_owner(session=s, person=cuihu.person("王芳"))] == [
+    assert queries.get_ticket(session=s, ticket_id=ticket.id, viewer=cuihu.person("王芳"))
+    assert [t.id for t in queries.tickets_of_owner(session=s, person=cuihu.person("王芳"))] == [
         ticket.id
     ]
     # 李强 does not: to him the ticket does not exist.
     with pytest.raises(NotFound):
-        tickets.get_ticket(session=s, ticket_id=ticket.id, viewer=cuihu.person("李强"))
-    assert tickets.tickets_of_owner(session=s, person=cuihu.person("李强")) == []
+        queries.get_ticket(session=s, ticket_id=ticket.id, viewer=cuihu.person("李强"))
+    assert queries.tickets_of_owner(session=s, person=cuihu.person("李强")) == []
 
 
 def test_the_reporter_may_cancel_before_work_starts_but_not_after(cuihu: SampleEstate) -> None:
     s = cuihu.session
     ticket = report_leak(cuihu)
-    tickets.cancel(session=s, ticket_id=ticket.id, actor=cuihu.person("张伟"), reason="已自行修好")
+    lifecycle.cancel(
+        session=s, ticket_id=ticket.id, actor=cuihu.person("张伟"), reason="已自行修好"
+    )
     assert ticket.status is TicketStatus.CANCELLED
     other = report_leak(cuihu)
     cuihu.dispatch(other, to="周师傅")
-    tickets.accept(session=s, ticket_id=other.id, actor=cuihu.person("周师傅"))
+    lifecycle.accept(session=s, ticket_id=other.id, actor=cuihu.person("周师傅"))
     with pytest.raises(IllegalTransition):
-        tickets.cancel(session=s, ticket_id=other.id, actor=cuihu.person("张伟"), reason="算了")
+        lifecycle.cancel(session=s, ticket_id=other.id, actor=cuihu.person("张伟"), reason="算了")
     with pytest.raises(PermissionDenied):
-        tickets.cancel(session=s, ticket_id=other.id, actor=cuihu.person("李强"), reason="算了")
+        lifecycle.cancel(session=s, ticket_id=other.id, actor=cuihu.person("李强"), reason="算了")
 
 
 def test_work_orders_list_what_is_mine_and_what_waits_in_my_department(
@@ -243,10 +245,10 @@ def test_work_orders_list_what_is_mine_and_what_waits_in_my_department(
     cuihu.dispatch(waiting)
     theirs = report_leak(cuihu)
     cuihu.dispatch(theirs, to="吴师傅")
-    orders = tickets.work_orders(session=s, staff=cuihu.staff("周师傅"))
+    orders = queries.work_orders(session=s, staff=cuihu.staff("周师傅"))
     assert {t.id for t in orders} == {mine.id, waiting.id}
 
 
 def test_unknown_ticket_is_not_found(cuihu: SampleEstate, session: Session) -> None:
     with pytest.raises(NotFound):
-        tickets.accept(session=session, ticket_id=999_999, actor=cuihu.person("周师傅"))
+        lifecycle.accept(session=session, ticket_id=999_999, actor=cuihu.person("周师傅"))

@@ -36,6 +36,7 @@ class MonthlyReport:
     satisfaction: Counter[Satisfaction] = field(default_factory=Counter)
     callbacks_due: int = 0
     callbacks_on_time: int = 0
+    vital_percent: int = 80  # the share of problems the vital few make up (a setting)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -51,11 +52,11 @@ class MonthlyReport:
 
     @property
     def vital_few(self) -> list[str]:
-        """The categories that together make up the first 80% of problems."""
+        """The categories that together make up the first ``vital_percent`` of problems."""
         total = sum(count for _, count in self.problems)
         few, running = [], 0
         for label, count in self.problems:
-            if total and running / total >= 0.8:
+            if total and running * 100 >= self.vital_percent * total:
                 break
             few.append(label)
             running += count
@@ -63,10 +64,13 @@ class MonthlyReport:
 
 
 def monthly_report(*, session: Session, estate_id: int, month: date) -> MonthlyReport:
-    tz = settings_of(session).tz
+    settings = settings_of(session)
+    tz = settings.tz
     start = start_of_local_day(month, tz)
     end = start_of_local_day(month_after(month), tz)
-    report = MonthlyReport(estate_id=estate_id, month=month)
+    report = MonthlyReport(
+        estate_id=estate_id, month=month, vital_percent=settings.pareto_vital_percent
+    )
     for ticket in session.scalars(
         select(Ticket).where(
             Ticket.estate_id == estate_id,

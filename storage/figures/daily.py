@@ -19,7 +19,7 @@ from storage.database import settings_of
 from storage.i18n import N_
 from storage.patrol import service as patrols
 from storage.patrol.models import FindingStatus, PatrolFinding
-from storage.ticket import service as tickets
+from storage.ticket import lifecycle, queries
 from storage.ticket.models import Ticket
 
 UNASSIGNED = N_("未分派")
@@ -89,14 +89,14 @@ def day_activity(
     for ticket in session.scalars(
         select(Ticket).where(
             Ticket.estate_id == estate_id,
-            tickets.in_open_status(tickets.WORK_UNFINISHED | tickets.COMPLAINT_UNANSWERED),
+            queries.in_open_status(lifecycle.WORK_UNFINISHED | lifecycle.COMPLAINT_UNANSWERED),
         )
     ):
         if ticket.created_at < end:
             activity.row(_name(ticket)).still_open += 1
-    overdue_tickets = tickets.overdue_work(
+    overdue_tickets = queries.overdue_work(
         session=session, estate_id=estate_id, now=as_of
-    ) + tickets.complaints_not_replied(session=session, estate_id=estate_id, now=as_of)
+    ) + queries.complaints_not_replied(session=session, estate_id=estate_id, now=as_of)
     for ticket in {t.id: t for t in overdue_tickets}.values():
         activity.row(_name(ticket)).overdue += 1
 

@@ -1,14 +1,20 @@
-"""WeCom (企业微信): staff notices through the company's own app, when it is configured."""
+"""The WeCom channel: it only delivers, to the staff linked to a WeCom user id, and they
+are reached there before their other chats."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, ClassVar
 
+import typer
 from wechatpy.enterprise import WeChatClient as WeComClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.dispatcher import Refused
+from bot.channel import Refused, SendOnly
 from bot.wechat.api import DatabaseSession
+from bot.wecom import PLATFORM
+from bot.wecom.commands import commands
+from conversations.engine import Engine
 from conversations.messages import Reply
 from storage.config import Settings
 from storage.database import Database
@@ -31,14 +37,29 @@ class WecomApi(WeComClient):  # type: ignore[misc]
         )
 
 
-class WecomSender:
+class WecomChannel(SendOnly):
+    platform: ClassVar[str] = PLATFORM
+    # A staff member's work reaches them in the company's own app first.
+    preferred: ClassVar[bool] = True
+    commands: ClassVar[typer.Typer | None] = commands
+
+    @classmethod
+    def configure(cls, settings: Settings, engine: Engine) -> WecomChannel | None:
+        if settings.wecom_corp_id is None:
+            return None
+        return cls(settings, engine.db)
+
     def __init__(self, settings: Settings, db: Database) -> None:
         if settings.wecom_agent_id is None:
             raise ValueError("WeCom needs WUYE_WECOM_AGENT_ID")
         self.agent_id = settings.wecom_agent_id
         self.api = WecomApi(settings, db)
 
-    def send(self, user_id: str, reply: Reply) -> None:
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        # wechatpy's client blocks: it runs beside the event loop, not on it.
+        await asyncio.to_thread(self._send, chat_id, reply)
+
+    def _send(self, user_id: str, reply: Reply) -> None:
         try:
             self.api.message.send_text(self.agent_id, user_id, reply.text)
         except WeChatClientException as error:

@@ -6,11 +6,11 @@ from datetime import date
 
 import time_machine
 
-from storage.activity import day_activity
 from storage.callback.models import Satisfaction
+from storage.figures.daily import day_activity
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory
-from storage.ticket import service as tickets
+from storage.ticket import complaints, lifecycle, repairs
 from storage.ticket.models import RepairCategory
 from tests.conftest import SampleEstate, local
 
@@ -29,7 +29,7 @@ def test_a_busy_tuesday_by_department(cuihu: SampleEstate, at: time_machine.Trav
     )
 
     at.move_to(local(2026, 11, 24, 8, 0))
-    repair = tickets.report_repair(
+    repair = repairs.report_repair(
         session=s,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,
@@ -37,12 +37,12 @@ def test_a_busy_tuesday_by_department(cuihu: SampleEstate, at: time_machine.Trav
         description="插座没电",
     )
     cuihu.dispatch(repair, to="周师傅")
-    tickets.accept(session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"))
-    tickets.finish_repair(
+    lifecycle.accept(session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"))
+    repairs.finish_repair(
         session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"), note="更换插座"
     )
     cuihu.called_back(repair, by="张伟")
-    complaint = tickets.file_complaint(
+    complaint = complaints.file_complaint(
         session=s,
         actor=cuihu.person("李强"),
         unit_id=cuihu.unit("2-2-301").id,

@@ -10,15 +10,16 @@ from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
 
+from conversations.summaries import month_summary
 from scheduler import jobs
-from scheduler.reports import summary, write_pareto, write_workbook
+from scheduler.documents import write_pareto, write_workbook
 from storage.callback.models import Satisfaction
+from storage.figures.monthly import MonthlyReport, monthly_report
 from storage.i18n import translator
 from storage.outbox.models import OutboxMessage
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory
-from storage.report import MonthlyReport, monthly_report
-from storage.ticket import service as tickets
+from storage.ticket import complaints, lifecycle, repairs
 from storage.ticket.models import RepairCategory
 from tests.conftest import SampleEstate, local
 
@@ -30,7 +31,7 @@ def a_month_of_work(cuihu: SampleEstate, at: time_machine.Traveller) -> None:
         [RepairCategory.WATER_LEAK] * 4 + [RepairCategory.LIFT] * 2 + [RepairCategory.DOOR_LOCK]
     ):
         at.move_to(local(2026, 11, 2 + n, 9, 0))
-        ticket = tickets.report_repair(
+        ticket = repairs.report_repair(
             session=s,
             actor=cuihu.person("张伟"),
             unit_id=cuihu.unit("1-1-502").id,
@@ -38,15 +39,15 @@ def a_month_of_work(cuihu: SampleEstate, at: time_machine.Traveller) -> None:
             description="维修",
         )
         cuihu.dispatch(ticket, to="周师傅")
-        tickets.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
-        tickets.finish_repair(
+        lifecycle.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"))
+        repairs.finish_repair(
             session=s, ticket_id=ticket.id, actor=cuihu.person("周师傅"), note="好了"
         )
         if n < 5:  # the last two are never called back: not on time
             cuihu.called_back(
                 ticket, Satisfaction.UNSATISFIED if n == 0 else Satisfaction.SATISFIED
             )
-    tickets.file_complaint(
+    complaints.file_complaint(
         session=s,
         actor=cuihu.person("张伟"),
         unit_id=cuihu.unit("1-1-502").id,
@@ -88,7 +89,7 @@ def test_the_months_figures(cuihu: SampleEstate, at: time_machine.Traveller) -> 
         ("门窗/门锁", 1),
     ]
     assert report.vital_few == ["房屋渗漏水", "清洁卫生", "电梯"]  # 8 of 10: the first 80%
-    text = summary(report, "翠湖花园", translator(None))
+    text = month_summary(report, "翠湖花园", translator(None))
     assert "回访按时率 71%（5/7）" in text
     assert "主要问题（占 80%）：房屋渗漏水、清洁卫生、电梯" in text
 

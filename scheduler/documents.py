@@ -1,4 +1,4 @@
-"""The monthly report as people read it: a chat summary, an Excel workbook, a Pareto chart."""
+"""The monthly figures as files: an Excel workbook and a Pareto chart (排列图)."""
 
 from __future__ import annotations
 
@@ -8,43 +8,10 @@ from functools import cache
 from pathlib import Path
 
 from storage.callback.models import SATISFACTION_LABELS, Satisfaction
-from storage.i18n import Translator, translator
-from storage.report import MonthlyReport
+from storage.figures.monthly import MonthlyReport
+from storage.i18n import translator
 
 log = logging.getLogger(__name__)
-
-
-def summary(report: MonthlyReport, estate: str, t: Translator) -> str:
-    rate = report.on_time_rate
-    lines = [
-        t("【月度报告】{estate} {month}", estate=estate, month=report.month.strftime("%Y-%m")),
-        t(
-            "报修 {repairs}｜投诉 {complaints}｜巡查问题 {findings}",
-            repairs=sum(report.repairs_by_category.values()),
-            complaints=sum(report.complaints_by_severity.values()),
-            findings=sum(report.findings_by_category.values()),
-        ),
-        t(
-            "回访按时率 {rate}（{on_time}/{due}）",
-            rate=f"{rate:.0%}" if rate is not None else "—",
-            on_time=report.callbacks_on_time,
-            due=report.callbacks_due,
-        ),
-        t(
-            "满意度：{split}",
-            split="，".join(
-                f"{t(SATISFACTION_LABELS[s])} {report.satisfaction[s]}" for s in Satisfaction
-            ),
-        ),
-    ]
-    if report.vital_few:
-        lines.append(
-            t(
-                "主要问题（占 80%）：{categories}",
-                categories="、".join(t(label) for label in report.vital_few),
-            )
-        )
-    return "\n".join(lines)
 
 
 def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
@@ -124,7 +91,7 @@ def write_pareto(report: MonthlyReport, estate: str, path: Path) -> None:
     bars.set_ylabel(t("数量"))
     line = bars.twinx()
     line.plot(range(len(labels)), cumulative, color="#E45756", marker="o")
-    line.axhline(0.8, color="#999999", linestyle="--", linewidth=1)
+    line.axhline(report.vital_percent / 100, color="#999999", linestyle="--", linewidth=1)
     line.yaxis.set_major_formatter(PercentFormatter(1.0))
     line.set_ylim(0, 1.05)
     bars.set_title(

@@ -1,4 +1,5 @@
-"""Summaries read on a phone: counts first, then what needs someone."""
+"""Summaries read on a phone, counts first, then what needs someone: the day, what is
+overdue, the month."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from storage.activity import UNASSIGNED, DayActivity
 from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Satisfaction
-from storage.clock import format_day
+from storage.clock import NOT_SET, format_day
 from storage.config import Settings
+from storage.figures.daily import UNASSIGNED, DayActivity
+from storage.figures.monthly import MonthlyReport
 from storage.i18n import Translator
 from storage.patrol import service as patrols
-from storage.ticket import service as tickets
+from storage.ticket import queries
 
 
 def day_summary(activity: DayActivity, t: Translator) -> str:
@@ -68,6 +70,9 @@ def overdue_summary(
     tz = settings.tz
     sections: list[str] = []
     late_callbacks = callbacks.overdue(session=session, estate_id=estate_id, now=now)
+    late_work = queries.overdue_work(session=session, estate_id=estate_id, now=now)
+    unhandled = queries.complaints_not_handled(session=session, estate_id=estate_id, now=now)
+    unanswered = queries.complaints_not_replied(session=session, estate_id=estate_id, now=now)
     if late_callbacks:
         sections.append(t("逾期回访 {count}：", count=len(late_callbacks)))
         sections += [
@@ -76,20 +81,24 @@ def overdue_summary(
         ]
     for title, items in (
         (
-            t("逾期返工 {count}："),
-            tickets.overdue_work(session=session, estate_id=estate_id, now=now),
+            t("逾期返工 {count}：", count=len(late_work)),
+            late_work,
         ),
         (
-            t("超 24 小时未受理的投诉 {count}："),
-            tickets.complaints_not_handled(session=session, estate_id=estate_id, now=now),
+            t(
+                "超 {hours} 小时未受理的投诉 {count}：",
+                hours=settings.complaint_handle_hours,
+                count=len(unhandled),
+            ),
+            unhandled,
         ),
         (
-            t("超期未答复的投诉 {count}："),
-            tickets.complaints_not_replied(session=session, estate_id=estate_id, now=now),
+            t("超期未答复的投诉 {count}：", count=len(unanswered)),
+            unanswered,
         ),
     ):
         if items:
-            sections.append(title.format(count=len(items)))
+            sections.append(title)
             sections += [f"· {x.number} {x.where} {x.subject or ''}".rstrip() for x in items]
     findings = patrols.overdue(session=session, estate_id=estate_id, now=now)
     if findings:
@@ -100,3 +109,38 @@ def overdue_summary(
             for f in findings
         ]
     return "\n".join(sections) if sections else t("没有逾期事项。")
+
+
+def month_summary(report: MonthlyReport, estate: str, t: Translator) -> str:
+    rate = report.on_time_rate
+    on_time = format(rate, ".0%") if rate is not None else NOT_SET
+    lines = [
+        t("【月度报告】{estate} {month}", estate=estate, month=report.month.strftime("%Y-%m")),
+        t(
+            "报修 {repairs}｜投诉 {complaints}｜巡查问题 {findings}",
+            repairs=sum(report.repairs_by_category.values()),
+            complaints=sum(report.complaints_by_severity.values()),
+            findings=sum(report.findings_by_category.values()),
+        ),
+        t(
+            "回访按时率 {rate}（{on_time}/{due}）",
+            rate=on_time,
+            on_time=report.callbacks_on_time,
+            due=report.callbacks_due,
+        ),
+        t(
+            "满意度：{split}",
+            split="，".join(
+                f"{t(SATISFACTION_LABELS[s])} {report.satisfaction[s]}" for s in Satisfaction
+            ),
+        ),
+    ]
+    if report.vital_few:
+        lines.append(
+            t(
+                "主要问题（占 {percent}%）：{categories}",
+                percent=report.vital_percent,
+                categories="、".join(t(label) for label in report.vital_few),
+            )
+        )
+    return "\n".join(lines)

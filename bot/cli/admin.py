@@ -1,0 +1,118 @@
+"""Administration: the database, estates and their people, binding codes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.cli.common import database, unit_of_work
+from storage.errors import InvalidInput
+from storage.estate import importer
+from storage.estate import service as estates
+from storage.estate.models import Building, Estate, Unit
+from storage.identity import service as identity
+from storage.patrol import service as patrols
+from storage.patrol.models import FindingStatus
+from storage.people import service as people
+from storage.people.models import ROLE_LABELS, Person, Residency, StaffMember
+from storage.ticket import queries
+
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+estate_app = typer.Typer(
+    help="Estates, their buildings, units, residents and staff.", no_args_is_help=True
+)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (also done at every start)."""
+    with database(upgrade=False) as db:
+        db.upgrade()
+        typer.echo(f"database is up to date: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+def imported(path: Path, created: Counter[str]) -> str:
+    """What an import created, in one line."""
+    summary = ", ".join(f"{what}: {n}" for what, n in sorted(created.items()))
+    return f"imported {path.name}: " + (summary + " created" if summary else "nothing new")
+
+
+@estate_app.command("import")
+def estate_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Create or update an estate from a YAML file (idempotent)."""
+    data = importer.read(file)
+    with unit_of_work() as (session, _):
+        created = importer.import_estate(session=session, data=data, source=str(file))
+        typer.echo(imported(file, created))
+
+
+def describe(session: Session) -> str:
+    lines: list[str] = []
+    for estate in session.scalars(select(Estate).order_by(Estate.code)):
+        units = session.scalar(
+            select(func.count(Unit.id)).join(Building).where(Building.estate_id == estate.id)
+        )
+        residents = session.scalar(
+            select(func.count(func.distinct(Residency.person_id)))
+            .join(Unit, Residency.unit_id == Unit.id)
+            .join(Building)
+            .where(Building.estate_id == estate.id)
+        )
+        lines.append(f"{estate.name} ({estate.code})")
+        lines.append(f"  楼栋 {len(estate.buildings)}，房号 {units}，住户 {residents}")
+        staff = session.scalars(
+            select(StaffMember)
+            .where(StaffMember.estate_id == estate.id)
+            .order_by(StaffMember.staff_code)
+        ).all()
+        for member in staff:
+            lines.append(
+                f"  {member.staff_code}  {member.person.name}  {member.department.name}"
+                f"  {ROLE_LABELS[member.role]}"
+            )
+        open_tickets = len(
+            queries.list_tickets(session=session, estate_id=estate.id, open_only=True)
+        )
+        open_findings = len(
+            patrols.list_findings(session=session, estate_id=estate.id, status=FindingStatus.OPEN)
+        )
+        lines.append(f"  未结工单 {open_tickets}，待整改巡查问题 {open_findings}")
+    return "\n".join(lines) if lines else "no estate yet: wuye estate import FILE.yaml"
+
+
+@estate_app.command("show")
+def estate_show() -> None:
+    """Print every estate: buildings, units, residents, staff, open work."""
+    with unit_of_work() as (session, _):
+        typer.echo(describe(session))
+
+
+def invite(
+    estate: Annotated[str, typer.Option("--estate", help="Estate code.")],
+    staff: Annotated[str | None, typer.Option(help="Staff code (工号).")] = None,
+    phone: Annotated[str | None, typer.Option(help="A resident's phone on file.")] = None,
+) -> None:
+    """Issue a one-time binding code for a staff member or a resident."""
+    if (staff is None) == (phone is None):
+        raise typer.BadParameter("give exactly one of --staff or --phone")
+    with unit_of_work() as (session, settings):
+        estate_row = estates.get_estate(session=session, code=estate)
+        person: Person | None
+        if staff is not None:
+            member = people.staff_by_code(session=session, estate_id=estate_row.id, code=staff)
+            person = member.person if member is not None else None
+        else:
+            person = people.resident_by_phone(
+                session=session, estate_id=estate_row.id, phone=phone or ""
+            )
+        if person is None:
+            raise InvalidInput("no such staff member or resident in this estate")
+        code = identity.create_invite(session=session, person=person, estate_id=estate_row.id)
+        typer.echo(f"{person.name}: {code}  (valid {settings.invite_valid_days} days, once)")

@@ -1,0 +1,172 @@
+"""Callbacks in chat: 回访评价 (the owner answers), 回访 (the desk calls and records)."""
+
+from __future__ import annotations
+
+from conversations.flows.common import (
+    chosen_id,
+    day,
+    estate_id,
+    has_role,
+    is_resident,
+    ticket_label,
+)
+from conversations.steps import (
+    Choose,
+    Context,
+    Flow,
+    Next,
+    Option,
+    remember,
+    satisfaction_steps,
+    then,
+    unless_empty,
+)
+from storage.callback import service as callbacks
+from storage.callback.models import Satisfaction
+from storage.clock import utcnow
+from storage.errors import InvalidInput
+from storage.i18n import N_
+from storage.people.models import DESK_ROLES
+
+
+def _record(ctx: Context, satisfaction: Satisfaction, remark: str) -> None:
+    callbacks.record(
+        session=ctx.session,
+        callback_id=ctx.data["callback_id"],
+        actor=ctx.me,
+        satisfaction=satisfaction,
+        note=remark or None,
+    )
+
+
+# ------------------------------------------------------------------ 回访评价
+
+
+@then("which", "satisfaction")
+def _callback_start(ctx: Context) -> Next:
+    pending = callbacks.pending_for_owner(session=ctx.session, person_id=ctx.me.id)
+    wanted = ctx.data.get("argument", "")
+    if wanted.isdigit():
+        pending = [c for c in pending if c.id == int(wanted)]
+    if not pending:
+        ctx.say("目前没有需要您评价的回访。")
+        return None
+    if len(pending) == 1:
+        ctx.data["callback_id"] = pending[0].id
+        return "satisfaction"
+    return "which"
+
+
+def _which_options(ctx: Context) -> list[Option]:
+    pending = callbacks.pending_for_owner(session=ctx.session, person_id=ctx.me.id)
+    return [Option(str(c.id), ticket_label(ctx, c.ticket), translate=False) for c in pending]
+
+
+def _owner_question(ctx: Context) -> str:
+    pending = callbacks.pending_for_owner(session=ctx.session, person_id=ctx.me.id)
+    callback = next((c for c in pending if c.id == ctx.data["callback_id"]), None)
+    if callback is None:
+        raise InvalidInput("这次回访已经记录过了")
+    return ctx.t("您对 {ticket} 的处理满意吗？", ticket=ticket_label(ctx, callback.ticket))
+
+
+def _owner_answered(ctx: Context, satisfaction: Satisfaction, remark: str) -> Next:
+    _record(ctx, satisfaction, remark)
+    if satisfaction is Satisfaction.UNSATISFIED:
+        ctx.say(
+            "非常抱歉！我们已安排维修人员返工，{hours} 小时内处理，并会再次回访。",
+            hours=ctx.settings.rework_hours,
+        )
+    else:
+        ctx.say("感谢您的评价！")
+    return None
+
+
+CALLBACK = Flow(
+    key="callback",
+    title=N_("回访评价"),
+    allowed=is_resident,
+    start=_callback_start,
+    command=True,
+    steps=[
+        Choose(
+            "which",
+            N_("请选择要评价的工单："),
+            _which_options,
+            remember("callback_id", "satisfaction", chosen_id),
+        ),
+        *satisfaction_steps(
+            prompt=_owner_question,
+            remark=N_("还有什么想告诉我们的吗？（可跳过）"),
+            recorded=_owner_answered,
+        ),
+    ],
+)
+
+
+# ------------------------------------------------------------------ 回访
+
+
+def _callback_options(ctx: Context) -> list[Option]:
+    now = utcnow()
+    options = []
+    for c in callbacks.pending(session=ctx.session, estate_id=estate_id(ctx)):
+        late = ctx.t("（已逾期）") if c.due_at <= now else ""
+        text = ctx.t(
+            "{ticket} 回访期限 {due_on}{late}",
+            ticket=ticket_label(ctx, c.ticket),
+            due_on=day(ctx, c.due_at),
+            late=late,
+        )
+        options.append(Option(str(c.id), text, translate=False))
+    return options
+
+
+def _call_prompt(ctx: Context) -> str:
+    callback = next(
+        (
+            c
+            for c in callbacks.pending(session=ctx.session, estate_id=estate_id(ctx))
+            if c.id == ctx.data["callback_id"]
+        ),
+        None,
+    )
+    if callback is None:
+        raise InvalidInput("这次回访已经记录过了")
+    ticket = callback.ticket
+    return ctx.t(
+        "请致电 {owner}（{phone}）回访 {number}，业主的评价：",
+        owner=ticket.reporter.name,
+        phone=ticket.contact_phone or "—",
+        number=ticket.number,
+    )
+
+
+def _desk_recorded(ctx: Context, satisfaction: Satisfaction, remark: str) -> Next:
+    _record(ctx, satisfaction, remark)
+    if satisfaction is Satisfaction.UNSATISFIED:
+        ctx.say(
+            "已记录。返工单已派给原维修人员，{hours} 小时内处理。", hours=ctx.settings.rework_hours
+        )
+    else:
+        ctx.say("已记录回访结果。")
+    return None
+
+
+CALLBACKS = Flow(
+    key="callbacks",
+    title=N_("回访"),
+    allowed=lambda ctx: has_role(ctx, DESK_ROLES),
+    start=unless_empty(_callback_options, N_("目前没有待回访的工单。"), "callback"),
+    steps=[
+        Choose(
+            "callback",
+            N_("待回访（最早到期的在前）："),
+            _callback_options,
+            remember("callback_id", "satisfaction", chosen_id),
+        ),
+        *satisfaction_steps(
+            prompt=_call_prompt, remark=N_("业主意见（可跳过）："), recorded=_desk_recorded
+        ),
+    ],
+)

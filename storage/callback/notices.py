@@ -1,0 +1,67 @@
+"""What people are told about callbacks: one builder per kind of notice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.callback.models import SATISFACTION_LABELS, Callback
+from storage.clock import format_day
+from storage.config import Settings
+from storage.i18n import N_, Msg, Translator
+from storage.outbox.notice import Notice
+from storage.ticket.models import Ticket
+
+
+def callback_due(callback: Callback) -> Notice:
+    """The callback question, to the owner in chat on the due day."""
+    ticket = callback.ticket
+    return Notice(
+        "callback_due",
+        N_("您的报修 {number}（{category}）已完工，想听听您的评价：请回复「回访评价」。"),
+        {
+            "number": ticket.number,
+            "category": Msg(ticket.category.label) if ticket.category else (ticket.subject or ""),
+        },
+    )
+
+
+def _owner_of(ticket: Ticket) -> dict[str, object]:
+    return {
+        "number": ticket.number,
+        "where": ticket.where,
+        "owner": ticket.reporter.name,
+        "phone": ticket.contact_phone or "—",
+    }
+
+
+def callback_reminder(callback: Callback) -> Notice:
+    """To the desk, the same day: whom to call."""
+    return Notice(
+        "callback_reminder",
+        N_("【回访提醒】{number} {where}（{owner} {phone}）今天到回访期限，请及时回访。"),
+        _owner_of(callback.ticket),
+    )
+
+
+def callback_overdue(callback: Callback, settings: Settings) -> Notice:
+    """To the desk's supervisor, every working day until it is made."""
+    return Notice(
+        "callback_overdue",
+        N_("【回访逾期】{number} {where}（{owner} {phone}）的回访 {due_on} 到期，仍未完成。"),
+        _owner_of(callback.ticket) | {"due_on": format_day(callback.due_at, settings.tz)},
+    )
+
+
+def quality_sample(picked: Sequence[Callback], t: Translator) -> Notice:
+    """000 3.12: the week's households for the quality specialist to call again."""
+    lines = "\n".join(
+        f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name} "
+        f"{c.ticket.contact_phone or ''} "
+        f"{t(SATISFACTION_LABELS[c.satisfaction]) if c.satisfaction else ''}".rstrip()
+        for c in picked
+    )
+    return Notice(
+        "quality_sample",
+        N_("【品质抽查】本周请电话回访以下 {count} 户：\n{lines}"),
+        {"count": len(picked), "lines": lines},
+    )

@@ -1,0 +1,241 @@
+"""Repair requests 报修 (003, 004): reported, dispatched, accepted, done, called back,
+and sent back for rework when the owner was not satisfied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from storage.attachment import service as attachments
+from storage.attachment.models import AttachmentPurpose
+from storage.audit import service as audit
+from storage.callback import rules as callback_rules
+from storage.clock import utcnow
+from storage.database import settings_of
+from storage.errors import InvalidInput, PermissionDenied
+from storage.i18n import N_
+from storage.outbox import service as outbox
+from storage.people import service as people
+from storage.people.models import DESK_ROLES, Department, DepartmentKind, Person
+from storage.text import optional, required
+from storage.ticket import notices
+from storage.ticket.lifecycle import REPAIR_FLOW, intake, load, open_ticket, require_kind
+from storage.ticket.models import RepairCategory, Ticket, TicketKind
+from storage.ticket.models import TicketStatus as S
+
+
+def report_repair(
+    *,
+    session: Session,
+    actor: Person,
+    category: RepairCategory,
+    description: str,
+    unit_id: int | None = None,
+    estate_id: int | None = None,
+    place: str | None = None,
+    on_behalf_of: int | None = None,
+    photos: Sequence[str] = (),
+    voice_notes: Sequence[str] = (),
+    preferred_time: str | None = None,
+    contact_phone: str | None = None,
+) -> Ticket:
+    description = required(description, "报修内容")
+    where = intake(
+        session,
+        actor=actor,
+        unit_id=unit_id,
+        estate_id=estate_id,
+        place=place,
+        on_behalf_of=on_behalf_of,
+        doing=N_("提交报修"),
+    )
+    ticket = Ticket(
+        kind=TicketKind.REPAIR,
+        estate_id=where.estate_id,
+        unit_id=unit_id,
+        place=where.place,
+        reporter=where.reporter,
+        recorded_by_id=actor.id,
+        category=category,
+        description=description,
+        contact_phone=(
+            people.normalize_phone(contact_phone) if contact_phone else where.reporter.phone
+        ),
+        preferred_time=optional(preferred_time, "预约时间", max_length=100),
+    )
+    return open_ticket(
+        session,
+        ticket,
+        state=S.NEW,
+        actor=actor,
+        note="报修",
+        photos=photos,
+        voice_notes=voice_notes,
+    )
+
+
+def dispatch_repair(
+    *,
+    session: Session,
+    ticket_id: int,
+    actor: Person,
+    assignee_id: int | None = None,
+    department_id: int | None = None,
+) -> Ticket:
+    """Send a repair to the responsible department (engineering unless said otherwise)."""
+    ticket = load(session, ticket_id)
+    require_kind(ticket, TicketKind.REPAIR)
+    people.require_staff(
+        session=session,
+        actor=actor,
+        estate_id=ticket.estate_id,
+        roles=DESK_ROLES,
+        doing=N_("派发工单"),
+    )
+    assignee = (
+        people.get_staff(session=session, staff_id=assignee_id, estate_id=ticket.estate_id)
+        if assignee_id is not None
+        else None
+    )
+    department: Department
+    if department_id is not None:
+        department = people.get_department(
+            session=session, department_id=department_id, estate_id=ticket.estate_id
+        )
+    elif assignee is not None:
+        department = assignee.department
+    else:
+        department = people.department_of_kind(
+            session=session, estate_id=ticket.estate_id, kind=DepartmentKind.ENGINEERING
+        )
+    REPAIR_FLOW.move(
+        session=session,
+        obj=ticket,
+        target=S.DISPATCHED,
+        actor=actor,
+        note=f"派至{department.name}" + (f"：{assignee.person.name}" if assignee else ""),
+    )
+    ticket.department = department
+    ticket.assignee = assignee
+    ticket.dispatched_at = utcnow()
+    if assignee is not None:
+        outbox.notify(
+            session=session, recipient=assignee.person, notice=notices.repair_dispatched(ticket)
+        )
+    else:  # anyone of the department may take it: tell the department
+        outbox.notify_department(
+            session=session, department=department, notice=notices.repair_dispatched(ticket)
+        )
+    return ticket
+
+
+def reassign(*, session: Session, ticket_id: int, actor: Person, assignee_id: int) -> Ticket:
+    """The desk or a manager gives a dispatched or accepted order to someone else, who must
+    accept it anew."""
+    ticket = load(session, ticket_id)
+    require_kind(ticket, TicketKind.REPAIR)
+    people.require_staff(
+        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing=N_("改派")
+    )
+    assignee = people.get_staff(session=session, staff_id=assignee_id, estate_id=ticket.estate_id)
+    if ticket.status is S.NEW:
+        return dispatch_repair(
+            session=session, ticket_id=ticket_id, actor=actor, assignee_id=assignee_id
+        )
+    if ticket.assignee_id == assignee.id:
+        raise InvalidInput(
+            "{number} 已经派给 {name} 了", number=ticket.number, name=assignee.person.name
+        )
+    note = f"改派给{assignee.person.name}"
+    if ticket.status is S.ACCEPTED:
+        REPAIR_FLOW.move(session=session, obj=ticket, target=S.DISPATCHED, actor=actor, note=note)
+    elif ticket.status is S.DISPATCHED:
+        # Not a change of state, but of who holds the order: the trail keeps it.
+        audit.record(
+            session=session,
+            obj=ticket,
+            from_state=S.DISPATCHED,
+            to_state=S.DISPATCHED,
+            actor=actor,
+            note=note,
+        )
+    else:
+        REPAIR_FLOW.check(ticket.status, S.DISPATCHED)
+    ticket.assignee, ticket.department = assignee, assignee.department
+    ticket.accepted_at = None
+    outbox.notify(
+        session=session, recipient=assignee.person, notice=notices.repair_dispatched(ticket)
+    )
+    return ticket
+
+
+def finish_repair(
+    *, session: Session, ticket_id: int, actor: Person, note: str, photos: Sequence[str] = ()
+) -> Ticket:
+    """Done: the callback clock starts now (2 / 3 / 7 days by the repair's class)."""
+    ticket = load(session, ticket_id)
+    require_kind(ticket, TicketKind.REPAIR)
+    post = people.require_staff(
+        session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("登记完工")
+    )
+    if ticket.assignee_id != post.id and not post.is_manager:
+        raise PermissionDenied("只有接单人可以登记完工")
+    note = required(note, "完工说明")
+    REPAIR_FLOW.move(session=session, obj=ticket, target=S.DONE, actor=actor, note=note)
+    now = utcnow()
+    ticket.done_at, ticket.done_note = now, note
+    attachments.attach(session=session, to=ticket, purpose=AttachmentPurpose.DONE, photos=photos)
+    callback = callback_rules.schedule(session=session, ticket=ticket, start=now, actor=actor)
+    outbox.notify(
+        session=session,
+        recipient=ticket.reporter,
+        notice=notices.repair_done(ticket, callback.due_at, settings_of(session)),
+    )
+    return ticket
+
+
+def _repairer(session: Session, original: Ticket) -> list[Person]:
+    """Who did the work, or who answers for their department."""
+    if original.assignee is not None:
+        return [original.assignee.person]
+    if original.department is not None:
+        return people.responsible_for(session=session, department=original.department)
+    return people.project_managers(session=session, estate_id=original.estate_id)
+
+
+def open_rework(*, session: Session, original: Ticket, actor: Person, note: str) -> Ticket:
+    """003 三(五): what the callback found goes back to the repairer, to be done within the
+    rework hours."""
+    settings = settings_of(session)
+    now = utcnow()
+    rework = Ticket(
+        kind=TicketKind.REPAIR,
+        estate_id=original.estate_id,
+        unit_id=original.unit_id,
+        place=original.place,
+        reporter=original.reporter,
+        recorded_by_id=actor.id,
+        category=original.category,
+        description=f"返工：{note}\n原报修：{original.description}",
+        contact_phone=original.contact_phone,
+        department_id=original.department_id,
+        assignee_id=original.assignee_id,
+        rework_of=original,
+        dispatched_at=now,
+        due_at=now + timedelta(hours=settings.rework_hours),
+    )
+    open_ticket(
+        session,
+        rework,
+        state=S.DISPATCHED,
+        actor=actor,
+        note=f"回访不满意，返工（原单 {original.number}）",
+    )
+    outbox.notify_each(
+        session=session,
+        recipients=_repairer(session, original),
+        notice=notices.rework_assigned(rework, original, note, settings),
+    )
+    return rework
