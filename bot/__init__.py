@@ -1,2 +1,3 @@
-"""Adapters and wiring: the ``wuye`` command, and (later issues) the Telegram, WeChat and
-console channels, the web app and the outbox dispatcher."""
+"""Where wuye meets the world: the ``Channel`` interface every platform implements (a folder
+each: ``telegram/``, ``wechat/``, ``wecom/``), their registry, the web app they mount on, the
+outbox dispatcher, the console, and the ``wuye`` command."""

@@ -132,8 +132,9 @@ def server_drops_connection(db: Database) -> int:
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
-    return load_settings(database_url=db_url)
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    # Charts and downloads go to the test's own folder, never into the checkout.
+    return load_settings(database_url=db_url, attachments_dir=tmp_path / "attachments")
 
 
 @pytest.fixture

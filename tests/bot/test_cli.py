@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli import app, main
 from storage.config import load_settings
 from storage.database import Database
 from storage.estate import service as estates
@@ -185,3 +185,76 @@ def test_jobs_run_is_a_dry_run_unless_sent(wuye: CliRunner, db_url: str) -> None
     assert dry.exit_code == 0, dry.output
     assert "(dry run: nothing kept; --send to queue)" in dry.output
     assert wuye.invoke(app, ["jobs", "run", "nonsense"]).exit_code != 0
+
+
+def test_a_malformed_estate_file_is_one_line_naming_the_file(
+    wuye: CliRunner, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for written, problem in (
+        ("estate: {code: x, name: y\n", "不是有效的 YAML"),
+        ("- just\n- a list {of: things}\n", "不是有效的项目文件"),
+        ("estate: {code: x, name: y}\nstaff: [{code: '{K}'}]\n", "不是有效的项目文件"),
+    ):
+        path = tmp_path / "estate.yaml"
+        path.write_text(written, encoding="utf-8")
+        with pytest.raises(SystemExit) as ended:
+            main(["estate", "import", str(path)])
+        assert ended.value.code == 1
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"wuye: {path}")
+        assert problem in line
+
+
+PACKAGES = ("bot", "conversations", "scheduler", "storage")
+
+
+def test_wuye_runs_from_its_wheel_without_the_checkout(tmp_path: Path) -> None:
+    """What a wheel (or the Docker image) installs is enough: migrations, catalogs and the
+    sample estate are package data, found without the source tree."""
+    import shutil
+
+    source = tmp_path / "source"
+    root = Path(__file__).resolve().parents[2]
+    for package in PACKAGES:
+        shutil.copytree(
+            root / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, source / name)
+    built = subprocess.run(
+        [
+            *(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"),
+            *("-w", str(tmp_path / "dist"), str(source)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    [wheel] = (tmp_path / "dist").glob("wuye-*.whl")
+    installed = tmp_path / "installed"
+    shutil.unpack_archive(wheel, installed, format="zip")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, bot; assert bot.__file__.startswith(sys.argv[1]), bot.__file__; "
+            "from bot.cli import main; main(sys.argv[2:])",
+            str(installed),
+            "run",
+        ],
+        input="报修\n/quit\n",
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(installed), "WUYE_DATABASE_URL": "sqlite:///w.db"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "imported sample-estate.yaml" in result.stdout
+    assert "/user desk then bind with code " in result.stdout
+    assert "请先绑定身份" in result.stdout  # the console chat answered, in Chinese

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 import time_machine
 import yaml
+from sqlalchemy import select
 
 from conversations.engine import Engine
 from conversations.flows import FLOWS
@@ -16,7 +17,9 @@ from conversations.messages import Button, Incoming, Location, Reply
 from storage.database import Database
 from storage.estate import importer
 from storage.identity import service as identity
+from storage.patrol.models import PatrolFinding
 from storage.people.models import Person, StaffMember
+from storage.ticket.models import Ticket
 from tests.conftest import SAMPLE
 
 _ids = itertools.count(1)
@@ -111,3 +114,34 @@ def chat(engine: Engine, estate: Database) -> Callable[..., Chatter]:
         return Chatter(engine, user, **options)  # type: ignore[arg-type]
 
     return make
+
+
+def tickets(db: Database) -> list[Ticket]:
+    """Every ticket, in the order it was reported."""
+    with db.transaction() as session:
+        return list(session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+def report_leak(chat: Callable[..., Chatter]) -> Chatter:
+    """张伟 reports a leak in 1-1-502 (BX000001), with no photo and no time."""
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("房屋渗漏水")
+    owner.press("1-1-502")
+    owner.say("卫生间天花板渗水")
+    owner.press("跳过")
+    owner.press("跳过")
+    owner.press("确认提交")
+    return owner
+
+
+def ticket(db: Database, ticket_id: int = 1) -> Ticket:
+    with db.transaction() as session:
+        found = session.get(Ticket, ticket_id)
+        assert found is not None
+        return found
+
+
+def findings(db: Database) -> list[PatrolFinding]:
+    with db.transaction() as session:
+        return list(session.scalars(select(PatrolFinding).order_by(PatrolFinding.id)))

@@ -3,6 +3,7 @@ message is answered once, a crash loses nothing, and each person reads their lan
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -139,11 +140,28 @@ def test_each_person_reads_their_own_language(chat: Callable[..., Chatter]) -> N
     assert "Repair" in [b.label for b in owner.shown]
 
 
-def test_two_staff_recording_the_same_callback_at_once_one_wins_the_other_is_told(
+def test_a_conversation_at_a_step_a_new_version_no_longer_has_is_started_again(
     chat: Callable[..., Chatter], estate: Database
+) -> None:
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("电梯")
+    with estate.transaction() as session:  # as if the last version had a step "floor" here
+        conversation = session.scalars(
+            select(Conversation).where(Conversation.user_id == owner.user)
+        ).one()
+        conversation.step = "floor"
+    assert "「报修」已更新，请重新开始。" in owner.say("3楼")
+    assert "报修" in owner.buttons  # the menu, to start again from
+    assert "请选择报修类别" in owner.press("报修")
+
+
+def test_two_staff_recording_the_same_callback_at_once_one_wins_the_other_is_told(
+    chat: Callable[..., Chatter], estate: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     from storage.people.models import Person
 
+    caplog.set_level(logging.INFO, logger="conversations.engine")
     owner = chat("张伟")
     owner.say("报修")
     owner.press("电梯")
@@ -178,6 +196,8 @@ def test_two_staff_recording_the_same_callback_at_once_one_wins_the_other_is_tol
     outcomes = sorted(answers.values())
     assert any("已记录回访结果" in a for a in outcomes)
     assert any("的回访已于" in a and "记录" in a for a in outcomes)
+    # The refusal is in the log, with where in which flow it happened.
+    assert "refused in callbacks/remark" in caplog.text
     with estate.transaction() as session:
         callback = session.scalars(select(Callback)).one()
         assert callback.done_at is not None

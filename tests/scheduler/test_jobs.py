@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from scheduler import jobs
 from storage.callback.models import Satisfaction
 from storage.clock import utcnow
+from storage.database import Database
 from storage.outbox.models import OutboxMessage
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory, PatrolFinding
@@ -61,6 +62,29 @@ def test_a_digest_missed_while_the_process_was_down_is_sent_when_it_is_back(
     assert jobs.daily_digests(cuihu.session, local(2026, 11, 24, 20, 5)) == 6
     quiet_day = dict(notices(cuihu.session, "digest"))["郑工"]
     assert "今天没有新的报修、投诉或巡查问题" in quiet_day  # on a quiet day it still comes
+
+
+def test_the_days_figures_are_counted_once_and_not_again_once_every_head_has_them(
+    cuihu: SampleEstate, db: Database
+) -> None:
+    s = cuihu.session
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        jobs.daily_digests(s, local(2026, 11, 24, 18, 30))
+        first = [q for q in statements if "FROM ticket" in q]
+        statements.clear()
+        assert jobs.daily_digests(s, local(2026, 11, 24, 18, 31)) == 0
+        again = [q for q in statements if "FROM ticket" in q or "FROM patrol_finding" in q]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    # The figures' queries ran once for six readers, and not at all the minute after.
+    assert 0 < len(first) < 10
+    assert again == []
 
 
 def test_a_leak_done_on_monday_asks_the_owner_on_thursday(

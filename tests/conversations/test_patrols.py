@@ -1,0 +1,119 @@
+"""巡查, 现场验证, 申请延期, 延期审批: a finding from the patrol to its verification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from storage.database import Database
+from storage.patrol.models import ExtensionRequest, ExtensionStatus, FindingStatus
+from storage.people.models import Person
+from tests.conftest import local
+from tests.conversations.conftest import Chatter, findings
+
+
+def test_a_patrol_finding_dispatched_for_a_week_then_fixed_and_verified(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    patroller = chat("陈静")
+    patroller.say("巡查")
+    patroller.say("2栋地下车库B区")
+    patroller.press("公共设施设备")
+    patroller.say("照明灯3盏不亮")
+    patroller.photo("telegram:garage")
+    patroller.press("完成")
+    patroller.press("否")
+    patroller.press("工程部")
+    assert "最长 7 天" in patroller.say("14")  # longer is a manager's extension
+    patroller.press("7天后")
+    summary = patroller.text
+    assert "责任部门：工程部" in summary
+    assert "整改期限：2026-11-30" in summary
+    assert "已通知工程部，整改期限 2026-11-30" in patroller.press("确认提交")
+    [finding] = findings(estate)
+    assert finding.status is FindingStatus.OPEN
+
+    from storage.patrol import service as patrols
+
+    with estate.transaction() as session:
+        tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
+        patrols.fix(session=session, finding_id=finding.id, actor=tech, note="更换灯管")
+    verifier = chat("刘洋")
+    verifier.say("现场验证")
+    verifier.press("XC000001")
+    verifier.press("不通过")
+    assert "验证不通过时，请写明问题所在" in verifier.press("跳过")
+    assert "验证未通过，已退回整改" in verifier.say("仍有1盏不亮")
+    assert findings(estate)[0].status is FindingStatus.OPEN
+
+
+def test_a_finding_fixed_on_the_spot_needs_no_department(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    guard = chat("冯军")
+    guard.say("巡查")
+    guard.location(31.2304, 121.4737)
+    guard.press("消防违章")
+    guard.say("消防通道堆放杂物")
+    guard.press("跳过")
+    guard.press("是")
+    assert "现场整改，已验证" in guard.press("确认提交")
+    [finding] = findings(estate)
+    assert finding.status is FindingStatus.VERIFIED
+    assert finding.place == "31.23040,121.47370"
+
+
+def test_an_extension_is_asked_by_the_department_and_approved_by_its_supervisor(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    patroller = chat("陈静")
+    patroller.say("巡查")
+    patroller.say("中心花园")
+    patroller.press("园林绿化")
+    patroller.say("草坪枯黄")
+    patroller.press("跳过")
+    patroller.press("否")
+    patroller.press("绿化部")
+    patroller.press("7天后")
+    patroller.press("确认提交")
+    gardener = chat("林师傅")
+    gardener.say("申请延期")
+    gardener.press("XC000001")
+    gardener.press("14天后")
+    assert "等待经理或主管审批" in gardener.say("需要等草皮到货")
+    assert "您没有权限使用「延期审批」" in gardener.say("/approvals")
+    supervisor = chat("罗主管")
+    supervisor.say("延期审批")
+    assert "林师傅 申请延至 2026-12-07" in supervisor.buttons[0]
+    supervisor.press("XC000001")
+    supervisor.press("批准")
+    assert "已批准 XC000001 延期至 2026-12-07" in supervisor.press("跳过")
+    with estate.transaction() as session:
+        request = session.scalars(select(ExtensionRequest)).one()
+        assert request.status is ExtensionStatus.APPROVED
+        assert request.finding.due_at == local(2026, 12, 8, 0, 0)
+
+
+def test_a_refused_extension_needs_a_reason(chat: Callable[..., Chatter]) -> None:
+    patroller = chat("陈静")
+    patroller.say("巡查")
+    patroller.say("中心花园")
+    patroller.press("园林绿化")
+    patroller.say("草坪枯黄")
+    patroller.press("跳过")
+    patroller.press("否")
+    patroller.press("绿化部")
+    patroller.press("7天后")
+    patroller.press("确认提交")
+    gardener = chat("林师傅")
+    gardener.say("申请延期")
+    gardener.press("XC000001")
+    gardener.press("14天后")
+    gardener.say("想慢一点")
+    manager = chat("黄经理")
+    manager.say("延期审批")
+    manager.press("XC000001")
+    manager.press("驳回")
+    assert "不批准时，请写明原因" in manager.press("跳过")
+    assert "已驳回 XC000001 的延期申请" in manager.say("一周足够")
