@@ -88,6 +88,14 @@ class StateMachine(Generic[S]):
             note=note,
         )
 
+    def keep(self, *, session: Session, obj: Stateful, actor: Person | None, note: str) -> None:
+        """A change that is no move (a new holder, a new deadline), kept in the trail at the
+        state the object is in (001 4.9.4: the record keeps the process)."""
+        state = obj.status.value
+        audit.record(
+            session=session, obj=obj, from_state=state, to_state=state, actor=actor, note=note
+        )
+
 
 def _log(
     obj: Stateful, current: enum.StrEnum | None, target: enum.StrEnum, actor: Person | None

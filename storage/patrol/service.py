@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from storage.attachment import service as attachments
 from storage.attachment.models import AttachmentPurpose
-from storage.audit import service as audit
 from storage.clock import (
     days_after,
     end_of_local_day,
@@ -173,12 +172,9 @@ def extend(
     finding.due_at = new_due_at
     finding.extended_by = post
     finding.extension_reason = reason
-    # Not a state change, but a change of the deadline that the record must keep (001 4.9.4).
-    audit.record(
+    FINDING_FLOW.keep(
         session=session,
         obj=finding,
-        from_state=F.OPEN,
-        to_state=F.OPEN,
         actor=actor,
         note=f"延期 {old} → {new_due_on.isoformat()}：{reason}",
     )

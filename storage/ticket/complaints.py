@@ -15,10 +15,10 @@ from storage.errors import InvalidInput, PermissionDenied
 from storage.i18n import N_
 from storage.outbox import service as outbox
 from storage.people import service as people
-from storage.people.models import DESK_ROLES, Person
+from storage.people.models import Person
 from storage.text import required
 from storage.ticket import notices
-from storage.ticket.lifecycle import COMPLAINT_FLOW, intake, load, open_ticket, require_kind
+from storage.ticket.lifecycle import COMPLAINT_FLOW, intake, load_for_desk, open_ticket
 from storage.ticket.models import ComplaintSeverity, Ticket, TicketKind
 from storage.ticket.models import TicketStatus as S
 
@@ -100,14 +100,8 @@ def _escalate(session: Session, ticket: Ticket, actor: Person, *, note: str) -> 
 def forward_complaint(
     *, session: Session, ticket_id: int, actor: Person, department_id: int
 ) -> Ticket:
-    ticket = load(session, ticket_id)
-    require_kind(ticket, TicketKind.COMPLAINT)
-    people.require_staff(
-        session=session,
-        actor=actor,
-        estate_id=ticket.estate_id,
-        roles=DESK_ROLES,
-        doing=N_("转办投诉"),
+    ticket = load_for_desk(
+        session, ticket_id, kind=TicketKind.COMPLAINT, actor=actor, doing=N_("转办投诉")
     )
     department = people.get_department(
         session=session, department_id=department_id, estate_id=ticket.estate_id
@@ -134,14 +128,8 @@ def escalate_complaint(
     reply_due_at: datetime | None = None,
 ) -> Ticket:
     """The desk upgrades a complaint to major; the owner may be given a later reply date."""
-    ticket = load(session, ticket_id)
-    require_kind(ticket, TicketKind.COMPLAINT)
-    people.require_staff(
-        session=session,
-        actor=actor,
-        estate_id=ticket.estate_id,
-        roles=DESK_ROLES,
-        doing=N_("上报重大投诉"),
+    ticket = load_for_desk(
+        session, ticket_id, kind=TicketKind.COMPLAINT, actor=actor, doing=N_("上报重大投诉")
     )
     reason = required(reason, "上报原因", max_length=500)
     if reply_due_at is not None:
@@ -157,14 +145,8 @@ def escalate_complaint(
 
 
 def reply_complaint(*, session: Session, ticket_id: int, actor: Person, text: str) -> Ticket:
-    ticket = load(session, ticket_id)
-    require_kind(ticket, TicketKind.COMPLAINT)
-    people.require_staff(
-        session=session,
-        actor=actor,
-        estate_id=ticket.estate_id,
-        roles=DESK_ROLES,
-        doing=N_("答复投诉"),
+    ticket = load_for_desk(
+        session, ticket_id, kind=TicketKind.COMPLAINT, actor=actor, doing=N_("答复投诉")
     )
     text = required(text, "答复内容")
     COMPLAINT_FLOW.move(session=session, obj=ticket, target=S.REPLIED, actor=actor, note=text)

@@ -72,6 +72,18 @@ def load(session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
+def load_for_desk(
+    session: Session, ticket_id: int, *, kind: TicketKind, actor: Person, doing: str
+) -> Ticket:
+    """A ticket of this kind, locked, for the desk to change: only the desk's roles may."""
+    ticket = load(session, ticket_id)
+    require_kind(ticket, kind)
+    people.require_staff(
+        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing=doing
+    )
+    return ticket
+
+
 def require_kind(ticket: Ticket, kind: TicketKind) -> None:
     if ticket.kind is not kind:
         what = N_("报修单") if kind is TicketKind.REPAIR else N_("投诉单")

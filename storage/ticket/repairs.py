@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from storage.attachment import service as attachments
 from storage.attachment.models import AttachmentPurpose
-from storage.audit import service as audit
 from storage.callback import rules as callback_rules
 from storage.clock import utcnow
 from storage.database import settings_of
@@ -18,10 +17,17 @@ from storage.errors import InvalidInput, PermissionDenied
 from storage.i18n import N_
 from storage.outbox import service as outbox
 from storage.people import service as people
-from storage.people.models import DESK_ROLES, Department, DepartmentKind, Person
+from storage.people.models import Department, DepartmentKind, Person
 from storage.text import optional, required
 from storage.ticket import notices
-from storage.ticket.lifecycle import REPAIR_FLOW, intake, load, open_ticket, require_kind
+from storage.ticket.lifecycle import (
+    REPAIR_FLOW,
+    intake,
+    load,
+    load_for_desk,
+    open_ticket,
+    require_kind,
+)
 from storage.ticket.models import RepairCategory, Ticket, TicketKind
 from storage.ticket.models import TicketStatus as S
 
@@ -85,14 +91,8 @@ def dispatch_repair(
     department_id: int | None = None,
 ) -> Ticket:
     """Send a repair to the responsible department (engineering unless said otherwise)."""
-    ticket = load(session, ticket_id)
-    require_kind(ticket, TicketKind.REPAIR)
-    people.require_staff(
-        session=session,
-        actor=actor,
-        estate_id=ticket.estate_id,
-        roles=DESK_ROLES,
-        doing=N_("派发工单"),
+    ticket = load_for_desk(
+        session, ticket_id, kind=TicketKind.REPAIR, actor=actor, doing=N_("派发工单")
     )
     assignee = (
         people.get_staff(session=session, staff_id=assignee_id, estate_id=ticket.estate_id)
@@ -134,10 +134,8 @@ def dispatch_repair(
 def reassign(*, session: Session, ticket_id: int, actor: Person, assignee_id: int) -> Ticket:
     """The desk or a manager gives a dispatched or accepted order to someone else, who must
     accept it anew."""
-    ticket = load(session, ticket_id)
-    require_kind(ticket, TicketKind.REPAIR)
-    people.require_staff(
-        session=session, actor=actor, estate_id=ticket.estate_id, roles=DESK_ROLES, doing=N_("改派")
+    ticket = load_for_desk(
+        session, ticket_id, kind=TicketKind.REPAIR, actor=actor, doing=N_("改派")
     )
     assignee = people.get_staff(session=session, staff_id=assignee_id, estate_id=ticket.estate_id)
     if ticket.status is S.NEW:
@@ -152,15 +150,7 @@ def reassign(*, session: Session, ticket_id: int, actor: Person, assignee_id: in
     if ticket.status is S.ACCEPTED:
         REPAIR_FLOW.move(session=session, obj=ticket, target=S.DISPATCHED, actor=actor, note=note)
     elif ticket.status is S.DISPATCHED:
-        # Not a change of state, but of who holds the order: the trail keeps it.
-        audit.record(
-            session=session,
-            obj=ticket,
-            from_state=S.DISPATCHED,
-            to_state=S.DISPATCHED,
-            actor=actor,
-            note=note,
-        )
+        REPAIR_FLOW.keep(session=session, obj=ticket, actor=actor, note=note)  # a new holder
     else:
         REPAIR_FLOW.check(ticket.status, S.DISPATCHED)
     ticket.assignee, ticket.department = assignee, assignee.department
