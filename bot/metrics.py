@@ -9,7 +9,7 @@ multiprocess mode) so a scrape sees all of them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,6 +21,8 @@ from prometheus_client import (
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from starlette.requests import Request
+from starlette.responses import Response
 
 from storage.clock import utcnow
 from storage.database import Database
@@ -38,6 +40,16 @@ HANDLING = Histogram(
 NOTICES = Counter(
     "wuye_notifications_total", "Notices sent, refused or deferred", ["platform", "result"]
 )
+
+
+async def measured(
+    platform: str, handle: Callable[[Request], Awaitable[Response]], request: Request
+) -> Response:
+    """A platform's request handled, counted by its outcome and timed."""
+    with HANDLING.labels(platform).time():
+        response = await handle(request)
+    UPDATES.labels(platform, str(response.status_code)).inc()
+    return response
 
 
 class OutboxCollector(Collector):

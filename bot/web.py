@@ -101,12 +101,13 @@ async def poll(wuye: Wuye, stop: asyncio.Event) -> None:
     if telegram is None:
         raise ValueError("WUYE_TELEGRAM_TOKEN is not set")
     await asyncio.to_thread(wuye.db.upgrade)
-    for channel in wuye.channels:
+    others = [channel for channel in wuye.channels if channel is not telegram]
+    for channel in others:
         await channel.start()
     dispatching = asyncio.create_task(wuye.dispatcher.run(stop))
     clock = _start_clock(wuye)
     try:
-        await telegram.poll(stop)
+        await telegram.poll(stop)  # it prepares itself, and sets no webhook
     finally:
         await asyncio.to_thread(clock.stop)
         stop.set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -46,6 +46,12 @@ def _is(incoming: Incoming, *options: Option) -> bool:
     )
 
 
+def commands_of(flows: Iterable[Flow]) -> list[Option]:
+    """What a platform lists as its commands or its menu, in this order: the flows that are
+    commands, then help and cancel."""
+    return [*(Option(flow.key, flow.title) for flow in flows if flow.command), HELP, CANCEL]
+
+
 class Engine:
     def __init__(self, db: Database, flows: Sequence[Flow]) -> None:
         self.db = db
@@ -54,12 +60,6 @@ class Engine:
         if len(greeters) != 1:
             raise ValueError("exactly one flow greets strangers (binding)")
         self.greeting = greeters[0]
-
-    def commands(self) -> list[Option]:
-        """What a platform lists as its commands or its menu, in this order: the flows that
-        are commands, then help and cancel."""
-        listed = [Option(flow.key, flow.title) for flow in self.flows.values() if flow.command]
-        return [*listed, HELP, CANCEL]
 
     def handle(self, incoming: Incoming) -> list[Reply]:
         for attempt in (1, 2):

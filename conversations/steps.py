@@ -304,12 +304,12 @@ class AskDate:
     name: str
     prompt: Text
     then: Then[[Context, date]]
-    quick_days: tuple[int, ...] = (3, 7, 14)
+    # The days offered as buttons; a rule's limit comes from its setting, so a function.
+    quick_days: tuple[int, ...] | Callable[[Context], tuple[int, ...]] = (3, 7, 14)
 
     def ask(self, ctx: Context) -> None:
-        buttons = tuple(
-            Button(f"d{days}", ctx.t("{days}天后", days=days)) for days in self.quick_days
-        )
+        days_offered = self.quick_days(ctx) if callable(self.quick_days) else self.quick_days
+        buttons = tuple(Button(f"d{days}", ctx.t("{days}天后", days=days)) for days in days_offered)
         ctx.replies.append(Reply(_text(ctx, self.prompt), buttons))
 
     def take(self, ctx: Context) -> Next:

@@ -86,16 +86,16 @@ def run(
     user: Annotated[str, typer.Option(help="The chat identity to start as.")] = "owner",
 ) -> None:
     """Set up the database with the sample estate and start the console chat."""
-    data = importer.read(sample)
+    spec = importer.parse(importer.read(sample), str(sample))
     with database() as db:
         with db.transaction() as session:
             typer.echo(
                 f"wuye: database {db.settings.database_url}, time zone {db.settings.timezone}"
             )
-            created = importer.import_estate(session=session, data=data, source=str(sample))
+            created = importer.import_estate(session=session, data=spec)
             typer.echo(imported(sample, created))
             typer.echo(describe(session))
-            hints = try_it(session, importer.parse(data, str(sample)).try_it)
+            hints = try_it(session, spec.try_it)
         typer.echo(hints)
         console_chat(db, user, interactive=sys.stdin.isatty(), clock=True)
 

@@ -20,10 +20,10 @@ from telegram.error import TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channel import MAX_BODY, Refused
-from bot.metrics import HANDLING, UPDATES
+from bot.metrics import measured
 from bot.telegram.sender import TelegramSender
 from bot.telegram.wire import ALLOWED_UPDATES, PLATFORM, to_incoming
-from conversations.engine import Engine
+from conversations.engine import Engine, commands_of
 from conversations.messages import Reply
 from storage.config import Settings
 from storage.i18n import translator
@@ -76,16 +76,22 @@ class TelegramChannel:
         return [Route("/telegram/webhook", self.webhook, methods=["POST"])]
 
     async def start(self) -> None:
-        """Ready to send; the commands listed in every language, and the webhook set when
-        wuye has a public address (else ``wuye poll``)."""
+        """Served by the web app: ready to send, and the webhook set when wuye has a public
+        address."""
+        await self._prepare()
+        if self.settings.public_url is not None:
+            await self.set_webhook()
+
+    async def _prepare(self) -> None:
+        """Ready to send, with the commands listed in every language."""
         await self.bot.initialize()
         self.username = self.bot.username
         for code, locale in COMMAND_LANGUAGES:
             t = translator(locale)
-            commands = [BotCommand(c.key, t(c.label)) for c in self.engine.commands()]
+            commands = [
+                BotCommand(c.key, t(c.label)) for c in commands_of(self.engine.flows.values())
+            ]
             await self.bot.set_my_commands(commands, language_code=code)
-        if self.settings.public_url is not None:
-            await self.set_webhook()
 
     async def set_webhook(self) -> None:
         if self.settings.public_url is None or self.settings.telegram_webhook_secret is None:
@@ -100,10 +106,7 @@ class TelegramChannel:
         await self.bot.shutdown()
 
     async def webhook(self, request: Request) -> Response:
-        with HANDLING.labels(PLATFORM).time():
-            response = await self._webhook(request)
-        UPDATES.labels(PLATFORM, str(response.status_code)).inc()
-        return response
+        return await measured(PLATFORM, self._webhook, request)
 
     async def _webhook(self, request: Request) -> Response:
         secret = self.settings.telegram_webhook_secret
@@ -221,7 +224,8 @@ class TelegramChannel:
             return f"telegram:{file_id}"
 
     async def poll(self, stop: asyncio.Event) -> None:
-        """Long polling, for a company with no public address."""
+        """Long polling, for a company with no public address: instead of ``start``."""
+        await self._prepare()
         await self.bot.delete_webhook()
         offset: int | None = None
         while not stop.is_set():

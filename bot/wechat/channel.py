@@ -30,7 +30,7 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.replies import TextReply
 
 from bot.channel import MAX_BODY, Refused
-from bot.metrics import HANDLING, UPDATES
+from bot.metrics import measured
 from bot.wechat.api import WechatApi, decrypt
 from bot.wechat.commands import commands
 from bot.wechat.wire import PLATFORM, render, split_passive, to_incoming
@@ -104,10 +104,7 @@ class WechatChannel:
             await asyncio.wait(set(self.pending), timeout=30)
 
     async def endpoint(self, request: Request) -> Response:
-        with HANDLING.labels(PLATFORM).time():
-            response = await self._endpoint(request)
-        UPDATES.labels(PLATFORM, str(response.status_code)).inc()
-        return response
+        return await measured(PLATFORM, self._endpoint, request)
 
     async def _endpoint(self, request: Request) -> Response:
         params = dict(request.query_params)

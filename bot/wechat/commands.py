@@ -8,7 +8,7 @@ import typer
 
 from bot.wechat.api import WechatApi
 from bot.wechat.wire import menu as menu_of
-from conversations.engine import Engine
+from conversations.engine import commands_of
 from conversations.flows import FLOWS
 from storage.config import load_settings
 from storage.database import opened
@@ -29,7 +29,7 @@ def menu(
     if language not in LOCALES:
         raise typer.BadParameter(f"{language!r} is not one of {', '.join(LOCALES)}")
     with opened(load_settings()) as db:
-        created = menu_of(Engine(db, FLOWS).commands(), translator(language))
+        created = menu_of(commands_of(FLOWS), translator(language))
         WechatApi(db.settings, db).menu.create(created)
     names = [
         b["name"]

@@ -22,11 +22,19 @@ from conversations.steps import (
     unless_empty,
 )
 from storage.callback import service as callbacks
-from storage.callback.models import Satisfaction
+from storage.callback.models import Callback, Satisfaction
 from storage.clock import utcnow
 from storage.errors import InvalidInput
 from storage.i18n import N_
 from storage.people.models import DESK_ROLES
+
+
+def _chosen(ctx: Context, pending: list[Callback]) -> Callback:
+    """The callback chosen earlier in this conversation, if it is still to be made."""
+    callback = next((c for c in pending if c.id == ctx.data["callback_id"]), None)
+    if callback is None:
+        raise InvalidInput("这次回访已经记录过了")
+    return callback
 
 
 def _record(ctx: Context, satisfaction: Satisfaction, remark: str) -> None:
@@ -64,9 +72,7 @@ def _which_options(ctx: Context) -> list[Option]:
 
 def _owner_question(ctx: Context) -> str:
     pending = callbacks.pending_for_owner(session=ctx.session, person_id=ctx.me.id)
-    callback = next((c for c in pending if c.id == ctx.data["callback_id"]), None)
-    if callback is None:
-        raise InvalidInput("这次回访已经记录过了")
+    callback = _chosen(ctx, pending)
     return ctx.t("您对 {ticket} 的处理满意吗？", ticket=ticket_label(ctx, callback.ticket))
 
 
@@ -123,17 +129,8 @@ def _callback_options(ctx: Context) -> list[Option]:
 
 
 def _call_prompt(ctx: Context) -> str:
-    callback = next(
-        (
-            c
-            for c in callbacks.pending(session=ctx.session, estate_id=estate_id(ctx))
-            if c.id == ctx.data["callback_id"]
-        ),
-        None,
-    )
-    if callback is None:
-        raise InvalidInput("这次回访已经记录过了")
-    ticket = callback.ticket
+    pending = callbacks.pending(session=ctx.session, estate_id=estate_id(ctx))
+    ticket = _chosen(ctx, pending).ticket
     return ctx.t(
         "请致电 {owner}（{phone}）回访 {number}，业主的评价：",
         owner=ticket.reporter.name,

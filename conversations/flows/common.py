@@ -81,3 +81,11 @@ def department_options(ctx: Context) -> list[Option]:
         Option(str(d.id), d.name, translate=False)
         for d in people.departments(session=ctx.session, estate_id=estate_id(ctx))
     ]
+
+
+def unit_options(ctx: Context) -> list[Option]:
+    """The units the person lives in, to choose from."""
+    return [
+        Option(str(u.id), u.designation, translate=False)
+        for u in people.units_of(session=ctx.session, person_id=ctx.me.id)
+    ]

@@ -11,6 +11,7 @@ from conversations.flows.common import (
     label,
     ticket_label,
     ticket_options,
+    unit_options,
     when,
 )
 from conversations.steps import (
@@ -87,13 +88,6 @@ def _file_complaint(ctx: Context) -> Next:
     return None
 
 
-def _own_unit_options(ctx: Context) -> list[Option]:
-    return [
-        Option(str(u.id), u.designation, translate=False)
-        for u in people.units_of(session=ctx.session, person_id=ctx.me.id)
-    ]
-
-
 COMPLAINT = Flow(
     key="complaint",
     title=N_("投诉"),
@@ -133,7 +127,7 @@ COMPLAINT = Flow(
         Choose(
             "complaint_unit",
             N_("投诉涉及哪个房号？"),
-            _own_unit_options,
+            unit_options,
             remember("unit_id", "confirm", chosen_id),
         ),
         confirm_step("confirm", _complaint_summary, _file_complaint),

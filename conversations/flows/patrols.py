@@ -52,6 +52,12 @@ def _deadline_prompt(ctx: Context) -> str:
     return ctx.t("整改期限？（默认 {days} 天，最长 {days} 天）", days=ctx.settings.patrol_fix_days)
 
 
+def _deadline_days(ctx: Context) -> tuple[int, ...]:
+    """Tomorrow, in three days, and the last day allowed."""
+    longest = ctx.settings.patrol_fix_days
+    return tuple(sorted({days for days in (1, 3) if days < longest} | {longest}))
+
+
 @then("confirm")
 def _deadline(ctx: Context, due_on: date) -> Next:
     patrols.fix_deadline(session=ctx.session, due_on=due_on, now=utcnow())  # asks again if too long
@@ -143,7 +149,7 @@ PATROL = Flow(
             department_options,
             remember("department_id", "deadline", chosen_id),
         ),
-        AskDate("deadline", _deadline_prompt, _deadline, quick_days=(1, 3, 7)),
+        AskDate("deadline", _deadline_prompt, _deadline, quick_days=_deadline_days),
         confirm_step("confirm", _patrol_summary, _report_finding),
     ],
 )

@@ -14,6 +14,7 @@ from conversations.flows.common import (
     staff,
     ticket_label,
     ticket_options,
+    unit_options,
     when,
 )
 from conversations.steps import (
@@ -45,10 +46,7 @@ PUBLIC = "public"
 
 
 def _place_options(ctx: Context) -> list[Option]:
-    units = people.units_of(session=ctx.session, person_id=ctx.me.id)
-    return [Option(str(u.id), u.designation, translate=False) for u in units] + [
-        Option(PUBLIC, N_("公共区域"))
-    ]
+    return [*unit_options(ctx), Option(PUBLIC, N_("公共区域"))]
 
 
 def _where(ctx: Context) -> str:

@@ -1,0 +1,1 @@
+"""Photos and voice notes attached to tickets and patrol findings."""

@@ -1,0 +1,1 @@
+"""Conversation state, messages already handled, department notice groups, WeChat's windows."""

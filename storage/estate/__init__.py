@@ -1,0 +1,1 @@
+"""Estates, buildings and units, and the estate file they are imported from."""

@@ -160,8 +160,9 @@ def parse(data: Any, source: str = "estate file") -> EstateFile:
 
 
 def import_estate(*, session: Session, data: Any, source: str = "estate file") -> Counter[str]:
-    """Create or update everything the file names; returns counts of what was created."""
-    spec = parse(data, source)
+    """Create or update everything the file names (its YAML, or already parsed); returns
+    counts of what was created."""
+    spec = data if isinstance(data, EstateFile) else parse(data, source)
     created: Counter[str] = Counter()
 
     estate = session.scalar(select(Estate).where(Estate.code == spec.estate.code))

@@ -1,0 +1,1 @@
+"""Chat accounts bound to people: binding codes, unit and phone, the desk's approval."""

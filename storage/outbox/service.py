@@ -39,7 +39,7 @@ def notify(
         recipient=recipient,
         kind=notice.kind,
         text=notice.text(recipient.locale),
-        params=notice.record(),
+        params=notice.params,
         idempotency_key=idempotency_key,
     )
 

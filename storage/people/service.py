@@ -122,6 +122,8 @@ def staff_with_roles(
 ) -> list[StaffMember]:
     """The one question of who holds a role: the active posts with one of ``roles``, at an
     estate or in a department, in the order the people were registered."""
+    if estate_id is None and department_id is None:
+        raise ValueError("whose staff: an estate or a department is needed")
     query = select(StaffMember).where(
         StaffMember.role.in_(list(roles)), StaffMember.active.is_(True)
     )

@@ -1,0 +1,1 @@
+"""Values every worker shares, with an expiry (WeChat's access token)."""

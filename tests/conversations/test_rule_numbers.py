@@ -89,6 +89,7 @@ def test_a_day_with_unusual_rules_reads_only_their_numbers(
     desk.press("否")
     asked = desk.press("工程部")
     assert "默认 13 天，最长 13 天" in asked
+    assert desk.buttons == ["1天后", "3天后", "13天后"]  # the last day allowed, not 7
     too_long = desk.say("20")
     assert "整改期限最长 13 天" in too_long  # and asked again
     read += [asked, too_long, desk.say("13"), desk.press("确认提交")]

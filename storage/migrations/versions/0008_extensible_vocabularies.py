@@ -3,7 +3,8 @@
 A company adds a repair category or a staff role as a line of code; frozen in a CHECK
 from 0001, every such member was refused by the database while the tests stayed green.
 The vocabularies a company extends keep no CHECK; the states of the rules keep theirs.
-Platform columns become plain names, as in every other table.
+Platform columns become plain names, as in every other table. A downgrade restores the
+0001 CHECKs, so it fails once a row holds a word added since: take such rows out first.
 
 Revision ID: 0008
 Revises: 0007
