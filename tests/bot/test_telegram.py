@@ -468,8 +468,11 @@ def test_polling_takes_updates_without_a_webhook(
 ) -> None:
     from bot.web import poll
 
-    settings = load_settings(
-        database_url=db_url, telegram_token=TOKEN, telegram_api_base_url=fake.url
+    settings = load_settings(  # a public address, but polling: no webhook is set
+        database_url=db_url,
+        telegram_token=TOKEN,
+        telegram_api_base_url=fake.url,
+        public_url="https://wuye.example.com",
     )
     fake.updates.append(
         {
@@ -493,6 +496,8 @@ def test_polling_takes_updates_without_a_webhook(
 
     asyncio.run(main())
     assert "deleteWebhook" in fake.methods()
+    assert "setWebhook" not in fake.methods()
+    assert "setMyCommands" in fake.methods()
     assert any("请先绑定身份" in text for text in fake.texts(9001))
     offsets = [c.params.get("offset") for c in fake.calls if c.method == "getUpdates"]
     assert 78 in offsets or len(offsets) == 1  # the next poll asks for what follows
