@@ -82,9 +82,8 @@ class Console:
         replies = self.engine.handle(message)
         for reply in replies:
             self.write(render(reply))
-        buttons = [b for reply in replies for b in reply.buttons]
-        if buttons:
-            self.buttons = buttons
+        if replies:  # a number answers the latest question: its buttons, or none
+            self.buttons = [b for reply in replies for b in reply.buttons]
         if self.after is not None:
             self.after()
         return replies

@@ -179,6 +179,13 @@ class Engine:
     def _take(self, ctx: Context, flow: Flow, name: str) -> Position:
         step = flow.step(name)
         incoming = ctx.incoming
+        said = incoming.said
+        if incoming.button is None and said.isdigit():
+            # A number answering a question with buttons presses that button: on a
+            # platform without buttons (WeChat) they are shown as a numbered list.
+            shown = step.buttons(ctx)
+            if 1 <= int(said) <= len(shown):
+                incoming = ctx.incoming = replace(incoming, button=shown[int(said) - 1].key)
         if incoming.photos and flow.collects_photos and not isinstance(step, AskPhotos):
             photos = ctx.data.setdefault("photos", [])
             photos.extend(incoming.photos)  # e.g. the rest of an album: all in one ticket

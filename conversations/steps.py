@@ -191,9 +191,11 @@ class Choose:
     def _options(self, ctx: Context) -> Sequence[Option]:
         return self.options(ctx) if callable(self.options) else self.options
 
+    def buttons(self, ctx: Context) -> tuple[Button, ...]:
+        return tuple(Button(o.key, o.shown(ctx.t)) for o in self._options(ctx))
+
     def ask(self, ctx: Context) -> None:
-        buttons = [Button(o.key, o.shown(ctx.t)) for o in self._options(ctx)]
-        ctx.replies.append(Reply(_text(ctx, self.prompt), tuple(buttons)))
+        ctx.replies.append(Reply(_text(ctx, self.prompt), self.buttons(ctx)))
 
     def take(self, ctx: Context) -> Next:
         options = self._options(ctx)
@@ -240,9 +242,11 @@ class AskText:
     max_length: int = 500
     skippable: bool = False
 
+    def buttons(self, ctx: Context) -> tuple[Button, ...]:
+        return (Button(SKIP.key, ctx.t(SKIP.label)),) if self.skippable else ()
+
     def ask(self, ctx: Context) -> None:
-        buttons = (Button(SKIP.key, ctx.t(SKIP.label)),) if self.skippable else ()
-        ctx.replies.append(Reply(_text(ctx, self.prompt), buttons))
+        ctx.replies.append(Reply(_text(ctx, self.prompt), self.buttons(ctx)))
 
     def take(self, ctx: Context) -> Next:
         if self.skippable and (ctx.incoming.button == SKIP.key or matches(ctx.incoming.said, SKIP)):
@@ -272,9 +276,11 @@ class AskPhotos:
     prompt: Text
     then: Then[[Context]]
 
+    def buttons(self, ctx: Context) -> tuple[Button, ...]:
+        return (Button(DONE.key, ctx.t(DONE.label)), Button(SKIP.key, ctx.t(SKIP.label)))
+
     def ask(self, ctx: Context) -> None:
-        buttons = (Button(DONE.key, ctx.t(DONE.label)), Button(SKIP.key, ctx.t(SKIP.label)))
-        ctx.replies.append(Reply(_text(ctx, self.prompt), buttons))
+        ctx.replies.append(Reply(_text(ctx, self.prompt), self.buttons(ctx)))
 
     def take(self, ctx: Context) -> Next:
         incoming = ctx.incoming
@@ -294,6 +300,9 @@ class AskPhotos:
         raise InvalidInput("这里需要照片：请发送照片，或点「完成」继续")
 
 
+# A day written without its year and at most this long ago is that day (and refused as
+# past), not the same day next year.
+PAST_WITHOUT_YEAR = 31
 _DATE = re.compile(r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$")
 
 
@@ -307,10 +316,12 @@ class AskDate:
     # The days offered as buttons; a rule's limit comes from its setting, so a function.
     quick_days: tuple[int, ...] | Callable[[Context], tuple[int, ...]] = (3, 7, 14)
 
-    def ask(self, ctx: Context) -> None:
+    def buttons(self, ctx: Context) -> tuple[Button, ...]:
         days_offered = self.quick_days(ctx) if callable(self.quick_days) else self.quick_days
-        buttons = tuple(Button(f"d{days}", ctx.t("{days}天后", days=days)) for days in days_offered)
-        ctx.replies.append(Reply(_text(ctx, self.prompt), buttons))
+        return tuple(Button(f"d{days}", ctx.t("{days}天后", days=days)) for days in days_offered)
+
+    def ask(self, ctx: Context) -> None:
+        ctx.replies.append(Reply(_text(ctx, self.prompt), self.buttons(ctx)))
 
     def take(self, ctx: Context) -> Next:
         today = ctx.today()
@@ -326,8 +337,11 @@ class AskDate:
                 day = date(year, int(match[2]), int(match[3]))
             except ValueError:
                 day = None
-            if day is not None and not match[1] and day < today:
-                day = day.replace(year=year + 1)  # "1-5" in December means next January
+            if day is not None and not match[1] and (today - day).days > PAST_WITHOUT_YEAR:
+                try:
+                    day = day.replace(year=year + 1)  # "1-5" in December means next January
+                except ValueError:  # 2-29, and next year has none
+                    day = None
         if day is None:
             raise InvalidInput("日期格式不对，请输入如 2026-12-05、12-05，或天数如 7")
         if day <= today:

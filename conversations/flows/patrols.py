@@ -172,6 +172,13 @@ def _awaiting(ctx: Context) -> list[Option]:
     ]
 
 
+@then("verify_note", "failed_note")
+def _verdict(ctx: Context, key: str) -> Next:
+    # A fix that did not pass says why (001 4.9.4); one that passed may say nothing.
+    ctx.data["passed"] = key == "pass"
+    return "verify_note" if ctx.data["passed"] else "failed_note"
+
+
 @then()
 def _verify_note(ctx: Context, text: str) -> Next:
     finding = patrols.verify(
@@ -201,15 +208,22 @@ VERIFY = Flow(
             "verdict",
             N_("现场验证结果："),
             [Option("pass", N_("通过")), Option("fail", N_("不通过"))],
-            remember("passed", "verify_note", lambda key: key == "pass"),
+            _verdict,
         ),
         AskText(
             "verify_note",
-            N_("验证意见（不通过时必填）："),
+            N_("验证意见（可跳过）："),
             _verify_note,
             what=N_("验证意见"),
             max_length=500,
             skippable=True,
+        ),
+        AskText(
+            "failed_note",
+            N_("请写明问题所在："),
+            _verify_note,
+            what=N_("验证意见"),
+            max_length=500,
         ),
     ],
 )
@@ -232,6 +246,16 @@ def _extendable(ctx: Context) -> list[Option]:
         )
         for f in patrols.open_for_department(session=ctx.session, staff=staff(ctx))
     ]
+
+
+@then("why")
+def _new_due(ctx: Context, new_due_on: date) -> Next:
+    # Checked here, where the date is asked: a reason typed after a wrong date is not lost.
+    patrols.check_extension(
+        session=ctx.session, finding_id=ctx.data["finding_id"], new_due_on=new_due_on
+    )
+    ctx.data["due_on"] = new_due_on.isoformat()
+    return "why"
 
 
 @then()
@@ -263,12 +287,7 @@ EXTENSION = Flow(
             _extendable,
             remember("finding_id", "new_due", chosen_id),
         ),
-        AskDate(
-            "new_due",
-            N_("延期到哪一天？"),
-            remember("due_on", "why", date.isoformat),
-            quick_days=(7, 14, 30),
-        ),
+        AskDate("new_due", N_("延期到哪一天？"), _new_due, quick_days=(7, 14, 30)),
         AskText("why", N_("延期原因："), _why, what=N_("延期原因"), max_length=500),
     ],
 )
@@ -294,6 +313,13 @@ def _requests(ctx: Context) -> list[Option]:
         )
         for r in patrols.pending_extensions(session=ctx.session, estate_id=estate_id(ctx))
     ]
+
+
+@then("opinion", "refusal")
+def _decision(ctx: Context, key: str) -> Next:
+    # Refusing needs a reason; approving may go without a word.
+    ctx.data["approve"] = key == "approve"
+    return "opinion" if ctx.data["approve"] else "refusal"
 
 
 @then()
@@ -332,15 +358,22 @@ APPROVALS = Flow(
             "decision",
             N_("审批结果："),
             [Option("approve", N_("批准")), Option("refuse", N_("驳回"))],
-            remember("approve", "opinion", lambda key: key == "approve"),
+            _decision,
         ),
         AskText(
             "opinion",
-            N_("审批意见（驳回时必填）："),
+            N_("审批意见（可跳过）："),
             _opinion,
             what=N_("审批意见"),
             max_length=500,
             skippable=True,
+        ),
+        AskText(
+            "refusal",
+            N_("驳回原因："),
+            _opinion,
+            what=N_("审批意见"),
+            max_length=500,
         ),
     ],
 )

@@ -213,7 +213,7 @@ def _action_options(ctx: Context) -> list[Option]:
     return [Option("finish", N_("完工")), Option("back", N_("返回"))]
 
 
-@then("note")
+@then("note", "order")
 def _action(ctx: Context, key: str) -> Next:
     if key == "accept":
         ticket = lifecycle.accept(
@@ -223,7 +223,7 @@ def _action(ctx: Context, key: str) -> Next:
         return None
     if key == "finish":
         return "note"
-    return None
+    return "order" if _order_options(ctx) else None  # 返回: the list again
 
 
 @then()
@@ -285,6 +285,10 @@ def _assignable(ctx: Context) -> list[Option]:
 
 
 def _assignees(ctx: Context) -> list[Option]:
+    """Who may take the order: the line staff, but not whoever holds it now."""
+    holder = queries.get_ticket(
+        session=ctx.session, ticket_id=ctx.data["ticket_id"], viewer=ctx.me
+    ).assignee_id
     return [
         Option(
             str(s.id),
@@ -292,6 +296,7 @@ def _assignees(ctx: Context) -> list[Option]:
             translate=False,
         )
         for s in people.line_staff(session=ctx.session, estate_id=estate_id(ctx))
+        if s.id != holder
     ]
 
 

@@ -163,11 +163,7 @@ def extend(
         raise InvalidInput("{number} 已整改，不需要延期", number=finding.number)
     reason = required(reason, "延期原因", max_length=500)
     settings = settings_of(session)
-    new_due_at = end_of_local_day(new_due_on, settings.tz)
-    if new_due_at <= finding.due_at:
-        raise InvalidInput(
-            "新期限须晚于当前期限 {due_on}", due_on=format_day(finding.due_at, settings.tz)
-        )
+    new_due_at = _later_than_now_due(session, finding, new_due_on)
     old = format_day(finding.due_at, settings.tz)
     finding.due_at = new_due_at
     finding.extended_by = post
@@ -186,6 +182,25 @@ def extend(
     return finding
 
 
+def _later_than_now_due(session: Session, finding: PatrolFinding, new_due_on: date) -> datetime:
+    """The end of the new day, which must be after the deadline the finding has now."""
+    settings = settings_of(session)
+    new_due_at = end_of_local_day(new_due_on, settings.tz)
+    if finding.due_at is not None and new_due_at <= finding.due_at:
+        raise InvalidInput(
+            "新期限须晚于当前期限 {due_on}", due_on=format_day(finding.due_at, settings.tz)
+        )
+    return new_due_at
+
+
+def check_extension(*, session: Session, finding_id: int, new_due_on: date) -> None:
+    """Whether a finding's deadline may be moved to that day (asked before the reason)."""
+    finding = session.get(PatrolFinding, finding_id)
+    if finding is None:
+        raise NotFound("找不到巡查问题 #{finding_id}", finding_id=finding_id)
+    _later_than_now_due(session, finding, new_due_on)
+
+
 def request_extension(
     *, session: Session, finding_id: int, actor: Person, new_due_on: date, reason: str
 ) -> ExtensionRequest:
@@ -198,11 +213,7 @@ def request_extension(
         raise InvalidInput("{number} 已整改，不需要延期", number=finding.number)
     if post.department_id != finding.department_id and not post.is_manager:
         raise PermissionDenied("{number} 不是您部门的整改任务", number=finding.number)
-    settings = settings_of(session)
-    if end_of_local_day(new_due_on, settings.tz) <= finding.due_at:
-        raise InvalidInput(
-            "新期限须晚于当前期限 {due_on}", due_on=format_day(finding.due_at, settings.tz)
-        )
+    _later_than_now_due(session, finding, new_due_on)
     request = ExtensionRequest(
         finding=finding,
         requested_by=post,

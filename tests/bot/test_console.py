@@ -104,8 +104,9 @@ def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_cal
 
 def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
     shown: list[str] = []
-    engine = Engine(Database(load_settings(database_url="sqlite://")), FLOWS)
-    console = Console(engine=engine, user="owner", write=shown.append)
+    db = Database(load_settings(database_url=f"sqlite:///{tmp_path}/console.db"))
+    db.upgrade()
+    console = Console(engine=Engine(db, FLOWS), user="owner", write=shown.append)
 
     def line(text: str) -> Incoming:
         message = console.incoming(text)
@@ -114,6 +115,8 @@ def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
 
     console.buttons = [Button("/repair", "报修"), Button("/mine", "我的工单")]
     assert line("2").button == "/mine"
+    console.say("你好")  # a stranger is asked how to bind: those buttons replace the menu
+    assert [b.key for b in console.buttons] == ["code", "unit"]
     assert line("3").text == "3"  # there is no third button: it is just text
     image = tmp_path / "p.PNG"
     image.write_bytes(b"x")
@@ -132,3 +135,4 @@ def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
     assert render(Reply("请选择：", (Button("a", "是"), Button("b", "否")))) == (
         "请选择：\n  1) 是\n  2) 否"
     )
+    db.dispose()

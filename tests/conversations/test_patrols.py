@@ -42,8 +42,8 @@ def test_a_patrol_finding_dispatched_for_a_week_then_fixed_and_verified(
     verifier = chat("刘洋")
     verifier.say("现场验证")
     verifier.press("XC000001")
-    verifier.press("不通过")
-    assert "验证不通过时，请写明问题所在" in verifier.press("跳过")
+    assert "请写明问题所在" in verifier.press("不通过")
+    assert "跳过" not in verifier.buttons  # a failed check says why: no skip is offered
     assert "验证未通过，已退回整改" in verifier.say("仍有1盏不亮")
     assert findings(estate)[0].status is FindingStatus.OPEN
 
@@ -109,11 +109,29 @@ def test_a_refused_extension_needs_a_reason(chat: Callable[..., Chatter]) -> Non
     gardener = chat("林师傅")
     gardener.say("申请延期")
     gardener.press("XC000001")
+    # Before the deadline the finding has now (11-30): refused, and the day asked again.
+    assert "新期限须晚于当前期限 2026-11-30" in gardener.say("11-26")
+    assert "延期到哪一天" in gardener.text
     gardener.press("14天后")
     gardener.say("想慢一点")
     manager = chat("黄经理")
     manager.say("延期审批")
     manager.press("XC000001")
-    manager.press("驳回")
-    assert "不批准时，请写明原因" in manager.press("跳过")
+    assert "驳回原因" in manager.press("驳回")
+    assert "跳过" not in manager.buttons  # a refusal says why: nothing to skip is offered
     assert "已驳回 XC000001 的延期申请" in manager.say("一周足够")
+
+
+def test_a_deadline_is_a_day_after_today_written_as_people_write_it(
+    chat: Callable[..., Chatter],
+) -> None:
+    patroller = chat("陈静")
+    patroller.say("巡查")
+    patroller.say("中心花园")
+    patroller.press("园林绿化")
+    patroller.say("草坪枯黄")
+    patroller.press("跳过")
+    patroller.press("否")
+    patroller.press("绿化部")
+    assert "请选择今天以后的日期" in patroller.say("11-20")  # three days ago, not next year
+    assert "整改期限：2026-11-30" in patroller.say("3")  # the third button: 7天后

@@ -8,7 +8,7 @@ import time_machine
 
 from storage.attachment.models import AttachmentKind
 from storage.database import Database
-from storage.ticket.models import Ticket, TicketStatus
+from storage.ticket.models import RepairCategory, Ticket, TicketStatus
 from tests.conftest import local
 from tests.conversations.conftest import Chatter, report_leak, ticket, tickets
 
@@ -186,8 +186,38 @@ def test_the_desk_reassigns_an_accepted_order(
     tech.press("接单")
     desk.say("派单")
     desk.press("BX000001")
+    assert not [b for b in desk.buttons if b.startswith("周师傅")]  # not who holds it now
     assert "已派给 吴师傅" in desk.press("吴师傅")
     reassigned = ticket(estate)
     assert reassigned.status is TicketStatus.DISPATCHED
     assert reassigned.assignee is not None
     assert reassigned.assignee.person.name == "吴师傅"
+
+
+def test_numbers_press_the_buttons_where_a_platform_shows_them_as_a_list(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    owner = chat("张伟")  # on WeChat each question's buttons read "1. … 2. …（回复 1-2）"
+    owner.say("报修")
+    owner.say("5")  # 房屋渗漏水
+    owner.say("1")  # 1-1-502
+    owner.say("卫生间天花板渗水")
+    assert "什么时间上门" in owner.say("2")  # 跳过 the photos
+    assert "预约时间：尽快" in owner.say("1")  # 跳过 the time: no "1" kept as a time
+    assert "报修成功" in owner.say("1")  # 确认提交
+    [reported] = tickets(estate)
+    assert reported.preferred_time is None
+    assert reported.category is RepairCategory.WATER_LEAK
+
+
+def test_back_from_an_order_shows_the_orders_again(chat: Callable[..., Chatter]) -> None:
+    report_leak(chat)
+    desk = chat("陈静")
+    desk.say("派单")
+    desk.press("BX000001")
+    desk.press("周师傅")
+    tech = chat("周师傅")
+    tech.say("维修工单")
+    tech.press("BX000001")
+    assert "您的工单" in tech.press("返回")
+    assert "BX000001" in tech.buttons[0]
