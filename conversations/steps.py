@@ -201,10 +201,9 @@ class Choose:
         options = self._options(ctx)
         said = ctx.incoming.said
         key: str | None = None
+        # (A number is a press by now: the engine turns it into the button it names.)
         if ctx.incoming.button is not None:
             key = next((o.key for o in options if o.key == ctx.incoming.button), None)
-        elif said.isdigit() and 1 <= int(said) <= len(options):
-            key = options[int(said) - 1].key
         else:
             key = next((o.key for o in options if matches(said, o)), None)
         if key is None:
