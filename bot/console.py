@@ -8,6 +8,7 @@ LAT,LON`` a location; ``/user NAME`` continues as another chat identity;
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ from typing import Any, ClassVar
 from bot.channel import SendOnly
 from conversations.engine import Engine
 from conversations.messages import Button, Incoming, Location, Reply
+from storage.attachment.files import MB, AttachmentRefused, Refusal, keep
+from storage.attachment.models import AttachmentKind
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "console"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
@@ -69,19 +74,41 @@ class Console:
         )
 
     def _photo(self, path: str) -> Incoming | None:
+        """A file from this computer, checked and kept as a platform's download is: named
+        by its content, its type read from its bytes, its location stripped."""
         photo = Path(path).expanduser()
         if not photo.is_file():
             self.write(f"(no such file: {path})")
             return None
-        return self._message(photos=(f"file:{photo.resolve()}",))
+        settings = self.engine.db.settings
+        limit = settings.attachment_max_mb * MB
+        try:
+            if photo.stat().st_size > limit:
+                raise AttachmentRefused(Refusal.TOO_LARGE, f"{photo.stat().st_size} bytes")
+            kept = keep(
+                photo.read_bytes(),
+                kind=AttachmentKind.PHOTO,
+                folder=Path(settings.attachments_dir) / PLATFORM,
+                max_bytes=limit,
+            )
+        except AttachmentRefused as refusal:
+            return self._message(refused=(refusal.reason.value,))
+        return self._message(photos=(str(kept),))
 
     def say(self, line: str) -> list[Reply]:
         message = self.incoming(line)
         if message is None:
             return []
-        replies = self.engine.handle(message)
+        try:
+            answer = self.engine.handle(message)
+        except Exception:
+            log.exception("message %s failed", message.message_id)
+            self.write(render(self.engine.apology(message)))
+            return []
+        replies = list(answer.replies)
         for reply in replies:
             self.write(render(reply))
+        self.engine.settle(answer, sent=len(replies))  # printed: delivered
         if replies:  # a number answers the latest question: its buttons, or none
             self.buttons = [b for reply in replies for b in reply.buttons]
         if self.after is not None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from bot.channel import Channel, Refused
 from bot.metrics import NOTICES
+from conversations.engine import as_reply
 from conversations.messages import Reply
 from storage.clock import utcnow
 from storage.database import Database
@@ -69,9 +70,7 @@ class Dispatcher:
                     ((platform, chat) for platform, chat in chats if platform in self.channels),
                     key=lambda target: not self.channels[target[0]].preferred,
                 )
-                image = message.params.get("image")
-                reply = Reply(message.text, images=(image,) if image else ())
-                batch.append((message.id, message.attempts, reply, chats))
+                batch.append((message.id, message.attempts, as_reply(message), chats))
         return batch
 
     def _settle(self, message_id: int, attempts: int, reason: str | None, retry: bool) -> None:

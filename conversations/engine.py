@@ -3,8 +3,13 @@
 Each message is handled in one transaction that locks the conversation's row,
 so one person's messages are taken one at a time, on any worker. A message is
 handled once (its id is recorded in the same transaction), a flow's writes
-happen only at its confirm step, and a crash rolls everything back: the person
-is asked to send the message again and finds the conversation where it was.
+happen only at its confirm step, and a crash rolls everything back.
+
+The replies are written in that same transaction, to the outbox, addressed to the
+chat and leased to the channel that sends them after the commit and confirms them
+(``settle``). A crash between the commit and the send leaves them there: the
+platform's redelivery of the message gets them, or the dispatcher sends them when
+the lease runs out; never none, and once.
 """
 
 from __future__ import annotations
@@ -12,11 +17,12 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from conversations.attachments import tell_refused
 from conversations.messages import Button, Incoming, Reply
 from conversations.steps import CHOSEN_LOCALE, STAY, AskPhotos, Context, Flow, Next, Option, matches
 from storage.chat import service as chat
@@ -24,6 +30,8 @@ from storage.clock import utcnow
 from storage.database import Database, is_disconnect
 from storage.errors import DomainError, InvalidInput
 from storage.i18n import N_, Msg, negotiate, translator
+from storage.outbox import service as outbox
+from storage.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,33 @@ def _is(incoming: Incoming, *options: Option) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The replies to one message, and the outbox rows keeping them until they are sent."""
+
+    replies: tuple[Reply, ...] = ()
+    kept: tuple[int, ...] = ()  # one row per reply, in the same order
+
+    @classmethod
+    def of(cls, rows: Sequence[OutboxMessage]) -> Answer:
+        return cls(tuple(as_reply(row) for row in rows), tuple(row.id for row in rows))
+
+
+def as_reply(row: OutboxMessage) -> Reply:
+    """A reply or a notice as it was written to the outbox."""
+    images = row.params.get("images") or ([row.params["image"]] if "image" in row.params else [])
+    return Reply(
+        row.text,
+        tuple(Button(key, label) for key, label in row.buttons or ()),
+        tuple(images),
+    )
+
+
+def answering(incoming: Incoming) -> str:
+    """The name the outbox knows a message by: its replies are ``in_reply_to`` it."""
+    return f"{incoming.platform}:{incoming.chat_id}:{incoming.message_id}"
+
+
 def commands_of(flows: Iterable[Flow]) -> list[Option]:
     """What a platform lists as its commands or its menu, in this order: the flows that are
     commands, then help and cancel."""
@@ -61,7 +96,9 @@ class Engine:
             raise ValueError("exactly one flow greets strangers (binding)")
         self.greeting = greeters[0]
 
-    def handle(self, incoming: Incoming) -> list[Reply]:
+    def handle(self, incoming: Incoming) -> Answer:
+        """Take one message: its step and its replies committed together. Raises when it
+        cannot be taken now (the database busy or down, a bug); nothing of it was kept."""
         for attempt in (1, 2):
             try:
                 with self.db.transaction() as session:
@@ -70,32 +107,62 @@ class Engine:
                 if attempt == 1 and is_disconnect(error):
                     # A restarted server or a failover: nothing was kept, so the message is
                     # taken again on a fresh connection. (Had the lost commit landed, the
-                    # message is now seen, and the second try answers nothing, not twice.)
+                    # message is now seen, and the second try finds its replies.)
                     log.warning(
                         "message %s taken again: its database connection was lost",
                         incoming.message_id,
                     )
                     continue
-                log.exception(
-                    "message %s from %s:%s failed",
-                    incoming.message_id,
-                    incoming.platform,
-                    incoming.user_id,
-                )
-                break
+                raise
+        raise AssertionError("unreachable")
+
+    def settle(
+        self,
+        answer: Answer,
+        *,
+        sent: int,
+        reason: str = "",
+        refused: bool = False,
+    ) -> None:
+        """After sending: the first ``sent`` replies confirmed; the rest handed to the
+        dispatcher (``reason``), or given up when the chat refuses messages."""
+        if not answer.kept:
+            return
+        done, rest = answer.kept[:sent], answer.kept[sent:]
+        if not rest:
+            self.confirm(done)
+            return
+        with self.db.transaction() as session:
+            outbox.delivered_all(session=session, message_ids=done)
+            if rest and refused:
+                outbox.give_up(session=session, message_ids=rest, reason=reason)
+            elif rest:
+                outbox.release(session=session, message_ids=rest, reason=reason)
+
+    def confirm(self, kept: Sequence[int]) -> None:
+        """These replies (of any messages) went out."""
+        with self.db.transaction() as session:
+            outbox.delivered_all(session=session, message_ids=kept)
+
+    def apology(self, incoming: Incoming, text: str = "") -> Reply:
         t = translator(negotiate(incoming.language))
-        return [Reply(t("抱歉，系统出了点问题，刚才的消息没有处理。请稍后再发一次。"))]
+        return Reply(t(text or "抱歉，系统出了点问题，刚才的消息没有处理。请稍后再发一次。"))
 
     # ------------------------------------------------------------ one message
 
-    def _handle(self, session: Session, incoming: Incoming) -> list[Reply]:
+    def _handle(self, session: Session, incoming: Incoming) -> Answer:
+        lease = timedelta(seconds=self.db.settings.reply_lease_seconds)
         if not chat.first_sighting(
             session=session,
             platform=incoming.platform,
             chat_id=incoming.chat_id,
             message_id=incoming.message_id,
         ):
-            return []  # a redelivery of what was already answered
+            # A redelivery: answered already, unless its replies were never confirmed sent.
+            unsent = outbox.take_unsent(session=session, answering=answering(incoming), lease=lease)
+            return Answer.of(unsent)
+        if incoming.opens_window:
+            chat.note_inbound(session=session, platform=incoming.platform, chat_id=incoming.chat_id)
         arrival = chat.arrive(
             session=session,
             platform=incoming.platform,
@@ -115,6 +182,7 @@ class Engine:
             t=translator(locale),
             data=data,
         )
+        tell_refused(ctx)  # a photo or voice note the channel did not keep, and why
         if person is not None:
             ctx.knows_resident(person, arrival.resident)
         flow = self.flows.get(conversation.flow or "")
@@ -163,7 +231,18 @@ class Engine:
         conversation.step = step if flow is not None else None
         conversation.data = ctx.data if flow is not None else keep
         conversation.updated_at = utcnow()
-        return ctx.replies
+        kept = outbox.keep_replies(
+            session=session,
+            platform=incoming.platform,
+            chat_id=incoming.chat_id,
+            answering=answering(incoming),
+            replies=[
+                (reply.text, [(b.key, b.label) for b in reply.buttons], reply.images)
+                for reply in ctx.replies
+            ],
+            lease=lease,
+        )
+        return Answer(tuple(ctx.replies), tuple(kept))
 
     def _command(self, ctx: Context) -> Flow | None:
         """A menu button or a typed /command starts another flow even in the middle of one."""

@@ -31,9 +31,15 @@ class Incoming:
     button: str | None = None  # the key of a pressed button
     photos: tuple[str, ...] = ()  # attachment refs
     voice: str | None = None  # attachment ref
+    # Why the channel dropped an attachment ("too_large", "not_a_photo", "not_a_voice"):
+    # the sender is told, since what they sent is not in photos or voice.
+    refused: tuple[str, ...] = ()
     voice_text: str | None = None  # the platform's speech recognition, when it has one
     location: Location | None = None
     language: str | None = None  # the platform's language code, e.g. "zh-TW"
+    # The platform lets the account write to this chat for a while after each message
+    # (WeChat's 48 hours): the engine notes when, in the message's own transaction.
+    opens_window: bool = False
 
     @property
     def said(self) -> str:

@@ -51,6 +51,7 @@ REGISTRY: tuple[ClockJob, ...] = (
     ClockJob("monthly_reports", jobs.monthly_reports, every_minutes=30),
     ClockJob("archive_patrol_records", jobs.archive_patrol_records, every_minutes=24 * 60),
     ClockJob("forget_seen_messages", jobs.forget_seen_messages, every_minutes=24 * 60),
+    ClockJob("forget_failed_bindings", jobs.forget_failed_bindings, every_minutes=24 * 60),
     ClockJob("refresh_statistics", jobs.refresh_statistics, every_minutes=24 * 60),
 )
 

@@ -28,10 +28,12 @@ from storage.estate.models import Estate
 from storage.figures.daily import DayActivity, day_activity
 from storage.figures.monthly import monthly_report, previous_month
 from storage.i18n import Translator, translator
+from storage.identity import attempts as binding_attempts
 from storage.outbox import service as outbox
 from storage.patrol import notices as patrol_notices
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolFinding
+from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import (
     Person,
@@ -174,12 +176,19 @@ def due_callbacks(session: Session, now: datetime) -> int:
     queued = 0
     for callback in callbacks.due(session=session, estate_id=None, on=local_date(now, settings.tz)):
         queued += callbacks.ask_owner(session=session, callback_id=callback.id) is not None
-        queued += outbox.notify_each(
-            session=session,
-            recipients=people.desk_staff(session=session, estate_id=callback.ticket.estate_id),
-            notice=callback_notices.callback_reminder(callback),
-            key=f"callback_reminder:{callback.id}",
-        )
+        # One notice each: the owner's number is written as that reader may read it.
+        for person in people.desk_staff(session=session, estate_id=callback.ticket.estate_id):
+            queued += (
+                outbox.notify(
+                    session=session,
+                    recipient=person,
+                    notice=callback_notices.callback_reminder(
+                        callback, phone_of=privacy.phones_for(session=session, viewer=person)
+                    ),
+                    idempotency_key=f"callback_reminder:{callback.id}:{person.id}",
+                )
+                is not None
+            )
     return queued
 
 
@@ -190,13 +199,17 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
     if quiet(now, settings) or local.weekday() not in WORKING_DAYS:
         return 0
     return sum(
-        outbox.notify_each(
+        outbox.notify(
             session=session,
-            recipients=people.desk_heads(session=session, estate_id=callback.ticket.estate_id),
-            notice=callback_notices.callback_overdue(callback, settings),
-            key=f"callback_overdue:{callback.id}:{local.date()}",
+            recipient=person,
+            notice=callback_notices.callback_overdue(
+                callback, settings, phone_of=privacy.phones_for(session=session, viewer=person)
+            ),
+            idempotency_key=f"callback_overdue:{callback.id}:{local.date()}:{person.id}",
         )
+        is not None
         for callback in callbacks.overdue(session=session, estate_id=None, now=now)
+        for person in people.desk_heads(session=session, estate_id=callback.ticket.estate_id)
     )
 
 
@@ -308,7 +321,11 @@ def quality_sample(session: Session, now: datetime) -> int:
                 outbox.notify(
                     session=session,
                     recipient=person,
-                    notice=callback_notices.quality_sample(picked, translator(person.locale)),
+                    notice=callback_notices.quality_sample(
+                        picked,
+                        translator(person.locale),
+                        phone_of=privacy.phones_for(session=session, viewer=person),
+                    ),
                     idempotency_key=f"quality_sample:{estate.code}:{year}-W{week}:{person.id}",
                 )
                 is not None
@@ -366,10 +383,15 @@ def monthly_report_for(session: Session, estate: Estate, month: date) -> int:
 
 def forget_seen_messages(session: Session, now: datetime) -> int:
     """Platforms redeliver within minutes, not weeks: the dedupe record need not grow forever."""
-    result = session.execute(
-        delete(SeenMessage).where(SeenMessage.seen_at < now - timedelta(days=14))
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    before = now - timedelta(days=14)
+    result = session.execute(delete(SeenMessage).where(SeenMessage.seen_at < before))
+    replies = outbox.forget_sent_replies(session=session, before=before)
+    return int(result.rowcount or 0) + replies  # type: ignore[attr-defined]
+
+
+def forget_failed_bindings(session: Session, now: datetime) -> int:
+    """Wrong binding answers count for minutes; a day's are kept to look into, no more."""
+    return binding_attempts.forget_failed_bindings(session=session, now=now)
 
 
 def refresh_statistics(session: Session, now: datetime) -> int:

@@ -7,14 +7,17 @@ documents' values, so a company with stricter rules changes a variable, not code
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import time as dt_time
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import quote, quote_plus
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 Days = Annotated[int, Field(ge=1, le=365)]
 Hours = Annotated[int, Field(ge=1, le=24 * 30)]
@@ -32,6 +35,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///wuye.db"
     # Photos and voice notes, downloaded from the platforms (their links expire).
     attachments_dir: Path = Path("attachments")
+
+    # A photo or voice note larger than this is not kept, and its sender is told so: the Bot
+    # API serves no more than 20 MB, a phone's photo is a few, and a folder filled by one
+    # person's uploads stops every estate's reports.
+    attachment_max_mb: Annotated[int, Field(ge=1, le=2000)] = 20
 
     # Telegram: unset token means no Telegram channel.
     telegram_token: SecretStr | None = None
@@ -101,12 +109,87 @@ class Settings(BaseSettings):
     invite_valid_days: Days = 7
     # A new chat account that proves unit + phone is bound at once, or waits for the desk.
     bind_requires_approval: bool = False
+
+    # Guessing who someone is: this many wrong codes or unit + phone answers from one chat
+    # account, or this many wrong phones for one unit from anyone, within the pause's length,
+    # pause binding (that account's, that unit's) for this many minutes. A pause refuses even
+    # the right answer, so guessing learns nothing while it lasts.
+    bind_failures_per_chat: Annotated[int, Field(ge=1, le=100)] = 5
+    bind_failures_per_unit: Annotated[int, Field(ge=1, le=1000)] = 10
+    bind_pause_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 15
+
     # A conversation left this long forgets where it was and says so.
     conversation_idle_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 30
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0, le=600_000)] = 5_000
+
+    # Replies are written with the step they answer and leased to the channel sending them;
+    # one not confirmed sent within the lease (the server died) is sent by the dispatcher
+    # or on the message's redelivery. Longer than a send can take, 429 pauses included.
+    reply_lease_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
+    # A message the database cannot take now (busy, down, a bug) waits here, one file each,
+    # and is handled in turn for its chat when it can be; given up (with an apology) after
+    # this many hours.
+    inbox_dir: Path = Path("inbox")
+    inbox_give_up_hours: Hours = 24
+    # One chat sending faster than this is answered in turn, slowed, and asked to wait (at
+    # most once a minute); other chats are not held up. A burst (an album) goes at once.
+    chat_burst: Annotated[int, Field(ge=1, le=1000)] = 10
+    chat_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 1
     # PostgreSQL: a pooled connection idle this long is tested before use. One in steady use
     # is not (a round trip per message); if it dies anyway, the message is taken again.
     database_ping_after_idle_seconds: Annotated[float, Field(ge=0, le=3600)] = 30
+
+    # --- Serving in production: /metrics (the checks of a server's settings: check_serving) ---
+    # When set, GET /metrics answers only `Authorization: Bearer <token>` (Prometheus's
+    # `authorization` / `bearer_token_file`), anything else 401.
+    metrics_token: SecretStr | None = None
+    # host:port, e.g. 127.0.0.1:9100: /metrics is served there, by a listener of its own in
+    # each worker, and not on the public app. With WUYE_PUBLIC_URL set (production) and
+    # neither this nor a token, /metrics is not served at all: it fails closed.
+    metrics_listen: str | None = None
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_length(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty or short token is guessed (or is a blank line in an .env): refuse it
+        # rather than guard /metrics with it.
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError(f"use at least 16 characters, e.g. from {RANDOM_VALUE_COMMAND}")
+        return value
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_listen_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            host_port(value)
+        return value
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        return host_port(self.metrics_listen) if self.metrics_listen else None
+
+    def secret_values(self) -> set[str]:
+        """Every secret these settings hold, to be masked wherever text leaves the process:
+        the SecretStr fields, and the database password as given and as URLs quote it."""
+        values = {
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        }
+        password = make_url(self.database_url).password
+        if password:
+            values |= {str(password), quote(str(password), safe=""), quote_plus(str(password))}
+        return {value for value in values if value}
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # The SecretStr fields print as '**********' already; the database URL is a str
+        # (every engine takes it so), and printed settings show it with its password masked.
+        for name, value in super().__repr_args__():
+            if name == "database_url" and isinstance(value, str):
+                value = make_url(value).render_as_string(hide_password=True)
+            yield name, value
+
+    # --- end of serving in production ---
 
     @field_validator("timezone")
     @classmethod
@@ -171,3 +254,78 @@ def load_settings(**overrides: object) -> Settings:
             field = ".".join(str(part) for part in error["loc"])
             lines.append(f"WUYE_{field.upper()}: {error['msg']}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+# --- Serving in production: what a server needs beyond what every command needs ---
+# `wuye chat` and the desk's commands start without any platform's settings, so these are
+# not pydantic validators: `wuye serve` and `wuye poll` check them before anything binds a
+# port or migrates, and refuse to start with one line per problem naming the variable.
+
+
+# How a secret's value is made (Telegram's secret_token allows exactly these characters).
+RANDOM_VALUE_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def host_port(value: str) -> tuple[str, int]:
+    """``127.0.0.1:9100`` or ``[::1]:9100`` as (host, port); ValueError when it is neither."""
+    host, colon, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("use host:port, e.g. 127.0.0.1:9100")
+    return host, int(port)
+
+
+def serving_problems(settings: Settings, *, webhook: bool = True) -> list[str]:
+    """What stops these settings from serving, one line each; ``webhook=False`` for
+    `wuye poll`, which takes Telegram's updates without a webhook."""
+    problems: list[str] = []
+    if (
+        webhook
+        and settings.telegram_token is not None
+        and settings.public_url is not None
+        and settings.telegram_webhook_secret is None
+    ):
+        # Without it the webhook cannot tell Telegram's updates from anyone's: every update
+        # would be refused, so nothing would arrive. Better not to start.
+        problems.append(
+            "WUYE_TELEGRAM_WEBHOOK_SECRET is not set: with WUYE_PUBLIC_URL and"
+            " WUYE_TELEGRAM_TOKEN set, Telegram's webhook needs it to prove each update comes"
+            f" from Telegram; generate one with {RANDOM_VALUE_COMMAND}"
+        )
+    if settings.wechat_token is not None:
+        if settings.wechat_app_id is None:
+            problems.append(
+                "WUYE_WECHAT_APP_ID is not set: WeChat (WUYE_WECHAT_TOKEN) needs the"
+                " account's AppID from the WeChat console"
+            )
+        if settings.wechat_app_secret is None:
+            problems.append(
+                "WUYE_WECHAT_APP_SECRET is not set: WeChat (WUYE_WECHAT_TOKEN) needs the"
+                " AppSecret to send notices and the replies that take longer than 5 s"
+            )
+        if settings.wechat_mode == "safe" and settings.wechat_aes_key is None:
+            problems.append(
+                "WUYE_WECHAT_AES_KEY is not set: WUYE_WECHAT_MODE=safe needs the"
+                " EncodingAESKey from the WeChat console"
+            )
+    if settings.wecom_corp_id is not None:
+        if settings.wecom_agent_id is None:
+            problems.append(
+                "WUYE_WECOM_AGENT_ID is not set: WeCom (WUYE_WECOM_CORP_ID) needs the AgentId"
+                " of the app that sends the notices"
+            )
+        if settings.wecom_secret is None:
+            problems.append(
+                "WUYE_WECOM_SECRET is not set: WeCom (WUYE_WECOM_CORP_ID) needs the app's"
+                " Secret to send notices"
+            )
+    return problems
+
+
+def check_serving(settings: Settings, *, command: str = "wuye serve", webhook: bool = True) -> None:
+    """Raise SettingsError, whose message says what to set, when these settings cannot serve."""
+    problems = serving_problems(settings, webhook=webhook)
+    if len(problems) == 1:
+        raise SettingsError(f"{command}: {problems[0]}")
+    if problems:
+        raise SettingsError(f"{command} cannot start:\n  " + "\n  ".join(problems))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,10 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
             raise DisconnectionError(f"an idle connection is gone: {error}") from error
 
 
+class Busy(Exception):
+    """The database could not be written within its busy timeout; nothing was done."""
+
+
 def is_disconnect(error: BaseException) -> bool:
     """The transaction failed because its connection was lost: nothing was written
     (unless it was lost during COMMIT), and the same work may be done again."""
@@ -108,9 +112,7 @@ class Database:
         # Queued on SQLite's busy handler, waiting threads sleep in steps of up to 100 ms
         # and start late; queued on a lock, the next one starts the moment the last commits.
         # (Another process on the same file still waits on the busy handler.)
-        self._writer: AbstractContextManager[Any] = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
-        )
+        self._writer = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     def session(self) -> Session:
         session = self._sessions()
@@ -123,10 +125,25 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """One unit of work: commit on success, roll back on any error."""
         with self.session() as session:
-            with self._writer, session.begin():
+            with self._writing(), session.begin():
                 yield session
             for hook in tuple(self._after_commit):  # a dispatcher may stop listening meanwhile
                 hook(session)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """SQLite's one writer, queued for at most its busy timeout: when another process
+        holds the file, each waiting thread gives up at its own timeout, not after every
+        thread before it has waited out its own."""
+        if self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=self.settings.sqlite_busy_timeout_ms / 1000):
+            raise Busy("SQLite is busy: another writer held it past the busy timeout")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     def after_commit(self, hook: Callable[[Session], None]) -> Callable[[], None]:
         """Run ``hook`` after each unit of work commits, in the thread that committed it;

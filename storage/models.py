@@ -15,6 +15,7 @@ from storage.identity.models import (
     BindingRequest,
     BindingStatus,
     ChatIdentity,
+    FailedBinding,
     InviteCode,
 )
 from storage.outbox.models import OutboxMessage, OutboxStatus
@@ -65,6 +66,7 @@ __all__ = [
     "Estate",
     "ExtensionRequest",
     "ExtensionStatus",
+    "FailedBinding",
     "FindingStatus",
     "InviteCode",
     "OutboxMessage",

@@ -134,7 +134,11 @@ def server_drops_connection(db: Database) -> int:
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
     # Charts and downloads go to the test's own folder, never into the checkout.
-    return load_settings(database_url=db_url, attachments_dir=tmp_path / "attachments")
+    return load_settings(
+        database_url=db_url,
+        attachments_dir=tmp_path / "attachments",
+        inbox_dir=tmp_path / "inbox",
+    )
 
 
 @pytest.fixture

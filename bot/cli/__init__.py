@@ -1,5 +1,6 @@
-"""The ``wuye`` command: running wuye, administering estates, the desk's read-outs, the
-clock's jobs, each platform's own commands, and the developers' tools."""
+"""The ``wuye`` command: running wuye, administering estates, backing up and restoring the
+database, the desk's read-outs, the clock's jobs, each platform's own commands, and the
+developers' tools."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import typer
 
 from bot.channels import REGISTRY
-from bot.cli import admin, developers, jobs, readouts, running
+from bot.cli import admin, backup, developers, jobs, person, readouts, running
 from storage.config import SettingsError
 from storage.errors import DomainError
 
@@ -22,6 +23,8 @@ app = typer.Typer(
 for command in (running.run, running.chat, running.serve, running.poll):
     app.command()(command)
 app.command()(admin.invite)
+app.command()(backup.backup)
+app.command()(backup.restore)
 app.command()(readouts.digest)
 for name, group in (
     ("db", admin.db_app),
@@ -30,6 +33,7 @@ for name, group in (
     ("patrols", readouts.patrols_app),
     ("callbacks", readouts.callbacks_app),
     ("report", readouts.report_app),
+    ("person", person.person_app),
     ("jobs", jobs.jobs_app),
     ("i18n", developers.i18n_app),
 ):

@@ -4,6 +4,7 @@ and Telegram by long polling."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import signal
 import sys
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
+from bot import logs
 from bot.cli.admin import describe, imported
 from bot.cli.common import database
 from bot.console import Console, ConsoleChannel
@@ -21,7 +23,7 @@ from bot.dispatcher import Dispatcher
 from conversations.engine import Engine
 from conversations.flows import FLOWS
 from scheduler.clock import Clock
-from storage.config import load_settings
+from storage.config import SettingsError, check_serving, load_settings
 from storage.database import Database
 from storage.estate import importer
 from storage.estate import service as estates
@@ -35,6 +37,9 @@ STAFF_PLACEHOLDER = re.compile(r"\{(invite|name):([A-Za-z0-9_-]+)\}")
 def console_chat(db: Database, user: str, *, interactive: bool, clock: bool = False) -> None:
     """The console chat. Notices for console users print in the terminal after each line;
     with ``clock`` the scheduler runs beside it, as in `wuye serve`."""
+    # The terminal is the chat: warnings meant for an operator's log (a paused binding, a
+    # notice for someone with no chat account) would read as wuye's answers. Errors show.
+    logs.configure(json=False, level=logging.ERROR)
     dispatcher = Dispatcher(db, [ConsoleChannel(typer.echo)])
     console = Console(Engine(db, FLOWS), user, after=lambda: asyncio.run(dispatcher.run_once()))
     ticking = Clock(db) if clock else None
@@ -89,9 +94,9 @@ def run(
     spec = importer.parse(importer.read(sample), str(sample))
     with database() as db:
         with db.transaction() as session:
-            typer.echo(
-                f"wuye: database {db.settings.database_url}, time zone {db.settings.timezone}"
-            )
+            # The URL as it is shown everywhere: its password masked.
+            shown = db.engine.url.render_as_string(hide_password=True)
+            typer.echo(f"wuye: database {shown}, time zone {db.settings.timezone}")
             created = importer.import_estate(session=session, data=spec)
             typer.echo(imported(sample, created))
             typer.echo(describe(session))
@@ -108,10 +113,17 @@ def serve(
     """The web server every configured platform's webhook comes to, with /healthz."""
     import uvicorn
 
-    from bot import logs
-
     logs.configure(json=True)
     settings = load_settings()
+    logs.hide(settings.secret_values())
+    # Settings that cannot serve stop it here, before it migrates or binds a port: a worker
+    # that failed in its own start would be started again and again by uvicorn.
+    check_serving(settings)
+    if settings.metrics_address is not None and settings.metrics_address[1] == port:
+        raise SettingsError(
+            f"wuye serve: WUYE_METRICS_LISTEN uses port {port}, the app's own (--port):"
+            " give /metrics another port"
+        )
     if workers > 1 and not settings.database_url.startswith("postgresql"):
         raise typer.BadParameter("several workers need PostgreSQL (WUYE_DATABASE_URL)")
     with database():  # migrate once, before any worker starts
@@ -129,17 +141,21 @@ def serve(
 
 def poll() -> None:
     """Telegram by long polling, for a company with no public address."""
-    from bot import logs
+
     from bot.web import Wuye
     from bot.web import poll as poll_telegram
 
     logs.configure(json=True)
+    settings = load_settings()
+    logs.hide(settings.secret_values())
+    # The same checks as `wuye serve`'s, less the webhook's: polling sets none.
+    check_serving(settings, command="wuye poll", webhook=False)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await poll_telegram(Wuye.from_settings(load_settings()), stop)
+        await poll_telegram(Wuye.from_settings(settings), stop)
 
     asyncio.run(main())

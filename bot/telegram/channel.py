@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,18 +17,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import Bot, BotCommand, CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channel import MAX_BODY, Refused
+from bot.inbox import Inbox, Kept
 from bot.metrics import measured
 from bot.telegram.sender import TelegramSender
 from bot.telegram.wire import ALLOWED_UPDATES, PLATFORM, to_incoming
-from conversations.engine import Engine, commands_of
-from conversations.messages import Reply
+from conversations.engine import Answer, Engine, commands_of
+from conversations.messages import Incoming, Reply
+from storage.attachment.files import MB, AttachmentRefused, Refusal, keep
+from storage.attachment.models import AttachmentKind
 from storage.config import Settings
 from storage.i18n import translator
-from storage.outbox import service as outbox
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +74,24 @@ class TelegramChannel:
             chat_burst=settings.telegram_chat_burst,
         )
         self.username = ""
+        self.inbox = Inbox(engine, platform=PLATFORM)
+        self._stop = asyncio.Event()
+        self._draining: asyncio.Task[None] | None = None
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/telegram/webhook", self.webhook, methods=["POST"])]
 
     async def start(self) -> None:
-        """Served by the web app: ready to send, and the webhook set when wuye has a public
-        address."""
+        """Served by the web app: ready to send, the inbox drained, and the webhook set
+        when wuye has a public address."""
         await self._prepare()
+        self._start_inbox()
         if self.settings.public_url is not None:
             await self.set_webhook()
+
+    def _start_inbox(self) -> None:
+        self._stop = asyncio.Event()
+        self._draining = asyncio.create_task(self.inbox.run(self._stop))
 
     async def _prepare(self) -> None:
         """Ready to send, with the commands listed in every language."""
@@ -103,6 +114,10 @@ class TelegramChannel:
         )
 
     async def stop(self) -> None:
+        if self._draining is not None:
+            self._stop.set()
+            await self._draining
+            self._draining = None
         await self.bot.shutdown()
 
     async def webhook(self, request: Request) -> Response:
@@ -150,58 +165,58 @@ class TelegramChannel:
         incoming = to_incoming(update, self.username)
         if incoming is None:
             return in_response
-        if incoming.photos:
-            incoming = replace(
-                incoming,
-                photos=tuple(
-                    [await self._download(file_id, ".jpg") for file_id in incoming.photos]
-                ),
-            )
-        if incoming.voice:
-            incoming = replace(incoming, voice=await self._download(incoming.voice, ".ogg"))
-        replies = await asyncio.to_thread(self.engine.handle, incoming)
-        await self.answer(incoming.chat_id, replies, answering=pressed)
+        incoming = await self._download(incoming)
+        taken = await self.inbox.take(incoming)
+        if isinstance(taken, Kept):  # taken later; its replies then come through the outbox
+            if taken.notice is not None:
+                await self._tell(incoming.chat_id, taken.notice)
+            return in_response
+        await self.answer(incoming.chat_id, taken, answering=pressed)
         return in_response
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         await self.sender.send(chat_id, reply)
 
-    async def answer(
-        self, chat_id: str, replies: list[Reply], *, answering: int | None = None
-    ) -> None:
-        """Send the replies; those to a button press start in the message it was pressed in.
+    async def answer(self, chat_id: str, answer: Answer, *, answering: int | None = None) -> None:
+        """Send the replies, then confirm them; those to a button press start in the message
+        it was pressed in.
 
         The question that was answered becomes what follows it (the next question, or the
         outcome), as a form turns its page: one call instead of two, and no old buttons
         left to press. What cannot be put there is sent, and the old buttons taken away.
+        What cannot be sent now is the dispatcher's, with retries (choices and all).
         """
-        for number, reply in enumerate(replies):
+        sent, reason, refused = 0, "", False
+        for reply in answer.replies:
             try:
-                if answering is not None and number == 0:
-                    if await self.sender.replace(chat_id, answering, reply):
-                        continue
-                    await self.sender.strip(chat_id, answering)
-                await self.sender.send(chat_id, reply)
-            except Refused as refused:
-                log.info("telegram chat %s cannot be reached: %s", chat_id, refused)
-                return
+                if answering is not None and sent == 0:
+                    if not await self.sender.replace(chat_id, answering, reply):
+                        await self.sender.strip(chat_id, answering)
+                        await self.sender.send(chat_id, reply)
+                else:
+                    await self.sender.send(chat_id, reply)
+            except Refused as refusal:
+                log.info("telegram chat %s cannot be reached: %s", chat_id, refusal)
+                reason, refused = f"telegram: {refusal}", True
+                break
             except (TelegramError, httpx.HTTPError) as error:
-                # The message is already marked handled: a webhook retry would not answer it
-                # again. What is left goes to the outbox, choices as numbers to reply with.
                 log.warning("reply to telegram chat %s deferred: %s", chat_id, error)
-                await asyncio.to_thread(self._defer, chat_id, replies[number:])
-                return
+                reason = f"telegram: {error}"
+                break
+            sent += 1
+        if sent == len(answer.kept):
+            self.inbox.confirmed(answer.kept)
+        elif answer.kept:
+            await self.inbox.confirm(
+                partial(self.engine.settle, answer, sent=sent, reason=reason, refused=refused)
+            )
 
-    def _defer(self, chat_id: str, replies: list[Reply]) -> None:
-        with self.engine.db.transaction() as session:
-            for reply in replies:
-                choices = [f"{n}. {b.label}" for n, b in enumerate(reply.buttons, 1)]
-                outbox.to_chat(
-                    session=session,
-                    platform=PLATFORM,
-                    chat_id=chat_id,
-                    text="\n".join([reply.text, *choices]),
-                )
+    async def _tell(self, chat_id: str, reply: Reply) -> None:
+        """Say something now, without the database (it may be what is failing)."""
+        try:
+            await self.sender.send(chat_id, reply)
+        except Exception as error:  # it only said "received, please wait"
+            log.info("could not tell telegram chat %s: %s", chat_id, error)
 
     async def _answer(self, query: CallbackQuery) -> None:
         """Stop the spinner on the pressed button."""
@@ -210,22 +225,56 @@ class TelegramChannel:
         except TelegramError as error:  # too old, or answered by the first delivery
             log.debug("answerCallbackQuery: %s", error)
 
-    async def _download(self, file_id: str, suffix: str) -> str:
-        """Keep the file: a Telegram link is not forever. Falls back to the file id."""
-        try:
-            file = await self.bot.get_file(file_id)
-            folder = Path(self.settings.attachments_dir) / "telegram"
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{file.file_unique_id}{suffix}"
-            await file.download_to_drive(path)
-            return str(path)
-        except (TelegramError, OSError) as error:
-            log.warning("could not download telegram file %s: %s", file_id, error)
-            return f"telegram:{file_id}"
+    async def _download(self, incoming: Incoming) -> Incoming:
+        """Keep the message's photo and voice note: a Telegram link is not forever.
+
+        Each is checked and named by its content (storage.attachment.files), never by the
+        file_unique_id Telegram sends. One refused is dropped and its reason passed on for
+        the engine to tell the sender; one that cannot be fetched now keeps its file id.
+        """
+        if not incoming.photos and not incoming.voice:
+            return incoming
+        folder = Path(self.settings.attachments_dir) / PLATFORM
+        limit = self.settings.attachment_max_mb * MB
+        refused: list[str] = []
+
+        async def fetch(file_id: str, kind: AttachmentKind) -> str | None:
+            try:
+                file = await self.bot.get_file(file_id)
+                # Refused before the download when Telegram says how big; counted after too.
+                if file.file_size is not None and file.file_size > limit:
+                    raise AttachmentRefused(Refusal.TOO_LARGE, f"{file.file_size} bytes")
+                data = bytes(await file.download_as_bytearray())
+                kept = await asyncio.to_thread(
+                    keep, data, kind=kind, folder=folder, max_bytes=limit
+                )
+                return str(kept)
+            except AttachmentRefused as refusal:
+                log.info("telegram file %s refused: %s", file_id, refusal)
+                refused.append(refusal.reason.value)
+                return None
+            except (TelegramError, OSError) as error:
+                if isinstance(error, BadRequest) and "too big" in error.message.lower():
+                    # Over the Bot API's own 20 MB: getFile refuses it, with no size given.
+                    log.info("telegram file %s refused: %s", file_id, error)
+                    refused.append(Refusal.TOO_LARGE.value)
+                    return None
+                log.warning("could not download telegram file %s: %s", file_id, error)
+                return f"telegram:{file_id}"
+
+        photos = [await fetch(file_id, AttachmentKind.PHOTO) for file_id in incoming.photos]
+        voice = await fetch(incoming.voice, AttachmentKind.VOICE) if incoming.voice else None
+        return replace(
+            incoming,
+            photos=tuple(ref for ref in photos if ref is not None),
+            voice=voice,
+            refused=(*incoming.refused, *refused),
+        )
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long polling, for a company with no public address: instead of ``start``."""
         await self._prepare()
+        self._start_inbox()
         await self.bot.delete_webhook()
         offset: int | None = None
         while not stop.is_set():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,8 @@ from wechatpy import WeChatClient
 from wechatpy.crypto import PrpCrypto
 from wechatpy.session import SessionStorage
 
+from storage.attachment.files import keep
+from storage.attachment.models import AttachmentKind
 from storage.clock import utcnow
 from storage.config import Settings
 from storage.database import Database
@@ -57,17 +58,19 @@ class WechatApi(WeChatClient):  # type: ignore[misc]
             params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
         )
 
-    def download(self, media_id: str, folder: Path) -> Path:
-        """Temporary media lives 3 days on WeChat's side: keep our own copy."""
+    def download(
+        self, media_id: str, folder: Path, *, kind: AttachmentKind, max_bytes: int
+    ) -> Path:
+        """Temporary media lives 3 days on WeChat's side: keep our own copy.
+
+        Checked and named by its content (``keep``), not by the media id or the content
+        type WeChat sends; raises ``AttachmentRefused`` for one too large or not ``kind``.
+        """
         response = self.get("media/get", params={"media_id": media_id})
         content = response.content if hasattr(response, "content") else b""
-        kind = response.headers.get("content-type", "") if hasattr(response, "headers") else ""
-        suffix = ".amr" if "audio" in kind else ".speex" if "speex" in kind else ".jpg"
-        folder.mkdir(parents=True, exist_ok=True)
-        name = hashlib.sha256(media_id.encode()).hexdigest()[:32]
-        path = folder / f"{name}{suffix}"
-        path.write_bytes(content)
-        return path
+        if not content:  # not a refusal: nothing came, so it is fetched again later
+            raise ValueError(f"WeChat sent no content for media {media_id}")
+        return keep(content, kind=kind, folder=folder, max_bytes=max_bytes)
 
 
 def aes_key(encoding_aes_key: str) -> bytes:

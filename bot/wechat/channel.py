@@ -14,13 +14,16 @@ import hmac
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 from xml.parsers.expat import ExpatError
 
 import typer
 import xmltodict
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -30,15 +33,19 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.replies import TextReply
 
 from bot.channel import MAX_BODY, Refused
+from bot.inbox import Inbox, Kept
 from bot.metrics import measured
 from bot.wechat.api import WechatApi, decrypt
 from bot.wechat.commands import commands
 from bot.wechat.wire import PLATFORM, render, split_passive, to_incoming
-from conversations.engine import Engine
+from conversations.engine import Answer, Engine
 from conversations.messages import Reply
+from storage.attachment.files import MB, AttachmentRefused
+from storage.attachment.models import AttachmentKind
 from storage.chat import service as chat
 from storage.clock import utcnow
 from storage.config import Settings
+from storage.database import Busy
 from storage.i18n import negotiate, translator
 from storage.identity import service as identity
 from storage.outbox import service as outbox
@@ -51,6 +58,14 @@ PER_MESSAGE = 5  # customer-service messages allowed per user message
 OUT_OF_WINDOW = {45015, 45047}
 # 43004: not following the account; 43101: the user refused the notice → give up, say why.
 REFUSED = {43004, 43101, 40003}
+
+
+def _report_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        if not isinstance(error, NotFromWechat):
+            log.error("wechat background work failed", exc_info=error)
+        else:
+            log.info("wechat request refused after its reply: %s", error)
 
 
 class NotFromWechat(Exception):
@@ -90,16 +105,20 @@ class WechatChannel:
             if k
         ]
         self.attachments = Path(settings.attachments_dir) / "wechat"
-        self.pending: set[asyncio.Task[Any]] = set()
+        self.pending: set[asyncio.Future[Any]] = set()
+        self.inbox = Inbox(engine, platform=PLATFORM)
+        self._stop = asyncio.Event()
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/wechat", self.endpoint, methods=["GET", "POST"])]
 
     async def start(self) -> None:
-        return None
+        self._stop = asyncio.Event()
+        self._track(asyncio.ensure_future(self.inbox.run(self._stop)))
 
     async def stop(self) -> None:
         """Finish the messages taken after their passive reply was given."""
+        self._stop.set()
         if self.pending:
             await asyncio.wait(set(self.pending), timeout=30)
 
@@ -168,27 +187,38 @@ class WechatChannel:
         # Everything that touches the database runs inside the reply budget, the replay
         # check included: a slow database must not make WeChat wait past 5 seconds.
         work = asyncio.ensure_future(self._process(message, params))
-        self.pending.add(work)
-        work.add_done_callback(self.pending.discard)
+        self._track(work)
         try:
-            replies = await asyncio.wait_for(
+            taken = await asyncio.wait_for(
                 asyncio.shield(work), self.settings.wechat_reply_budget_seconds
             )
         except TimeoutError:
             # Too slow for WeChat's 5 seconds: answer now, deliver later, never twice.
-            work.add_done_callback(lambda done: self._later(message.source, done))
+            work.add_done_callback(self._later)
             return "success"
-        if not replies:
+        if taken is None:
             return "success"
-        t = await asyncio.to_thread(self._translator, message.source)
-        now, rest = split_passive(render(replies, t))
-        if rest:
-            await asyncio.to_thread(self._keep, message.source, rest)
+        if isinstance(taken, Kept):  # taken later: its replies come as customer service
+            if taken.notice is None:
+                return "success"
+            now, rest = taken.notice.text, ""
+        elif not taken.replies:
+            return "success"
+        else:
+            t = await asyncio.to_thread(self._translator, message.source)
+            now, rest = split_passive(render(list(taken.replies), t))
+            await self.inbox.confirm(partial(self._answered, message.source, taken, rest))
         reply = TextReply(source=message.target, target=message.source, content=now).render()
         if not encrypted:
             return str(reply)
         crypto = WeChatCrypto(self.token, self.keys[0], self.settings.wechat_app_id)
         return str(crypto.encrypt_message(reply, params["nonce"], params["timestamp"]))
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        """A background task is finished on stop and never fails unheard."""
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+        task.add_done_callback(_report_failure)
 
     def _first_nonce(self, params: Mapping[str, str]) -> bool:
         with self.db.transaction() as session:
@@ -199,31 +229,48 @@ class WechatChannel:
                 message_id=params["nonce"],
             )
 
-    async def _process(self, message: Any, params: Mapping[str, str]) -> list[Reply]:
-        if not await asyncio.to_thread(self._first_nonce, params):
+    async def _process(self, message: Any, params: Mapping[str, str]) -> Answer | Kept | None:
+        try:
+            # Signed and fresh; when the database is down it is kept unchecked: the engine
+            # still takes each MsgId once.
+            first = self.inbox.unavailable or await asyncio.to_thread(self._first_nonce, params)
+        except (DBAPIError, Busy) as error:
+            log.warning("wechat replay check skipped, the database cannot take it: %s", error)
+            first = True
+        if not first:
             raise NotFromWechat("replayed nonce")
         media: dict[str, str] = {}
+        refused: tuple[str, ...] = ()
         if message.type in ("image", "voice") and message.media_id:
-            media[message.media_id] = await asyncio.to_thread(self._download, message.media_id)
-        incoming = to_incoming(message, media)
+            media, refused = await asyncio.to_thread(self._download, message)
         if message.type == "event" and (message.event or "").lower() == "unsubscribe":
             await asyncio.to_thread(self._unsubscribed, message.source)
-            return []
+            return None
+        incoming = to_incoming(message, media)
         if incoming is None:
-            return []
-        await asyncio.to_thread(self._inbound, message.source)
-        return await asyncio.to_thread(self.engine.handle, incoming)
+            return None
+        if refused:  # nothing of a refused file goes on, not even WeChat's link to it
+            incoming = replace(incoming, photos=(), refused=refused)
+        return await self.inbox.take(incoming)
 
-    def _download(self, media_id: str) -> str:
+    def _download(self, message: Any) -> tuple[dict[str, str], tuple[str, ...]]:
+        """The message's photo or voice note kept (media id → ref), or why it was refused.
+
+        A refused file is dropped and its reason passed on, for the engine to tell the
+        sender; one that cannot be fetched now keeps its media id, for WeChat keeps it 3 days.
+        """
+        media_id = str(message.media_id)
+        kind = AttachmentKind.PHOTO if message.type == "image" else AttachmentKind.VOICE
+        limit = self.settings.attachment_max_mb * MB
         try:
-            return str(self.api.download(media_id, self.attachments))
+            kept = self.api.download(media_id, self.attachments, kind=kind, max_bytes=limit)
+        except AttachmentRefused as refusal:
+            log.info("wechat media %s refused: %s", media_id, refusal)
+            return {}, (refusal.reason.value,)
         except Exception as error:  # keep the id: it can be fetched again for 3 days
             log.warning("could not download wechat media %s: %s", media_id, error)
-            return f"wechat:{media_id}"
-
-    def _inbound(self, openid: str) -> None:
-        with self.db.transaction() as session:
-            chat.note_inbound(session=session, platform=PLATFORM, chat_id=openid)
+            return {media_id: f"wechat:{media_id}"}, ()
+        return {media_id: str(kept)}, ()
 
     def _unsubscribed(self, openid: str) -> None:
         with self.db.transaction() as session:
@@ -234,19 +281,25 @@ class WechatChannel:
             person = identity.identify(session=session, platform=PLATFORM, external_id=openid)
             return translator(person.locale if person else negotiate(None))
 
-    def _keep(self, openid: str, text: str) -> None:
+    def _answered(self, openid: str, answer: Answer, rest: str) -> None:
+        """The passive reply carries the replies: confirmed, and what did not fit queued."""
         with self.db.transaction() as session:
-            outbox.to_chat(session=session, platform=PLATFORM, chat_id=openid, text=text)
+            outbox.delivered_all(session=session, message_ids=answer.kept)
+            if rest:
+                outbox.to_chat(session=session, platform=PLATFORM, chat_id=openid, text=rest)
 
-    def _later(self, openid: str, done: asyncio.Future[list[Reply]]) -> None:
-        if done.cancelled() or done.exception() is not None or not done.result():
-            return
-        late = asyncio.ensure_future(asyncio.to_thread(self._deliver_late, openid, done.result()))
-        self.pending.add(late)
-        late.add_done_callback(self.pending.discard)
-
-    def _deliver_late(self, openid: str, replies: list[Reply]) -> None:
-        self._keep(openid, render(replies, self._translator(openid)))
+    def _later(self, done: asyncio.Future[Answer | Kept | None]) -> None:
+        """Taken after the passive reply was given: its replies go as customer service."""
+        if done.cancelled() or done.exception() is not None:
+            return  # reported by _report_failure
+        answer = done.result()
+        if isinstance(answer, Answer) and answer.kept:
+            late = asyncio.ensure_future(
+                asyncio.to_thread(
+                    self.engine.settle, answer, sent=0, reason="too late for the passive reply"
+                )
+            )
+            self._track(late)
 
     # ------------------------------------------------------------ notifying
 

@@ -29,6 +29,7 @@ def to_incoming(message: Any, media: dict[str, str]) -> Incoming | None:
         "chat_id": message.source,
         "user_id": message.source,
         "message_id": dedupe_key(message),
+        "opens_window": True,  # the 48 hours of customer-service messages start again
     }
     kind = message.type
     if kind == "text":

@@ -23,7 +23,9 @@ from storage.errors import InvalidInput
 from storage.estate import service as estates
 from storage.estate.models import Estate
 from storage.i18n import DEFAULT_LOCALE, N_, negotiate, translator
+from storage.identity import attempts
 from storage.identity import service as identity
+from storage.people import service as people
 from storage.people.models import DESK_ROLES, Person
 
 
@@ -37,8 +39,27 @@ def _welcome(ctx: Context, person: Person) -> None:
     ctx.show_menu = True
 
 
+def _wrong(ctx: Context, wrong: attempts.WrongAnswer, again: str) -> Next:
+    """Counted here, in a step that returns: a step that raises has its writes rolled back."""
+    paused = attempts.note_failed_binding(
+        session=ctx.session,
+        platform=ctx.incoming.platform,
+        external_id=ctx.incoming.user_id,
+        unit_id=wrong.unit_id,
+    )
+    ctx.say(wrong.message)
+    if paused is not None:
+        ctx.say(paused.message)
+        return None
+    return again
+
+
 @then("method")
 def _start(ctx: Context) -> Next:
+    # A paused account hears so at once, not after typing its answers again.
+    attempts.check_binding_allowed(
+        session=ctx.session, platform=ctx.incoming.platform, external_id=ctx.incoming.user_id
+    )
     ctx.say("您好！第一次使用，请先绑定身份。")
     return "method"
 
@@ -56,14 +77,17 @@ def _method(ctx: Context, key: str) -> Next:
     return "estate"
 
 
-@then()
+@then("code")
 def _code(ctx: Context, code: str) -> Next:
-    person = identity.redeem_invite(
-        session=ctx.session,
-        code=code,
-        platform=ctx.incoming.platform,
-        external_id=ctx.incoming.user_id,
-    )
+    try:
+        person = identity.redeem_invite(
+            session=ctx.session,
+            code=code,
+            platform=ctx.incoming.platform,
+            external_id=ctx.incoming.user_id,
+        )
+    except attempts.WrongAnswer as wrong:
+        return _wrong(ctx, wrong, "code")
     _welcome(ctx, person)
     return None
 
@@ -77,21 +101,28 @@ def _estate_options(ctx: Context) -> list[Option]:
 
 @then("phone")
 def _unit(ctx: Context, text: str) -> Next:
-    unit = estates.find_unit(session=ctx.session, estate_id=ctx.data["estate_id"], designation=text)
-    ctx.data["unit"] = unit.designation
+    # Only its form is checked here: whether the unit exists is told, with the phone, as one
+    # answer, so that a stranger cannot list the estate's units.
+    ctx.data["unit"] = "-".join(estates.parse_designation(text))
     return "phone"
 
 
-@then()
+@then("unit")
 def _phone(ctx: Context, phone: str) -> Next:
-    person = identity.bind_by_unit_and_phone(
-        session=ctx.session,
-        estate_id=ctx.data["estate_id"],
-        designation=ctx.data["unit"],
-        phone=phone,
-        platform=ctx.incoming.platform,
-        external_id=ctx.incoming.user_id,
-    )
+    if not people.normalize_phone(phone):
+        raise InvalidInput("手机号应由数字组成，请重新输入")
+    try:
+        person = identity.bind_by_unit_and_phone(
+            session=ctx.session,
+            estate_id=ctx.data["estate_id"],
+            designation=ctx.data["unit"],
+            phone=phone,
+            platform=ctx.incoming.platform,
+            external_id=ctx.incoming.user_id,
+        )
+    except attempts.WrongAnswer as wrong:
+        # Either may be the wrong one, and which is not said: both are asked again.
+        return _wrong(ctx, wrong, "unit")
     if person is None:
         ctx.say("已提交绑定申请，客服中心审核后会通知您。")
         return None

@@ -26,6 +26,7 @@ from storage.callback.models import Callback, Satisfaction
 from storage.clock import utcnow
 from storage.errors import InvalidInput
 from storage.i18n import N_
+from storage.people import privacy
 from storage.people.models import DESK_ROLES
 
 
@@ -134,7 +135,7 @@ def _call_prompt(ctx: Context) -> str:
     return ctx.t(
         "请致电 {owner}（{phone}）回访 {number}，业主的评价：",
         owner=ticket.reporter.name,
-        phone=ticket.contact_phone or "—",
+        phone=privacy.phone_for(session=ctx.session, viewer=ctx.me, ticket=ticket) or "—",
         number=ticket.number,
     )
 

@@ -29,6 +29,7 @@ from conversations.steps import (
     unless_empty,
 )
 from storage.i18n import N_
+from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import DESK_ROLES
 from storage.ticket import complaints, queries
@@ -153,7 +154,7 @@ def _handling_prompt(ctx: Context) -> str:
             ctx.t(
                 "业主：{owner}（{phone}）",
                 owner=ticket.reporter.name,
-                phone=ticket.contact_phone or "—",
+                phone=privacy.phone_for(session=ctx.session, viewer=ctx.me, ticket=ticket) or "—",
             ),
             ctx.t("答复期限：{due}", due=when(ctx, ticket.reply_due_at)),
         ]

@@ -37,6 +37,7 @@ from conversations.steps import (
 from storage.callback import rules as callback_rules
 from storage.callback import service as callbacks
 from storage.i18n import N_
+from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, ROLE_LABELS
 from storage.ticket import lifecycle, queries, repairs
@@ -199,8 +200,11 @@ def _action_prompt(ctx: Context) -> str:
     lines = [ticket_label(ctx, ticket), ticket.description]
     if ticket.preferred_time:
         lines.append(ctx.t("预约时间：{time}", time=ticket.preferred_time))
-    if ticket.contact_phone:
-        lines.append(ctx.t("联系电话：{phone}", phone=ticket.contact_phone))
+    # In full once the order is theirs: a technician of the department sees it masked
+    # until they take it.
+    phone = privacy.phone_for(session=ctx.session, viewer=ctx.me, ticket=ticket)
+    if phone:
+        lines.append(ctx.t("联系电话：{phone}", phone=phone))
     if ticket.due_at:
         lines.append(ctx.t("期限：{due}", due=when(ctx, ticket.due_at)))
     return "\n".join(lines)

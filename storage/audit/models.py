@@ -25,3 +25,16 @@ class AuditEvent(Base):
     actor_label: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditErasure(Base):
+    """A person's erasure under way (个人信息保护法), the one exception to the append-only
+    trail: while a row is here, the database lets a transaction rewrite ``actor_label`` (of
+    that person's own lines) and ``note``, and nothing else. The erasure adds the row and
+    removes it in its own transaction, so no other transaction ever sees it."""
+
+    __tablename__ = "audit_erasure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)

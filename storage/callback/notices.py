@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from storage.callback.models import SATISFACTION_LABELS, Callback
 from storage.clock import format_day
@@ -10,6 +11,9 @@ from storage.config import Settings
 from storage.i18n import N_, Msg, Translator
 from storage.outbox.notice import Notice
 from storage.ticket.models import Ticket
+
+if TYPE_CHECKING:
+    from storage.people.privacy import PhoneOf
 
 
 def callback_due(callback: Callback) -> Notice:
@@ -25,38 +29,42 @@ def callback_due(callback: Callback) -> Notice:
     )
 
 
-def _owner_of(ticket: Ticket) -> dict[str, object]:
+def _owner_of(ticket: Ticket, phone_of: PhoneOf) -> dict[str, object]:
     return {
         "number": ticket.number,
         "where": ticket.where,
         "owner": ticket.reporter.name,
-        "phone": ticket.contact_phone or "—",
+        "phone": phone_of(ticket) or "—",
     }
 
 
-def callback_reminder(callback: Callback) -> Notice:
+# The owner's number is read the way the recipient may read it (``phone_of``, from
+# ``storage.people.privacy.phones_for``): each recipient gets a notice of their own.
+
+
+def callback_reminder(callback: Callback, *, phone_of: PhoneOf) -> Notice:
     """To the desk, the same day: whom to call."""
     return Notice(
         "callback_reminder",
         N_("【回访提醒】{number} {where}（{owner} {phone}）今天到回访期限，请及时回访。"),
-        _owner_of(callback.ticket),
+        _owner_of(callback.ticket, phone_of),
     )
 
 
-def callback_overdue(callback: Callback, settings: Settings) -> Notice:
+def callback_overdue(callback: Callback, settings: Settings, *, phone_of: PhoneOf) -> Notice:
     """To the desk's supervisor, every working day until it is made."""
     return Notice(
         "callback_overdue",
         N_("【回访逾期】{number} {where}（{owner} {phone}）的回访 {due_on} 到期，仍未完成。"),
-        _owner_of(callback.ticket) | {"due_on": format_day(callback.due_at, settings.tz)},
+        _owner_of(callback.ticket, phone_of) | {"due_on": format_day(callback.due_at, settings.tz)},
     )
 
 
-def quality_sample(picked: Sequence[Callback], t: Translator) -> Notice:
+def quality_sample(picked: Sequence[Callback], t: Translator, *, phone_of: PhoneOf) -> Notice:
     """000 3.12: the week's households for the quality specialist to call again."""
     lines = "\n".join(
         f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name} "
-        f"{c.ticket.contact_phone or ''} "
+        f"{phone_of(c.ticket) or ''} "
         f"{t(SATISFACTION_LABELS[c.satisfaction]) if c.satisfaction else ''}".rstrip()
         for c in picked
     )

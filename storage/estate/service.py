@@ -40,15 +40,22 @@ def get_unit(*, session: Session, unit_id: int) -> Unit:
     return unit
 
 
-def find_unit(*, session: Session, estate_id: int, designation: str) -> Unit:
-    """The unit an owner means by ``3-1-502`` (building 3, unit number ``1-502``)."""
-    normalized = normalize_designation(designation)
-    building_code, _, number = normalized.partition("-")
+def parse_designation(designation: str) -> tuple[str, str]:
+    """``3-1-502`` as its building code and unit number (``3``, ``1-502``), or InvalidInput
+    when it cannot be a unit. Whether such a unit exists it does not say: binding asks this
+    of a stranger, who must not learn which units there are."""
+    building_code, _, number = normalize_designation(designation).partition("-")
     if not building_code or not number:
         raise InvalidInput(
             "房号「{designation}」格式不对，请按 楼栋-单元-房号 填写，例如 3-1-502",
             designation=designation,
         )
+    return building_code, number
+
+
+def find_unit(*, session: Session, estate_id: int, designation: str) -> Unit:
+    """The unit an owner means by ``3-1-502`` (building 3, unit number ``1-502``)."""
+    building_code, number = parse_designation(designation)
     unit = session.scalar(
         select(Unit)
         .join(Building, Unit.building_id == Building.id)

@@ -1,4 +1,5 @@
-"""Chat identities: (platform, external user id) → a person, and one-time binding codes."""
+"""Chat identities: (platform, external user id) → a person, one-time binding codes, and the
+wrong answers that pause guessing."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, enum_column
@@ -80,3 +81,22 @@ class BindingRequest(Base):
     decided_at: Mapped[datetime | None]
 
     person: Mapped[Person] = relationship(foreign_keys=[person_id], lazy="joined")
+
+
+class FailedBinding(Base):
+    """A wrong binding code, or a unit + phone that does not match, counted to pause guessing
+    (``storage/identity/attempts.py``). What was typed is not kept, neither the code nor the
+    phone: only who answered, when, and the unit when the unit exists."""
+
+    __tablename__ = "failed_binding"
+    __table_args__ = (
+        Index("ix_failed_binding_account", "platform", "external_id", "failed_at"),
+        Index("ix_failed_binding_unit", "unit_id", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    # None for a wrong code or a unit that does not exist: those count against the account only.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"))
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from storage.clock import utcnow
 from storage.database import settings_of
-from storage.errors import DomainError, IllegalTransition, InvalidInput, NotFound, PermissionDenied
+from storage.errors import DomainError, IllegalTransition, NotFound, PermissionDenied
 from storage.estate import service as estates
+from storage.estate.models import Unit
 from storage.i18n import N_
-from storage.identity import notices
+from storage.identity import attempts, notices
 from storage.identity.models import (
     BINDING_STATUS_LABELS,
     BindingRequest,
@@ -86,8 +87,11 @@ def _bind(*, session: Session, person: Person, platform: str, external_id: str) 
 
 
 def redeem_invite(*, session: Session, code: str, platform: str, external_id: str) -> Person:
+    """Raises ``attempts.WrongAnswer`` for a code that binds nobody (the caller counts it), and
+    ``attempts.BindingPaused`` while the account is paused, before the code is looked at."""
+    attempts.check_binding_allowed(session=session, platform=platform, external_id=external_id)
     # One answer for unknown, used and expired codes: the reply must not help guessing.
-    invalid = InvalidInput("绑定码无效或已过期，请向客服中心索取新的绑定码")
+    invalid = attempts.WrongAnswer(N_("绑定码无效或已过期，请向客服中心索取新的绑定码"))
     invite = session.scalar(
         select(InviteCode).where(InviteCode.code_hash == _hash(code)).with_for_update(of=InviteCode)
     )
@@ -98,6 +102,9 @@ def redeem_invite(*, session: Session, code: str, platform: str, external_id: st
     )
     invite.used_at = utcnow()
     invite.used_by_identity_id = identity.id
+    attempts.note_binding(
+        platform=platform, external_id=external_id, person_id=invite.person_id, requested=False
+    )
     return invite.person
 
 
@@ -111,14 +118,26 @@ def bind_by_unit_and_phone(
     external_id: str,
 ) -> Person | None:
     """Bind at once, or (WUYE_BIND_REQUIRES_APPROVAL) file a request for the desk and
-    return None: the resident is told when the desk has decided."""
-    mismatch = InvalidInput("房号与预留手机号不符，请核对或联系客服中心")
+    return None: the resident is told when the desk has decided.
+
+    A unit that does not exist and a phone that does not match get the same
+    ``attempts.WrongAnswer`` (the caller counts it); while the account or the unit is paused,
+    ``attempts.BindingPaused``, before the phone is looked at."""
     try:
-        unit = estates.find_unit(session=session, estate_id=estate_id, designation=designation)
+        unit: Unit | None = estates.find_unit(
+            session=session, estate_id=estate_id, designation=designation
+        )
     except DomainError:
-        raise mismatch from None
+        unit = None
+    unit_id = unit.id if unit is not None else None
+    attempts.check_binding_allowed(
+        session=session, platform=platform, external_id=external_id, unit_id=unit_id
+    )
+    mismatch = attempts.WrongAnswer(
+        N_("房号或手机号与物业登记的不一致，请核对或联系客服中心"), unit_id=unit_id
+    )
     wanted = people.normalize_phone(phone)
-    if not wanted:
+    if unit is None or not wanted:
         raise mismatch
     residents = session.scalars(
         select(Person)
@@ -130,7 +149,13 @@ def bind_by_unit_and_phone(
     person = residents[0]
     if not settings_of(session).bind_requires_approval:
         _bind(session=session, person=person, platform=platform, external_id=external_id)
+        attempts.note_binding(
+            platform=platform, external_id=external_id, person_id=person.id, requested=False
+        )
         return person
+    attempts.note_binding(
+        platform=platform, external_id=external_id, person_id=person.id, requested=True
+    )
     already = session.scalar(
         select(BindingRequest).where(
             BindingRequest.platform == platform,

@@ -50,5 +50,9 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # A reply to a message: its buttons as [key, label] pairs, and the message it answers
+    # ("platform:chat:message"), so that a redelivery of that message finds what is unsent.
+    buttons: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    in_reply_to: Mapped[str | None] = mapped_column(String(200), index=True)
 
     recipient: Mapped[Person | None] = relationship(lazy="joined")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -145,6 +146,120 @@ def to_chat(
         next_attempt_at=now,
     )
     return _queue(session, message)
+
+
+REPLY = "reply"
+
+
+def keep_replies(
+    *,
+    session: Session,
+    platform: str,
+    chat_id: str,
+    answering: str,
+    replies: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[str]]],
+    lease: timedelta,
+) -> list[int]:
+    """The replies to one message (text, buttons as (key, label), images), written with the
+    step they answer and leased to the channel that is about to send them.
+
+    The channel sends them right after the commit and confirms them (``delivered_all``).
+    If it dies first, they are still here: the redelivered message (``take_unsent``) or,
+    once the lease has run out, the dispatcher sends them, once.
+    """
+    now = utcnow()
+    rows = [
+        {
+            "platform": platform,
+            "chat_id": chat_id,
+            "kind": REPLY,
+            "params": {"images": list(images)} if images else {},
+            "text": text,
+            "buttons": [[key, label] for key, label in buttons] or None,
+            "in_reply_to": answering,
+            "status": OutboxStatus.PENDING,
+            "attempts": 1,
+            "created_at": now,
+            "next_attempt_at": now + lease,
+        }
+        for text, buttons, images in replies
+    ]
+    if not rows:
+        return []
+    # Not QUEUED: the dispatcher need not wake for replies on their way. One statement for
+    # all of a message's replies, which runs for every message: no unit of work.
+    return list(session.scalars(_INSERT_REPLIES, rows))
+
+
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_INSERT_REPLIES = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+
+
+def take_unsent(*, session: Session, answering: str, lease: timedelta) -> list[OutboxMessage]:
+    """The replies to a message that were never confirmed sent and whose sender's lease
+    has run out, taken over (leased again) by the caller, in order. Replies still leased
+    are on their way, by a live sender or, after the lease, the dispatcher."""
+    now = utcnow()
+    taken = session.scalars(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.in_reply_to == answering,
+            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id)
+    ).all()
+    if not taken:
+        return []
+    query = select(OutboxMessage).where(OutboxMessage.id.in_(taken)).order_by(OutboxMessage.id)
+    return list(session.scalars(query))
+
+
+def delivered_all(*, session: Session, message_ids: Sequence[int]) -> None:
+    """Confirmed sent, in one statement (Core: no unit of work, for every message)."""
+    if message_ids:
+        session.execute(
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(message_ids))
+            .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
+        )
+
+
+def release(*, session: Session, message_ids: Sequence[int], reason: str) -> None:
+    """A sender could not send these now: the dispatcher takes them at once, with retries."""
+    if message_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(next_attempt_at=utcnow(), last_error=reason[:2000])
+            .execution_options(synchronize_session=False)
+        )
+        session.info[QUEUED] = True
+
+
+def give_up(*, session: Session, message_ids: Sequence[int], reason: str) -> None:
+    """The chat refuses messages (a blocked bot, an unfollowed account): not tried again."""
+    if message_ids:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.FAILED, last_error=reason[:2000])
+            .execution_options(synchronize_session=False)
+        )
+
+
+def forget_sent_replies(*, session: Session, before: datetime) -> int:
+    """A conversation's replies are not its record (the tickets are): kept two weeks, like
+    the record of messages seen, so that a redelivery finds them."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.kind == REPLY,
+            OutboxMessage.status != OutboxStatus.PENDING,
+            OutboxMessage.created_at < before,
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def notify_department(*, session: Session, department: Department, notice: Notice) -> None:

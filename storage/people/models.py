@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -69,6 +70,8 @@ VERIFIER_ROLES = DESK_ROLES
 
 class Person(Base):
     __tablename__ = "person"
+    # A person's own trail: their personal information exported or erased (个人信息保护法).
+    audit_type: ClassVar[str] = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))

@@ -43,7 +43,12 @@ class FakeTelegram:
     retry_after: int = 1
     blocked: set[str] = field(default_factory=set)  # chat ids whose users blocked the bot
     down: set[str] = field(default_factory=set)  # chat ids for which Telegram answers 502
+    # Chat ids whose messages hang unanswered (until taken out): a send the server dies in.
+    hang: set[str] = field(default_factory=set)
     files: dict[str, bytes] = field(default_factory=dict)
+    # What getFile says of a file instead of the usual: e.g. its file_unique_id, file_size.
+    file_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)  # file ids fetched from /file/
     updates: list[dict[str, Any]] = field(default_factory=list)  # what getUpdates hands out
     # The chats as their users see them: chat id -> message id -> text and keyboard.
     messages: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
@@ -137,6 +142,13 @@ class FakeTelegram:
                     },
                     status_code=429,
                 )
+            hangs = str(params.get("chat_id")) in self.hang
+        if hangs:
+            call.ok = False
+            while str(params.get("chat_id")) in self.hang:
+                await asyncio.sleep(0.05)
+            return JSONResponse({"ok": False, "error_code": 502}, status_code=502)
+        with self._lock:
             if str(params.get("chat_id")) in self.down:
                 call.ok = False
                 return JSONResponse(
@@ -231,7 +243,7 @@ class FakeTelegram:
                 "file_unique_id": f"uniq-{file_id}",
                 "file_size": len(self.files.get(file_id, b"")),
                 "file_path": f"photos/{file_id}.jpg",
-            }
+            } | self.file_info.get(file_id, {})
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             return [u for u in self.updates if u["update_id"] >= offset]
@@ -252,6 +264,7 @@ class FakeTelegram:
 
     async def _file(self, request: Request) -> Response:
         file_id = request.path_params["path"].rsplit("/", 1)[-1].removesuffix(".jpg")
+        self.downloads.append(file_id)
         if file_id not in self.files:
             return Response(status_code=404)
         return Response(self.files[file_id], media_type="image/jpeg")

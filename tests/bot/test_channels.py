@@ -56,8 +56,9 @@ class Dingtalk:
             message_id=body["id"],
             text=body["text"],
         )
-        replies = await asyncio.to_thread(self.engine.handle, incoming)
-        return JSONResponse([reply.text for reply in replies])
+        answer = await asyncio.to_thread(self.engine.handle, incoming)
+        await asyncio.to_thread(self.engine.settle, answer, sent=len(answer.replies))
+        return JSONResponse([reply.text for reply in answer.replies])
 
     async def start(self) -> None:
         self.started = True

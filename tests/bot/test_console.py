@@ -16,6 +16,7 @@ from storage.config import load_settings
 from storage.database import Database
 from tests.bot.test_cli import WUYE
 from tests.conftest import SAMPLE
+from tests.pictures import gps_of, phone_exif, png
 
 
 def wuye(args: list[str], env: dict[str, str], stdin: str = "") -> str:
@@ -104,7 +105,12 @@ def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_cal
 
 def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
     shown: list[str] = []
-    db = Database(load_settings(database_url=f"sqlite:///{tmp_path}/console.db"))
+    db = Database(
+        load_settings(
+            database_url=f"sqlite:///{tmp_path}/console.db",
+            attachments_dir=tmp_path / "attachments",
+        )
+    )
     db.upgrade()
     console = Console(engine=Engine(db, FLOWS), user="owner", write=shown.append)
 
@@ -119,8 +125,14 @@ def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
     assert [b.key for b in console.buttons] == ["code", "unit"]
     assert line("3").text == "3"  # there is no third button: it is just text
     image = tmp_path / "p.PNG"
-    image.write_bytes(b"x")
-    assert line(str(image)).photos == (f"file:{image.resolve()}",)
+    image.write_bytes(png(phone_exif()))
+    [kept] = line(str(image)).photos  # kept as a platform's photo is: by its content
+    assert Path(kept).parent == tmp_path / "attachments" / "console"
+    assert gps_of(Path(kept).read_bytes()) == {}
+    not_a_photo = tmp_path / "notes.jpg"
+    not_a_photo.write_text("这不是照片")
+    refused = line(f"/photo {not_a_photo}")
+    assert (refused.photos, refused.refused) == ((), ("not_a_photo",))
     assert console.incoming("/photo /no/such.jpg") is None
     assert shown[-1] == "(no such file: /no/such.jpg)"
     location = line("/location 31.2304,121.4737").location

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import time
 from collections.abc import Iterator
@@ -17,7 +18,9 @@ from sqlalchemy import func, select
 from bot.telegram.channel import TelegramChannel, make_bot
 from bot.telegram.wire import split_text
 from bot.web import Wuye, create_app
+from storage.attachment.files import MB
 from storage.chat.models import SeenMessage
+from storage.clock import utcnow
 from storage.config import Settings, load_settings
 from storage.database import Database
 from storage.estate import importer
@@ -27,10 +30,12 @@ from storage.people.models import Person
 from storage.ticket.models import Ticket, TicketStatus
 from tests.bot.fake_telegram import BOT, FakeTelegram
 from tests.conftest import answer_notice
+from tests.pictures import gps_of, jpeg, phone_exif
 from tests.servers import serving
 
 TOKEN = "123456:TEST-token"
 SECRET = "webhook-secret_42"
+METRICS_TOKEN = "metrics-token-of-the-tests"
 _updates = itertools.count(1)
 _messages = itertools.count(1)
 
@@ -91,9 +96,14 @@ def served(
         telegram_webhook_secret=SECRET,
         telegram_api_base_url=fake.url,
         public_url="https://wuye.example.com",
+        # With a public address /metrics is served only behind its token (or nowhere).
+        metrics_token=METRICS_TOKEN,
         attachments_dir=tmp_path / "attachments",
-        # Pacing has its own test; the stories here would otherwise wait a second a reply.
+        inbox_dir=tmp_path / "inbox",
+        # Pacing has its own test; the stories here would otherwise wait a second a reply,
+        # and type faster than a person (a flood: tests/bot/test_inbox.py).
         telegram_chat_messages_per_second=100,
+        chat_messages_per_second=100,
     )
     db = Database(settings)
     db.upgrade()
@@ -282,7 +292,8 @@ def test_a_question_telegram_will_not_edit_is_followed_by_a_new_message(served: 
 
 
 def test_the_repair_story_runs_over_telegram(served: Served) -> None:
-    served.fake.files["leak-photo"] = b"\xff\xd8\xff jpeg bytes"
+    leak = jpeg()
+    served.fake.files["leak-photo"] = leak
     owner = TelegramUser(served, 8001, "张伟")
     assert "请先绑定身份" in owner.say("/start")[0]
     owner.press("房号 + 预留手机号")
@@ -304,7 +315,7 @@ def test_the_repair_story_runs_over_telegram(served: Served) -> None:
         ticket = session.get(Ticket, 1)
         assert ticket is not None
         [photo] = ticket.attachments
-        assert Path(photo.ref).read_bytes() == b"\xff\xd8\xff jpeg bytes"
+        assert Path(photo.ref).read_bytes() == leak
 
     desk = bind(served, "陈静", 8002)
     desk.say("派单")
@@ -398,7 +409,7 @@ def test_a_user_who_blocked_the_bot_is_marked_undeliverable_not_retried(
         )
     assert served.dispatch() == 0
     with served.db.transaction() as session:
-        notice = session.scalars(select(OutboxMessage)).one()
+        notice = session.scalars(select(OutboxMessage).where(OutboxMessage.kind != "reply")).one()
         assert notice.status is OutboxStatus.FAILED
         assert notice.last_error is not None
         assert "blocked by the user" in notice.last_error
@@ -425,12 +436,14 @@ def test_a_reply_that_cannot_go_out_now_is_kept_and_delivered_later(served: Serv
     with served.db.transaction() as session:
         kept = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert [(k.kind, k.chat_id) for k in kept] == [("reply", "8501"), ("reply", "8501")]
-        assert "1. 使用绑定码（客服中心提供）" in kept[1].text
+        assert kept[1].buttons is not None  # the choices are kept with the question
+        assert ["code", "使用绑定码（客服中心提供）"] in kept[1].buttons
+        assert all(k.next_attempt_at <= utcnow() for k in kept)  # the dispatcher's, at once
     served.fake.down.clear()
     assert served.dispatch() == 2
     texts = served.fake.texts(8501)
     assert "请先绑定身份" in texts[0]
-    stranger.say("1")  # answering by number, as the kept text says
+    stranger.say("1")  # answering by number works as well as pressing
     assert "请输入绑定码" in served.fake.texts(8501)[-1]
 
 
@@ -581,7 +594,8 @@ def test_metrics_count_updates_and_show_the_outbox(served: Served) -> None:
             notice=answer_notice(),
         )
     served.post({"update_id": 1}, secret="forged")
-    text = httpx.get(f"{served.url}/metrics").text
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    text = httpx.get(f"{served.url}/metrics", headers=bearer).text
     handled = next(
         line
         for line in text.splitlines()
@@ -593,3 +607,85 @@ def test_metrics_count_updates_and_show_the_outbox(served: Served) -> None:
     assert "wuye_outbox_pending 1.0" in text
     assert "wuye_outbox_oldest_pending_seconds" in text
     assert owner.user_id == 8801
+
+
+def at_the_photo_step(served: Served, user_id: int) -> TelegramUser:
+    """The owner 张伟, reporting a leak, asked for its photos."""
+    owner = bind(served, "张伟", user_id)
+    owner.say("/repair")
+    owner.press("房屋渗漏水")
+    owner.press("1-1-502")
+    asked = owner.say("卫生间天花板渗水")
+    assert any("请发送照片" in text for text in asked)
+    return owner
+
+
+def kept_files(served: Served) -> list[Path]:
+    """Every file kept under the attachments folder."""
+    return sorted(p for p in Path(served.settings.attachments_dir).rglob("*") if p.is_file())
+
+
+def test_a_photo_telegram_names_dot_dot_slash_is_kept_inside_the_folder_under_its_hash(
+    served: Served,
+) -> None:
+    photo = jpeg(phone_exif())  # and with where it was taken in it
+    served.fake.files["evil"] = photo
+    served.fake.file_info["evil"] = {"file_unique_id": "../../evil"}
+    owner = at_the_photo_step(served, 8901)
+    sizes = [{"file_id": "evil", "file_unique_id": "../../evil", "width": 8, "height": 4}]
+    taken = owner._post({"message": owner._message(photo=sizes)})
+    assert any("已收到 1 张照片" in text for text in taken)
+    owner.press("完成")
+    owner.press("跳过")
+    assert any("报修成功" in text for text in owner.press("确认提交"))
+    folder = Path(served.settings.attachments_dir) / "telegram"
+    with served.db.transaction() as session:
+        ticket = session.get(Ticket, 1)
+        assert ticket is not None
+        [attachment] = ticket.attachments
+    kept = Path(attachment.ref)
+    assert kept.parent == folder
+    assert kept.suffix == ".jpg"
+    assert kept.stem == hashlib.sha256(kept.read_bytes()).hexdigest()
+    assert kept_files(served) == [kept]
+    # Nothing named after what Telegram sent, inside the folder or two folders up.
+    assert list(Path(served.settings.attachments_dir).parent.rglob("*evil*")) == []
+    assert gps_of(kept.read_bytes()) == {}  # and the owner's home is not in it
+
+
+def test_a_30_mb_photo_is_refused_before_its_download_and_the_step_asks_again(
+    served: Served,
+) -> None:
+    served.fake.file_info["huge"] = {"file_size": 30 * MB}
+    owner = at_the_photo_step(served, 8902)
+    answer = owner.photo("huge")
+    assert answer[0] == "照片太大（超过 20 MB），没有收下，请压缩后再发。"
+    assert "这里需要照片：请发送照片，或点「完成」继续" in answer
+    assert any("请发送照片（可以多张）" in text for text in answer[1:])
+    assert "huge" not in served.fake.downloads  # refused on what getFile said
+    assert kept_files(served) == []
+
+
+def test_a_photo_whose_size_telegram_did_not_say_is_counted_when_it_arrives(
+    served: Served,
+) -> None:
+    served.fake.files["unsized"] = b"\xff\xd8\xff\xe0" + bytes(20 * MB)
+    served.fake.file_info["unsized"] = {"file_size": None}
+    owner = at_the_photo_step(served, 8903)
+    assert owner.photo("unsized")[0] == "照片太大（超过 20 MB），没有收下，请压缩后再发。"
+    assert "unsized" in served.fake.downloads
+    assert kept_files(served) == []
+
+
+def test_a_text_file_served_as_a_jpg_is_refused_and_a_real_photo_then_taken(
+    served: Served,
+) -> None:
+    served.fake.files["note"] = b"Dear property office, this is not a photo.\n"
+    served.fake.files["leak"] = jpeg()
+    owner = at_the_photo_step(served, 8904)
+    answer = owner.photo("note")
+    assert answer[0] == "这个文件不是照片，没有收下。请发 JPG 或 PNG 照片。"
+    assert "这里需要照片：请发送照片，或点「完成」继续" in answer
+    assert kept_files(served) == []
+    assert any("已收到 1 张照片" in text for text in owner.photo("leak"))
+    assert len(kept_files(served)) == 1

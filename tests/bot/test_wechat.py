@@ -35,6 +35,7 @@ from storage.ticket import lifecycle, repairs
 from storage.ticket.models import Ticket
 from tests.bot.fake_wechat import FakeWechat
 from tests.conftest import answer_notice
+from tests.pictures import gps_of, jpeg, phone_exif
 from tests.servers import serving
 
 TOKEN = "wuyeToken2026"
@@ -88,6 +89,8 @@ def account(
             "wechat_template_notice": "TEMPLATE-NOTICE",
             "wechat_reply_budget_seconds": 1.5,
             "attachments_dir": tmp_path / "attachments",
+            "inbox_dir": tmp_path / "inbox",
+            "chat_messages_per_second": 100,
         } | overrides
         settings = load_settings(**options)
         db = Database(settings)
@@ -250,7 +253,8 @@ def test_an_owner_reports_a_leak_by_voice_with_a_photo_and_hears_back_the_right_
     account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
 ) -> None:
     fake.media["voice-1"] = (b"#!AMR voice", "audio/amr")
-    fake.media["photo-1"] = (b"\xff\xd8\xff photo", "image/jpeg")
+    photo = jpeg()
+    fake.media["photo-1"] = (photo, "image/jpeg")
     with account(wechat_mode="safe") as acc:
         owner = Follower(acc, "oOwner1")
         bind_owner(owner)
@@ -270,7 +274,7 @@ def test_an_owner_reports_a_leak_by_voice_with_a_photo_and_hears_back_the_right_
             assert ticket is not None
             assert ticket.description == "卫生间天花板漏水了"
             kept = sorted(Path(a.ref).read_bytes() for a in ticket.attachments)
-            assert kept == [b"#!AMR voice", b"\xff\xd8\xff photo"]
+            assert kept == sorted([b"#!AMR voice", photo])
             desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
             tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
             repairs.dispatch_repair(session=session, ticket_id=1, actor=desk)
@@ -403,7 +407,9 @@ def test_a_follower_who_refuses_notices_is_marked_undeliverable(
             )
         assert acc.dispatch() == 0
         with acc.db.transaction() as session:
-            notice = session.scalars(select(OutboxMessage)).one()
+            notice = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind != "reply")
+            ).one()
             assert notice.status is OutboxStatus.FAILED
             assert notice.last_error is not None
             assert "43101" in notice.last_error
@@ -592,3 +598,46 @@ def test_a_monthly_report_reaches_a_follower_with_its_chart(
         assert acc.dispatch() == 1
         assert fake.texts("oChart")[-2:] == ["[image uploaded-1]", "【月度报告】翠湖花园 2026-11"]
         assert fake.media["uploaded-1"][0].count(b"chart") == 1
+
+
+def at_the_photo_step(owner: Follower) -> None:
+    """The owner 张伟, reporting a leak, asked for its photos."""
+    bind_owner(owner)
+    owner.say("报修")
+    owner.say("5")  # 房屋渗漏水
+    owner.say("1")  # 1-1-502
+    assert "请发送照片" in owner.say("卫生间天花板渗水")
+
+
+def test_a_wechat_image_that_is_really_text_is_refused_and_the_step_asks_again(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    fake.media["note"] = (b"not a photo at all, just words\n", "image/jpeg")
+    with account() as acc:
+        owner = Follower(acc, "oOwnerText")
+        at_the_photo_step(owner)
+        answer = owner.image("note")
+        assert answer.startswith("这个文件不是照片，没有收下。请发 JPG 或 PNG 照片。")
+        assert "这里需要照片：请发送照片，或点「完成」继续" in answer
+        assert not (Path(acc.settings.attachments_dir) / "wechat").exists()
+        owner.say("完成")
+        owner.say("跳过")
+        assert "报修成功" in owner.say("1")
+        with acc.db.transaction() as session:
+            ticket = session.get(Ticket, 1)
+            assert ticket is not None
+            assert ticket.attachments == []  # not even WeChat's link to the refused file
+
+
+def test_a_wechat_original_photo_is_kept_under_its_hash_without_its_gps_position(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    # 原图: WeChat passes the phone's EXIF on; the media id is WeChat's string.
+    fake.media["../../原图"] = (jpeg(phone_exif()), "image/jpeg")
+    with account() as acc:
+        owner = Follower(acc, "oOwnerGps")
+        at_the_photo_step(owner)
+        assert "已收到 1 张照片" in owner.image("../../原图")
+        [kept] = (Path(acc.settings.attachments_dir) / "wechat").iterdir()
+        assert kept.name == f"{hashlib.sha256(kept.read_bytes()).hexdigest()}.jpg"
+        assert gps_of(kept.read_bytes()) == {}

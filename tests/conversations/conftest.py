@@ -45,7 +45,9 @@ class Chatter:
             language=self.language,
             **fields,  # type: ignore[arg-type]
         )
-        self.replies = self.engine.handle(message)
+        answer = self.engine.handle(message)
+        self.replies = list(answer.replies)
+        self.engine.settle(answer, sent=len(self.replies))  # read: delivered
         buttons = [button for reply in self.replies for button in reply.buttons]
         if buttons:
             self.shown = buttons

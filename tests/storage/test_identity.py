@@ -6,12 +6,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage.errors import InvalidInput, PermissionDenied
+from storage.identity import attempts
 from storage.identity import service as identity
-from storage.identity.models import InviteCode
-from tests.conftest import SampleEstate
+from storage.identity.models import FailedBinding, InviteCode
+from tests.conftest import SampleEstate, local
 
 
 def test_an_invite_code_binds_once(cuihu: SampleEstate) -> None:
@@ -65,7 +66,7 @@ def test_an_owner_binds_with_unit_and_phone_and_may_use_two_platforms(
 def test_a_wrong_unit_or_phone_binds_nobody_and_says_nothing_more(
     cuihu: SampleEstate, unit: str, phone: str
 ) -> None:
-    with pytest.raises(InvalidInput, match="房号与预留手机号不符"):
+    with pytest.raises(InvalidInput, match="房号或手机号与物业登记的不一致"):
         identity.bind_by_unit_and_phone(
             session=cuihu.session,
             estate_id=cuihu.id,
@@ -98,3 +99,129 @@ def test_a_chat_account_bound_to_one_person_cannot_be_taken_by_another(
             platform="wechat",
             external_id="oWx-1",
         )
+
+
+def fail(
+    cuihu: SampleEstate, times: int, *, account: str = "1001", unit: str | None = None
+) -> None:
+    for _ in range(times):
+        attempts.note_failed_binding(
+            session=cuihu.session,
+            platform="telegram",
+            external_id=account,
+            unit_id=cuihu.unit(unit).id if unit else None,
+        )
+
+
+def bind_tenant(cuihu: SampleEstate, account: str = "1001") -> object:
+    return identity.bind_by_unit_and_phone(
+        session=cuihu.session,
+        estate_id=cuihu.id,
+        designation="3-1-801",
+        phone="13800138004",
+        platform="telegram",
+        external_id=account,
+    )
+
+
+def test_a_paused_account_is_refused_even_the_right_answer_until_the_pause_ends(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    fail(cuihu, 4)
+    assert (
+        attempts.paused_until(session=cuihu.session, platform="telegram", external_id="1001")
+        is None
+    )
+    paused = attempts.note_failed_binding(
+        session=cuihu.session, platform="telegram", external_id="1001"
+    )
+    assert paused is not None
+    assert paused.resumes_at == local(2026, 11, 23, 9, 15)
+    code = identity.create_invite(
+        session=cuihu.session, person=cuihu.person("赵敏"), estate_id=cuihu.id
+    )
+    with pytest.raises(attempts.BindingPaused, match="请在 2026-11-23 09:15 后再试"):
+        bind_tenant(cuihu)
+    with pytest.raises(attempts.BindingPaused):
+        identity.redeem_invite(
+            session=cuihu.session, code=code, platform="telegram", external_id="1001"
+        )
+    assert bind_tenant(cuihu, account="1002") is not None  # another account is not paused
+    at.shift(timedelta(minutes=15))
+    person = identity.redeem_invite(
+        session=cuihu.session, code=code, platform="telegram", external_id="1001"
+    )
+    assert person.name == "赵敏"
+
+
+def test_a_pause_is_shown_to_the_minute_rounded_up(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    at.move_to(local(2026, 11, 23, 9, 0) + timedelta(seconds=30))
+    fail(cuihu, 5)
+    with pytest.raises(attempts.BindingPaused, match="09:16 后再试"):
+        bind_tenant(cuihu)
+
+
+def test_failures_further_apart_than_the_pause_do_not_add_up(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    fail(cuihu, 4)
+    at.shift(timedelta(minutes=15))
+    fail(cuihu, 4)
+    assert bind_tenant(cuihu) is not None
+
+
+def test_wrong_phones_for_a_unit_from_many_accounts_pause_that_unit(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    for account in range(10):
+        fail(cuihu, 1, account=f"guess-{account}", unit="3-1-801")
+    with pytest.raises(attempts.BindingPaused):
+        bind_tenant(cuihu)
+    owner = identity.bind_by_unit_and_phone(
+        session=cuihu.session,
+        estate_id=cuihu.id,
+        designation="1-1-502",
+        phone="13800138001",
+        platform="telegram",
+        external_id="1001",
+    )
+    assert owner is not None  # the account itself may still bind another unit
+    at.shift(timedelta(minutes=15))
+    assert bind_tenant(cuihu, account="1002") is not None
+
+
+def test_a_wrong_answer_names_the_unit_only_when_it_exists_and_stores_nothing_typed(
+    cuihu: SampleEstate,
+) -> None:
+    for unit in ("3-1-801", "9-9-999"):
+        with pytest.raises(attempts.WrongAnswer) as wrong:
+            identity.bind_by_unit_and_phone(
+                session=cuihu.session,
+                estate_id=cuihu.id,
+                designation=unit,
+                phone="13900000000",
+                platform="telegram",
+                external_id="1001",
+            )
+        attempts.note_failed_binding(
+            session=cuihu.session,
+            platform="telegram",
+            external_id="1001",
+            unit_id=wrong.value.unit_id,
+        )
+    rows = cuihu.session.scalars(select(FailedBinding).order_by(FailedBinding.id)).all()
+    assert [row.unit_id for row in rows] == [cuihu.unit("3-1-801").id, None]
+    assert "13900000000" not in repr([vars(row) for row in rows])
+
+
+def test_failures_older_than_a_day_are_forgotten(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    fail(cuihu, 2)
+    at.shift(timedelta(hours=12))
+    fail(cuihu, 1)
+    later = local(2026, 11, 24, 9, 0) + timedelta(minutes=1)
+    assert attempts.forget_failed_bindings(session=cuihu.session, now=later) == 2
+    assert cuihu.session.scalar(select(func.count(FailedBinding.id))) == 1
