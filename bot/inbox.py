@@ -31,7 +31,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -89,6 +89,8 @@ class _Chat:
     limiter: AsyncLimiter
     asked_to_wait_at: float = float("-inf")
     told_busy: bool = False
+    writing: int = 0  # its messages being kept right now: not yet in the folder
+    earliest_kept: str | None = None  # when the first of its kept messages came
 
 
 class Inbox:
@@ -117,26 +119,32 @@ class Inbox:
         """The database failed a moment ago and has not been seen working since."""
         return time.monotonic() < self._unavailable_until
 
-    async def take(self, incoming: Incoming) -> Answer | Kept:
+    async def take(
+        self, incoming: Incoming, send: Callable[[Answer], Awaitable[None]] | None = None
+    ) -> Answer | Kept:
+        """The message taken, or kept; ``send`` sends its replies in the chat's turn, so
+        that the replies to two quick messages never overtake each other."""
+        arrived = self._arrival()  # taken now: a kept message's place in its chat's line
         key = _chat_key(incoming.chat_id)
         chat = self._chat(key)
+        if key in self._waiting:
+            return await self._keep(incoming, key, arrived, "behind")
+        if self.unavailable:
+            return await self._keep(incoming, key, arrived, "database")
+        if not chat.limiter.has_capacity():  # before the turn: a flood holds no request
+            return await self._keep(incoming, key, arrived, "flood")
+        await chat.limiter.acquire()
         async with chat.lock:  # FIFO: a chat's messages in the order they came
-            if key in self._waiting:
-                await self._keep(incoming, key, "behind")
-                return Kept(self._busy_notice(chat, incoming))
-            if self.unavailable:
-                await self._keep(incoming, key, "database")
-                return Kept(self._busy_notice(chat, incoming))
-            if not chat.limiter.has_capacity():
-                await self._keep(incoming, key, "flood")
-                return Kept(self._wait_notice(chat, incoming))
-            await chat.limiter.acquire()
+            if chat.earliest_kept is not None and chat.earliest_kept < arrived:
+                # One that came before it was kept (it failed) while this one waited.
+                return await self._keep(incoming, key, arrived, "behind")
             try:
-                return await asyncio.to_thread(self.engine.handle, incoming)
+                answer = await asyncio.to_thread(self.engine.handle, incoming)
             except Exception as error:
-                reason = self._failed(error, incoming)
-                await self._keep(incoming, key, reason)
-                return Kept(self._busy_notice(chat, incoming))
+                return await self._keep(incoming, key, arrived, self._failed(error, incoming))
+            if send is not None:
+                await send(answer)
+            return answer
 
     def confirmed(self, kept: Sequence[int]) -> None:
         """Replies that all went out, recorded in one transaction with the others sent in
@@ -231,19 +239,32 @@ class Inbox:
         chat.asked_to_wait_at = now
         return Reply(translator(negotiate(incoming.language))(TOO_FAST))
 
-    async def _keep(self, incoming: Incoming, key: str, reason: str) -> None:
-        await asyncio.to_thread(self._write, incoming, key)
-        self._waiting.add(key)
+    def _arrival(self) -> str:
+        return f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence):09d}"
+
+    async def _keep(self, incoming: Incoming, key: str, arrived: str, reason: str) -> Kept:
+        chat = self._chat(key)
+        self._waiting.add(key)  # at once: the chat's next message queues behind this one
+        if chat.earliest_kept is None or arrived < chat.earliest_kept:
+            chat.earliest_kept = arrived
+        chat.writing += 1
+        try:
+            await asyncio.to_thread(self._write, incoming, f"{arrived}-{key}.json")
+        finally:
+            chat.writing -= 1
         INBOUND.labels(self.platform, f"kept_{reason}").inc()
         if reason != "flood":  # a flood is ordinary work, not an event worth a line each
             log.info("message %s kept in the inbox (%s)", incoming.message_id, reason)
         if self._wake is not None:
             self._wake.set()
+        if reason == "flood":
+            return Kept(self._wait_notice(chat, incoming))
+        return Kept(self._busy_notice(chat, incoming))
 
-    def _write(self, incoming: Incoming, key: str) -> None:
-        """One file per message, complete on disk before the platform hears "received"."""
+    def _write(self, incoming: Incoming, name: str) -> None:
+        """One file per message, complete on disk before the platform hears "received";
+        named by when it came, so that a chat's files are taken in that order."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._sequence):06d}-{key}.json"
         record = {"received_at": time.time(), "incoming": asdict(incoming)}
         temporary = self.folder / f".{name}.tmp"
         with temporary.open("w", encoding="utf-8") as file:
@@ -306,15 +327,22 @@ class Inbox:
         for path in files:
             by_chat.setdefault(path.stem.rsplit("-", 1)[-1], []).append(path)
         # Another process may hold the rest of a chat: its new messages queue behind them.
-        self._waiting = set(by_chat) | set(self._drains)
+        writing = {key for key, chat in self._chats.items() if chat.writing}
+        self._waiting = set(by_chat) | set(self._drains) | writing
         INBOX_WAITING.labels(self.platform).set(len(files))
         for key, chat in self._chats.items():
             if key not in self._waiting:
                 chat.told_busy = False
+            if key in by_chat:
+                chat.earliest_kept = by_chat[key][0].stem.rsplit("-", 1)[0]
+            elif not chat.writing and key not in self._drains:
+                chat.earliest_kept = None
         if not files or not self._hold_lock():
             return  # nothing kept, or another process on this folder is draining it
         now = time.monotonic()
         for key, paths in by_chat.items():
+            if key in writing:
+                continue  # one of its messages is still being written: then all, in order
             if key not in self._drains and self._retry_at.get(key, 0.0) <= now:
                 task = asyncio.create_task(self._drain_chat(key, paths))
                 self._drains[key] = task

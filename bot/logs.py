@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -55,6 +56,19 @@ def configure(*, json: bool = True, level: int = logging.INFO) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "telegram.ext"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextmanager
+def only(level: int) -> Iterator[None]:
+    """Plain lines of at least ``level`` to stderr while the block runs, then as before."""
+    root = logging.getLogger()
+    handlers, was = root.handlers[:], root.level
+    configure(json=False, level=level)
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(was)
 
 
 # --- No secret in any line: the settings' secrets, and credentials inside URLs ---

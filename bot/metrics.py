@@ -29,7 +29,7 @@ from prometheus_client import (
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -39,6 +39,7 @@ from storage.clock import utcnow
 from storage.database import Database
 from storage.identity import attempts  # noqa: F401  (registers wuye_binding_attempts_total)
 from storage.outbox.models import OutboxMessage, OutboxStatus
+from storage.outbox.service import REPLY
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,12 @@ class OutboxCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self.db.session() as session:
+            # A reply still in its sender's lease is on its way, not waiting; one a crash
+            # left behind counts once its lease has run out.
+            on_its_way = and_(OutboxMessage.kind == REPLY, OutboxMessage.next_attempt_at > utcnow())
             depth, oldest = session.execute(
                 select(func.count(OutboxMessage.id), func.min(OutboxMessage.created_at)).where(
-                    OutboxMessage.status == OutboxStatus.PENDING
+                    OutboxMessage.status == OutboxStatus.PENDING, not_(on_its_way)
                 )
             ).one()
         yield GaugeMetricFamily(

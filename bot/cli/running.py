@@ -39,7 +39,11 @@ def console_chat(db: Database, user: str, *, interactive: bool, clock: bool = Fa
     with ``clock`` the scheduler runs beside it, as in `wuye serve`."""
     # The terminal is the chat: warnings meant for an operator's log (a paused binding, a
     # notice for someone with no chat account) would read as wuye's answers. Errors show.
-    logs.configure(json=False, level=logging.ERROR)
+    with logs.only(logging.ERROR):
+        _console_chat(db, user, interactive=interactive, clock=clock)
+
+
+def _console_chat(db: Database, user: str, *, interactive: bool, clock: bool) -> None:
     dispatcher = Dispatcher(db, [ConsoleChannel(typer.echo)])
     console = Console(Engine(db, FLOWS), user, after=lambda: asyncio.run(dispatcher.run_once()))
     ticking = Clock(db) if clock else None

@@ -166,12 +166,11 @@ class TelegramChannel:
         if incoming is None:
             return in_response
         incoming = await self._download(incoming)
-        taken = await self.inbox.take(incoming)
-        if isinstance(taken, Kept):  # taken later; its replies then come through the outbox
-            if taken.notice is not None:
-                await self._tell(incoming.chat_id, taken.notice)
-            return in_response
-        await self.answer(incoming.chat_id, taken, answering=pressed)
+        taken = await self.inbox.take(
+            incoming, partial(self.answer, incoming.chat_id, answering=pressed)
+        )
+        if isinstance(taken, Kept) and taken.notice is not None:
+            await self._tell(incoming.chat_id, taken.notice)  # taken later, answered then
         return in_response
 
     async def send(self, chat_id: str, reply: Reply) -> None:

@@ -54,12 +54,15 @@ def _wrong(ctx: Context, wrong: attempts.WrongAnswer, again: str) -> Next:
     return again
 
 
-@then("method")
+@then("method", "code")
 def _start(ctx: Context) -> Next:
     # A paused account hears so at once, not after typing its answers again.
     attempts.check_binding_allowed(
         session=ctx.session, platform=ctx.incoming.platform, external_id=ctx.incoming.user_id
     )
+    if identity.looks_like_invite(ctx.incoming.said):
+        # The code the desk handed out, pasted as the first message: taken as one.
+        return _code(ctx, ctx.incoming.said)
     ctx.say("您好！第一次使用，请先绑定身份。")
     return "method"
 

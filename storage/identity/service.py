@@ -39,6 +39,12 @@ CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 
 
+def looks_like_invite(text: str) -> bool:
+    """What a binding code looks like: a person pasting one as their first message means it."""
+    code = text.strip().upper()
+    return len(code) == CODE_LENGTH and all(c in CODE_ALPHABET for c in code)
+
+
 def _hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
 

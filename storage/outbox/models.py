@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, enum_column
@@ -24,6 +24,13 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_message"
     __table_args__ = (
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        # Notices by recipient; replies (to a chat, a row or two per message) left out.
+        Index(
+            "ix_outbox_message_recipient_id",
+            "recipient_id",
+            sqlite_where=text("recipient_id IS NOT NULL"),
+            postgresql_where=text("recipient_id IS NOT NULL"),
+        ),
         CheckConstraint(
             "(recipient_id IS NOT NULL) <> (chat_id IS NOT NULL AND platform IS NOT NULL)",
             name="one_destination",
@@ -32,9 +39,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # A person (reached on whichever chat account they have), or a group chat directly.
-    recipient_id: Mapped[int | None] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), index=True
-    )
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     platform: Mapped[str | None] = mapped_column(String(16))
     chat_id: Mapped[str | None] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(64))
@@ -51,8 +56,9 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     # A reply to a message: its buttons as [key, label] pairs, and the message it answers
-    # ("platform:chat:message"), so that a redelivery of that message finds what is unsent.
+    # ("platform:chat:message"). A redelivery of that message finds what is unsent by the
+    # reply's idempotency key, "reply:<message>:<n>" (an index every row already has).
     buttons: Mapped[list[list[str]] | None] = mapped_column(JSON)
-    in_reply_to: Mapped[str | None] = mapped_column(String(200), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(200))
 
     recipient: Mapped[Person | None] = relationship(lazy="joined")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import cast
@@ -149,6 +150,15 @@ def to_chat(
 
 
 REPLY = "reply"
+MOST_REPLIES = 32  # to one message; a redelivery looks for this many
+
+
+def reply_key(answering: str, number: int) -> str:
+    """The idempotency key of a message's ``number``th reply: unique, and found again."""
+    key = f"reply:{answering}:{number}"
+    if len(key) > 200:  # a platform's long chat ids: the key's column holds 200
+        key = f"reply:{hashlib.sha256(answering.encode()).hexdigest()}:{number}"
+    return key
 
 
 def keep_replies(
@@ -177,12 +187,13 @@ def keep_replies(
             "text": text,
             "buttons": [[key, label] for key, label in buttons] or None,
             "in_reply_to": answering,
+            "idempotency_key": reply_key(answering, number),
             "status": OutboxStatus.PENDING,
             "attempts": 1,
             "created_at": now,
             "next_attempt_at": now + lease,
         }
-        for text, buttons, images in replies
+        for number, (text, buttons, images) in enumerate(replies)
     ]
     if not rows:
         return []
@@ -203,7 +214,9 @@ def take_unsent(*, session: Session, answering: str, lease: timedelta) -> list[O
     taken = session.scalars(
         update(OutboxMessage)
         .where(
-            OutboxMessage.in_reply_to == answering,
+            OutboxMessage.idempotency_key.in_(
+                [reply_key(answering, number) for number in range(MOST_REPLIES)]
+            ),
             OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now,
         )

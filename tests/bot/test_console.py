@@ -16,7 +16,7 @@ from storage.config import load_settings
 from storage.database import Database
 from tests.bot.test_cli import WUYE
 from tests.conftest import SAMPLE
-from tests.pictures import gps_of, phone_exif, png
+from tests.pictures import gps_of, jpeg, phone_exif, png
 
 
 def wuye(args: list[str], env: dict[str, str], stdin: str = "") -> str:
@@ -41,7 +41,7 @@ def test_bind_report_a_leak_with_a_photo_dispatch_accept_finish_and_find_the_cal
     desk_code = wuye(["invite", "--estate", "cuihu", "--staff", "K01"], env).split()[1]
     tech_code = wuye(["invite", "--estate", "cuihu", "--staff", "G01"], env).split()[1]
     photo = tmp_path / "leak.jpg"
-    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    photo.write_bytes(jpeg())
     script = "\n".join(
         [
             "你好",

@@ -279,3 +279,14 @@ def test_the_limits_and_the_pause_are_the_settings(
     clock.shift(timedelta(minutes=7))
     assert "绑定成功，赵敏" in by_unit(guesser, "3-1-801", "13800138004")
     db.dispose()
+
+
+def test_a_binding_code_pasted_as_the_first_message_binds_at_once(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    with estate.transaction() as session:
+        technician = session.scalars(select(Person).where(Person.name == "周师傅")).one()
+        code = identity.create_invite(session=session, person=technician, estate_id=1)
+    newcomer = chat(user="tg-new-technician")
+    assert "绑定成功" in newcomer.say(code.lower())  # not lost to the greeting
+    assert "绑定码无效或已过期" in chat(user="tg-other").say("ABCDEFGH")  # counted as a try
