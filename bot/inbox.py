@@ -109,7 +109,7 @@ class Inbox:
         self._threads = asyncio.Semaphore(DRAINING_AT_ONCE)
         self._lock: IO[str] | None = None
         self._confirming: set[asyncio.Future[None]] = set()
-        self._to_confirm: list[int] = []
+        self._to_confirm: list[str] = []
         self._confirm_soon: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------ taking
@@ -146,7 +146,7 @@ class Inbox:
                 await send(answer)
             return answer
 
-    def confirmed(self, kept: Sequence[int]) -> None:
+    def confirmed(self, kept: Sequence[str]) -> None:
         """Replies that all went out, recorded in one transaction with the others sent in
         the same moment: one write for many messages, not one each. (A crash in that
         moment sends them again after the lease: twice, never none.)"""

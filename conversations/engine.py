@@ -59,11 +59,14 @@ class Answer:
     """The replies to one message, and the outbox rows keeping them until they are sent."""
 
     replies: tuple[Reply, ...] = ()
-    kept: tuple[int, ...] = ()  # one row per reply, in the same order
+    kept: tuple[str, ...] = ()  # each reply's key in the outbox, in the same order
 
     @classmethod
     def of(cls, rows: Sequence[OutboxMessage]) -> Answer:
-        return cls(tuple(as_reply(row) for row in rows), tuple(row.id for row in rows))
+        return cls(
+            tuple(as_reply(row) for row in rows),
+            tuple(row.idempotency_key or "" for row in rows),
+        )
 
 
 def as_reply(row: OutboxMessage) -> Reply:
@@ -133,16 +136,16 @@ class Engine:
             self.confirm(done)
             return
         with self.db.transaction() as session:
-            outbox.delivered_all(session=session, message_ids=done)
+            outbox.delivered_all(session=session, replies=done)
             if rest and refused:
-                outbox.give_up(session=session, message_ids=rest, reason=reason)
+                outbox.give_up(session=session, replies=rest, reason=reason)
             elif rest:
-                outbox.release(session=session, message_ids=rest, reason=reason)
+                outbox.release(session=session, replies=rest, reason=reason)
 
-    def confirm(self, kept: Sequence[int]) -> None:
-        """These replies (of any messages) went out."""
+    def confirm(self, kept: Sequence[str]) -> None:
+        """These replies (of any messages, by their keys) went out."""
         with self.db.transaction() as session:
-            outbox.delivered_all(session=session, message_ids=kept)
+            outbox.delivered_all(session=session, replies=kept)
 
     def apology(self, incoming: Incoming, text: str = "") -> Reply:
         t = translator(negotiate(incoming.language))

@@ -284,7 +284,7 @@ class WechatChannel:
     def _answered(self, openid: str, answer: Answer, rest: str) -> None:
         """The passive reply carries the replies: confirmed, and what did not fit queued."""
         with self.db.transaction() as session:
-            outbox.delivered_all(session=session, message_ids=answer.kept)
+            outbox.delivered_all(session=session, replies=answer.kept)
             if rest:
                 outbox.to_chat(session=session, platform=PLATFORM, chat_id=openid, text=rest)
 

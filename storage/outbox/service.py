@@ -169,7 +169,7 @@ def keep_replies(
     answering: str,
     replies: Sequence[tuple[str, Sequence[tuple[str, str]], Sequence[str]]],
     lease: timedelta,
-) -> list[int]:
+) -> list[str]:
     """The replies to one message (text, buttons as (key, label), images), written with the
     step they answer and leased to the channel that is about to send them.
 
@@ -195,15 +195,16 @@ def keep_replies(
         }
         for number, (text, buttons, images) in enumerate(replies)
     ]
-    if not rows:
-        return []
-    # Not QUEUED: the dispatcher need not wake for replies on their way. One statement for
-    # all of a message's replies, which runs for every message: no unit of work.
-    return list(session.scalars(_INSERT_REPLIES, rows))
+    if rows:
+        # Not QUEUED: the dispatcher need not wake for replies on their way. One statement
+        # for all of a message's replies, which runs for every message: no unit of work,
+        # and nothing returned (they are known by their keys).
+        session.execute(_INSERT_REPLIES, rows)
+    return [str(row["idempotency_key"]) for row in rows]
 
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
-_INSERT_REPLIES = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_INSERT_REPLIES = insert(_OUTBOX)
 
 
 def take_unsent(*, session: Session, answering: str, lease: timedelta) -> list[OutboxMessage]:
@@ -229,34 +230,41 @@ def take_unsent(*, session: Session, answering: str, lease: timedelta) -> list[O
     return list(session.scalars(query))
 
 
-def delivered_all(*, session: Session, message_ids: Sequence[int]) -> None:
-    """Confirmed sent, in one statement (Core: no unit of work, for every message)."""
-    if message_ids:
+def delivered_all(*, session: Session, replies: Sequence[str]) -> None:
+    """These replies (by their keys) confirmed sent, in one statement (Core: no unit of
+    work; it runs for every message)."""
+    if replies:
         session.execute(
             update(_OUTBOX)
-            .where(_OUTBOX.c.id.in_(message_ids))
+            .where(_OUTBOX.c.idempotency_key.in_(replies))
             .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
         )
 
 
-def release(*, session: Session, message_ids: Sequence[int], reason: str) -> None:
+def release(*, session: Session, replies: Sequence[str], reason: str) -> None:
     """A sender could not send these now: the dispatcher takes them at once, with retries."""
-    if message_ids:
+    if replies:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .where(
+                OutboxMessage.idempotency_key.in_(replies),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
             .values(next_attempt_at=utcnow(), last_error=reason[:2000])
             .execution_options(synchronize_session=False)
         )
         session.info[QUEUED] = True
 
 
-def give_up(*, session: Session, message_ids: Sequence[int], reason: str) -> None:
+def give_up(*, session: Session, replies: Sequence[str], reason: str) -> None:
     """The chat refuses messages (a blocked bot, an unfollowed account): not tried again."""
-    if message_ids:
+    if replies:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(message_ids), OutboxMessage.status == OutboxStatus.PENDING)
+            .where(
+                OutboxMessage.idempotency_key.in_(replies),
+                OutboxMessage.status == OutboxStatus.PENDING,
+            )
             .values(status=OutboxStatus.FAILED, last_error=reason[:2000])
             .execution_options(synchronize_session=False)
         )
