@@ -34,7 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,6 +71,7 @@ class Kept:
     notice: Reply | None = None
 
 
+@lru_cache(maxsize=65_536)  # asked for every message
 def _chat_key(chat_id: str) -> str:
     return hashlib.sha256(chat_id.encode()).hexdigest()[:16]
 

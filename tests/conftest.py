@@ -22,6 +22,7 @@ import pytest
 import time_machine
 import yaml
 from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -40,8 +41,43 @@ from storage.ticket.models import RepairCategory, Ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SAMPLE = importer.SAMPLE
-POSTGRES_URL = os.environ.get("WUYE_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("WUYE_REQUIRE_POSTGRES") == "1"
+# pytest-xdist's workers (tests/run.sh runs two) each get a database of their own, made
+# beside the one given and dropped when the worker is done: a truncate in one worker must
+# not empty another's tables.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _workers_database(given: str | None) -> str | None:
+    if given is None or WORKER is None:
+        return given
+    url = make_url(given)
+    return url.set(database=f"{url.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _workers_database(os.environ.get("WUYE_TEST_POSTGRES_URL"))
+
+
+def _workers_database_anew(*, create: bool) -> None:
+    """The worker's database dropped (left by a run that was killed), and made again."""
+    given = os.environ.get("WUYE_TEST_POSTGRES_URL")
+    if given is None or POSTGRES_URL is None or given == POSTGRES_URL:
+        return
+    name = make_url(POSTGRES_URL).database
+    server = create_engine(given, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if create:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _workers_database_anew(create=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _workers_database_anew(create=False)
 
 
 def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

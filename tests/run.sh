@@ -25,4 +25,5 @@ export WUYE_REQUIRE_POSTGRES=1
 echo "== ruff" && .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy" && .venv/bin/mypy
 echo "== import-linter" && .venv/bin/lint-imports
-echo "== pytest (SQLite and PostgreSQL)" && .venv/bin/pytest "$@"
+# Two workers, a test file each at a time (its module's fixtures stay in one process).
+echo "== pytest (SQLite and PostgreSQL)" && .venv/bin/pytest -n 2 --dist loadfile "$@"
