@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from conversations.engine import Engine
 from conversations.flows import FLOWS
+from conversations.messages import Incoming
 from conversations.steps import AskText, Context, Flow, Next, go, then
 from storage.callback.models import Callback
 from storage.chat.models import Conversation, SeenMessage
@@ -204,3 +205,27 @@ def test_two_staff_recording_the_same_callback_at_once_one_wins_the_other_is_tol
     with estate.transaction() as session:
         callback = session.scalars(select(Callback)).one()
         assert callback.done_at is not None
+
+
+def test_a_redelivered_message_whose_replies_were_never_sent_gets_them_once(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    owner = chat("张伟")
+    owner.say("报修")
+    owner.press("电梯")
+    owner.press("1-1-502")
+    described = Incoming("telegram", owner.user, owner.user, "m-desc", text="电梯异响")
+    first = owner.engine.handle(described)  # committed; then the server died before sending
+    assert any("照片" in reply.text for reply in first.replies)
+    # Within the lease the replies may still be on their way: the redelivery says nothing.
+    assert owner.engine.handle(described).replies == ()
+    clock.shift(timedelta(seconds=estate.settings.reply_lease_seconds + 1))
+    again = owner.engine.handle(described)
+    assert again.replies == first.replies  # the same question, with its buttons
+    owner.engine.settle(again, sent=len(again.replies))
+    assert owner.engine.handle(described).replies == ()  # confirmed: never a third time
+    with estate.transaction() as session:
+        [conversation] = session.scalars(
+            select(Conversation).where(Conversation.user_id == owner.user)
+        ).all()
+        assert conversation.step == "photos"  # and the step was taken once
