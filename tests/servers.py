@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -35,3 +39,35 @@ def serving(app: ASGIApp) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+WUYE = Path(sys.executable).parent / "wuye"
+
+
+def wuye_serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
+    """`wuye serve` on a free port, its log kept in ``cwd/serve.log`` for a failure's story."""
+    port = free_port()
+    process = subprocess.Popen(
+        [str(WUYE), "serve", "--port", str(port)],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    started = threading.Event()
+
+    def keep_log() -> None:
+        assert process.stdout is not None
+        with (cwd / "serve.log").open("a") as log:
+            for line in process.stdout:
+                log.write(line)
+                log.flush()
+                if "Application startup complete" in line:
+                    started.set()
+        started.set()
+
+    threading.Thread(target=keep_log, daemon=True).start()
+    started.wait(60)
+    assert process.poll() is None, (cwd / "serve.log").read_text()
+    return process, f"http://127.0.0.1:{port}"

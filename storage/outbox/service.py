@@ -243,21 +243,17 @@ def delivered_all(*, session: Session, replies: Sequence[str]) -> None:
 
 def release(*, session: Session, replies: Sequence[str], reason: str) -> None:
     """A sender could not send these now: the dispatcher takes them at once, with retries."""
+    _unsent(session, replies, reason, next_attempt_at=utcnow())
     if replies:
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.idempotency_key.in_(replies),
-                OutboxMessage.status == OutboxStatus.PENDING,
-            )
-            .values(next_attempt_at=utcnow(), last_error=reason[:2000])
-            .execution_options(synchronize_session=False)
-        )
         session.info[QUEUED] = True
 
 
 def give_up(*, session: Session, replies: Sequence[str], reason: str) -> None:
     """The chat refuses messages (a blocked bot, an unfollowed account): not tried again."""
+    _unsent(session, replies, reason, status=OutboxStatus.FAILED)
+
+
+def _unsent(session: Session, replies: Sequence[str], reason: str, **change: object) -> None:
     if replies:
         session.execute(
             update(OutboxMessage)
@@ -265,7 +261,7 @@ def give_up(*, session: Session, replies: Sequence[str], reason: str) -> None:
                 OutboxMessage.idempotency_key.in_(replies),
                 OutboxMessage.status == OutboxStatus.PENDING,
             )
-            .values(status=OutboxStatus.FAILED, last_error=reason[:2000])
+            .values(last_error=reason[:2000], **change)
             .execution_options(synchronize_session=False)
         )
 

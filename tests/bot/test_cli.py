@@ -21,8 +21,7 @@ from storage.people.models import Person
 from storage.ticket import repairs
 from storage.ticket.models import RepairCategory
 from tests.conftest import SAMPLE
-
-WUYE = Path(sys.executable).with_name("wuye")
+from tests.servers import WUYE
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from conversations.flows import FLOWS
 from conversations.messages import Button, Incoming, Reply
 from storage.config import load_settings
 from storage.database import Database
-from tests.bot.test_cli import WUYE
 from tests.conftest import SAMPLE
 from tests.pictures import gps_of, jpeg, phone_exif, png
+from tests.servers import WUYE
 
 
 def wuye(args: list[str], env: dict[str, str], stdin: str = "") -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import itertools
-import os
 import signal
 import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import time as clock_time
 from pathlib import Path
@@ -26,28 +24,9 @@ from storage.people.models import Person
 from storage.ticket import complaints
 from storage.ticket.models import Ticket
 from tests.bot.fake_telegram import FakeTelegram
-from tests.bot.test_cli import WUYE
 from tests.bot.test_telegram import SECRET, TOKEN, Served, TelegramUser
 from tests.conftest import POSTGRES_URL, _truncate, local, wait_until
-from tests.servers import free_port, serving
-
-
-def serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [str(WUYE), "serve", "--port", str(port)],
-        cwd=cwd,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "Application startup complete" in line:
-            break
-    threading.Thread(target=lambda: process.stdout and process.stdout.read(), daemon=True).start()
-    return process, f"http://127.0.0.1:{port}"
+from tests.servers import serving, wuye_serve
 
 
 class Alternating(Served):
@@ -102,11 +81,11 @@ def test_two_servers_share_a_conversation_and_the_clock_survives_its_leader(
                 or 0
             )
 
-    first, first_url = serve(env, tmp_path)
+    first, first_url = wuye_serve(env, tmp_path)
     second: subprocess.Popen[str] | None = None
     try:
         wait_until(lambda: advisory_locks() == 1)  # the first server leads the clock
-        second, second_url = serve(env, tmp_path)
+        second, second_url = wuye_serve(env, tmp_path)
         both = Alternating(first_url, db.settings, db, fake)
         both.urls = itertools.cycle([first_url, second_url])
 
