@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 UNAVAILABLE_FOR = 2.0
 ASK_TO_WAIT_EVERY = 60.0  # seconds: a flooding chat is asked to wait at most this often
 DRAINING_AT_ONCE = 2  # kept messages taken at once: live traffic keeps the other threads
-CONFIRM_WITHIN = 0.2  # seconds: sent replies no message's write has recorded by then
+CONFIRM_EVERY = 0.05  # seconds: replies sent in this moment are recorded together
 RETRY_AFTER_ERROR = 30.0  # seconds: a message that failed for a bug, tried again
 BUSY = N_("系统繁忙，您的消息已收到，会按顺序处理，请稍候，不用重发。")
 TOO_FAST = N_("您发送得太快了。消息都已收到，会按顺序逐条处理，请稍候。")
@@ -110,6 +110,7 @@ class Inbox:
         self._threads = asyncio.Semaphore(DRAINING_AT_ONCE)
         self._lock: IO[str] | None = None
         self._confirming: set[asyncio.Future[None]] = set()
+        self._to_confirm: list[str] = []
         self._confirm_soon: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------ taking
@@ -147,19 +148,21 @@ class Inbox:
             return answer
 
     def confirmed(self, kept: Sequence[str]) -> None:
-        """Replies that all went out: recorded with the next message's write, or within
-        ``CONFIRM_WITHIN`` in one of their own, with the others sent in that moment. (A
-        crash in that moment sends them again after the lease: twice, never none.)"""
-        self.engine.sent_later(kept)
+        """Replies that all went out, recorded in one transaction with the others sent in
+        the same moment: one write for many messages, not one each. (A crash in that
+        moment sends them again after the lease: twice, never none.)"""
+        self._to_confirm.extend(kept)
         if self._confirm_soon is None:
             loop = asyncio.get_running_loop()
-            self._confirm_soon = loop.call_later(CONFIRM_WITHIN, self._confirm_batch)
+            self._confirm_soon = loop.call_later(CONFIRM_EVERY, self._confirm_batch)
 
     def _confirm_batch(self) -> None:
         self._confirm_soon = None
-        task = asyncio.ensure_future(self.confirm(self.engine.record_sent))
-        self._confirming.add(task)
-        task.add_done_callback(self._confirming.discard)
+        kept, self._to_confirm = self._to_confirm, []
+        if kept:
+            task = asyncio.ensure_future(self.confirm(partial(self.engine.confirm, kept)))
+            self._confirming.add(task)
+            task.add_done_callback(self._confirming.discard)
 
     async def flush(self) -> None:
         """Record what was sent and is not yet recorded: before the process stops."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -99,23 +98,15 @@ class Engine:
         if len(greeters) != 1:
             raise ValueError("exactly one flow greets strangers (binding)")
         self.greeting = greeters[0]
-        # Replies confirmed sent, not yet recorded (see ``sent_later``).
-        self._sent: list[str] = []
-        self._sent_lock = threading.Lock()
 
     def handle(self, incoming: Incoming) -> Answer:
         """Take one message: its step and its replies committed together. Raises when it
         cannot be taken now (the database busy or down, a bug); nothing of it was kept."""
         for attempt in (1, 2):
-            sent = self._take_sent()
             try:
                 with self.db.transaction() as session:
-                    # Replies others sent meanwhile are recorded in this write, not one of
-                    # their own: under load nearly every confirmation rides along.
-                    outbox.delivered_all(session=session, replies=sent)
                     return self._handle(session, incoming)
             except Exception as error:
-                self.sent_later(sent)  # not recorded: the next write takes them
                 if attempt == 1 and is_disconnect(error):
                     # A restarted server or a failover: nothing was kept, so the message is
                     # taken again on a fresh connection. (Had the lost commit landed, the
@@ -127,28 +118,6 @@ class Engine:
                     continue
                 raise
         raise AssertionError("unreachable")
-
-    def sent_later(self, kept: Sequence[str]) -> None:
-        """These replies went out: recorded with the next message's write, or by
-        ``record_sent`` (a channel calls it soon after, for a quiet moment)."""
-        if kept:
-            with self._sent_lock:
-                self._sent.extend(kept)
-
-    def record_sent(self) -> None:
-        """What ``sent_later`` holds, recorded now in a write of its own."""
-        sent = self._take_sent()
-        if sent:
-            try:
-                self.confirm(sent)
-            except Exception:
-                self.sent_later(sent)
-                raise
-
-    def _take_sent(self) -> list[str]:
-        with self._sent_lock:
-            sent, self._sent = self._sent, []
-        return sent
 
     def settle(
         self,
