@@ -124,6 +124,19 @@ def tickets(db: Database) -> list[Ticket]:
         return list(session.scalars(select(Ticket).order_by(Ticket.id)))
 
 
+def report_lawn(chat: Callable[..., Chatter]) -> Chatter:
+    """陈静 reports 草坪枯黄 in 中心花园 for 绿化部, up to the question of its deadline."""
+    patroller = chat("陈静")
+    patroller.say("巡查")
+    patroller.say("中心花园")
+    patroller.press("园林绿化")
+    patroller.say("草坪枯黄")
+    patroller.press("跳过")
+    patroller.press("否")
+    patroller.press("绿化部")
+    return patroller
+
+
 def report_leak(chat: Callable[..., Chatter]) -> Chatter:
     """张伟 reports a leak in 1-1-502 (BX000001), with no photo and no time."""
     owner = chat("张伟")
@@ -135,6 +148,19 @@ def report_leak(chat: Callable[..., Chatter]) -> Chatter:
     owner.press("跳过")
     owner.press("确认提交")
     return owner
+
+
+def leak_opened_by_zhou(chat: Callable[..., Chatter]) -> Chatter:
+    """The leak (BX000001) dispatched to 周师傅 by 陈静, and open on his screen."""
+    report_leak(chat)
+    desk = chat("陈静")
+    desk.say("派单")
+    desk.press("BX000001")
+    desk.press("周师傅")
+    tech = chat("周师傅")
+    tech.say("维修工单")
+    tech.press("BX000001")
+    return tech
 
 
 def ticket(db: Database, ticket_id: int = 1) -> Ticket:

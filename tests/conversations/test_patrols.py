@@ -10,7 +10,7 @@ from storage.database import Database
 from storage.patrol.models import ExtensionRequest, ExtensionStatus, FindingStatus
 from storage.people.models import Person
 from tests.conftest import local
-from tests.conversations.conftest import Chatter, findings
+from tests.conversations.conftest import Chatter, findings, report_lawn
 
 
 def test_a_patrol_finding_dispatched_for_a_week_then_fixed_and_verified(
@@ -67,14 +67,7 @@ def test_a_finding_fixed_on_the_spot_needs_no_department(
 def test_an_extension_is_asked_by_the_department_and_approved_by_its_supervisor(
     chat: Callable[..., Chatter], estate: Database
 ) -> None:
-    patroller = chat("陈静")
-    patroller.say("巡查")
-    patroller.say("中心花园")
-    patroller.press("园林绿化")
-    patroller.say("草坪枯黄")
-    patroller.press("跳过")
-    patroller.press("否")
-    patroller.press("绿化部")
+    patroller = report_lawn(chat)
     patroller.press("7天后")
     patroller.press("确认提交")
     gardener = chat("林师傅")
@@ -96,14 +89,7 @@ def test_an_extension_is_asked_by_the_department_and_approved_by_its_supervisor(
 
 
 def test_a_refused_extension_needs_a_reason(chat: Callable[..., Chatter]) -> None:
-    patroller = chat("陈静")
-    patroller.say("巡查")
-    patroller.say("中心花园")
-    patroller.press("园林绿化")
-    patroller.say("草坪枯黄")
-    patroller.press("跳过")
-    patroller.press("否")
-    patroller.press("绿化部")
+    patroller = report_lawn(chat)
     patroller.press("7天后")
     patroller.press("确认提交")
     gardener = chat("林师傅")
@@ -125,13 +111,6 @@ def test_a_refused_extension_needs_a_reason(chat: Callable[..., Chatter]) -> Non
 def test_a_deadline_is_a_day_after_today_written_as_people_write_it(
     chat: Callable[..., Chatter],
 ) -> None:
-    patroller = chat("陈静")
-    patroller.say("巡查")
-    patroller.say("中心花园")
-    patroller.press("园林绿化")
-    patroller.say("草坪枯黄")
-    patroller.press("跳过")
-    patroller.press("否")
-    patroller.press("绿化部")
+    patroller = report_lawn(chat)
     assert "请选择今天以后的日期" in patroller.say("11-20")  # three days ago, not next year
     assert "整改期限：2026-11-30" in patroller.say("3")  # the third button: 7天后

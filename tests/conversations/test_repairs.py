@@ -10,7 +10,7 @@ from storage.attachment.models import AttachmentKind
 from storage.database import Database
 from storage.ticket.models import RepairCategory, Ticket, TicketStatus
 from tests.conftest import local
-from tests.conversations.conftest import Chatter, report_leak, ticket, tickets
+from tests.conversations.conftest import Chatter, leak_opened_by_zhou, report_leak, ticket, tickets
 
 
 def test_a_repair_reported_in_chat_is_one_confirmed_ticket(
@@ -175,15 +175,9 @@ def test_a_technician_cannot_take_another_technicians_order(
 def test_the_desk_reassigns_an_accepted_order(
     chat: Callable[..., Chatter], estate: Database
 ) -> None:
-    report_leak(chat)
-    desk = chat("陈静")
-    desk.say("派单")
-    desk.press("BX000001")
-    desk.press("周师傅")
-    tech = chat("周师傅")
-    tech.say("维修工单")
-    tech.press("BX000001")
+    tech = leak_opened_by_zhou(chat)
     tech.press("接单")
+    desk = chat("陈静")
     desk.say("派单")
     desk.press("BX000001")
     assert not [b for b in desk.buttons if b.startswith("周师傅")]  # not who holds it now
@@ -211,13 +205,6 @@ def test_numbers_press_the_buttons_where_a_platform_shows_them_as_a_list(
 
 
 def test_back_from_an_order_shows_the_orders_again(chat: Callable[..., Chatter]) -> None:
-    report_leak(chat)
-    desk = chat("陈静")
-    desk.say("派单")
-    desk.press("BX000001")
-    desk.press("周师傅")
-    tech = chat("周师傅")
-    tech.say("维修工单")
-    tech.press("BX000001")
+    tech = leak_opened_by_zhou(chat)
     assert "您的工单" in tech.press("返回")
     assert "BX000001" in tech.buttons[0]
