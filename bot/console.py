@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from bot.channel import SendOnly
 from conversations.engine import Engine
 from conversations.messages import Button, Incoming, Location, Reply
-from storage.attachment.files import MB, AttachmentRefused, Refusal, keep
+from storage.attachment.files import AttachmentRefused, Shelf
 from storage.attachment.models import AttachmentKind
 
 log = logging.getLogger(__name__)
@@ -80,17 +80,10 @@ class Console:
         if not photo.is_file():
             self.write(f"(no such file: {path})")
             return None
-        settings = self.engine.db.settings
-        limit = settings.attachment_max_mb * MB
+        shelf = Shelf.of(self.engine.db.settings, PLATFORM)
         try:
-            if photo.stat().st_size > limit:
-                raise AttachmentRefused(Refusal.TOO_LARGE, f"{photo.stat().st_size} bytes")
-            kept = keep(
-                photo.read_bytes(),
-                kind=AttachmentKind.PHOTO,
-                folder=Path(settings.attachments_dir) / PLATFORM,
-                max_bytes=limit,
-            )
+            shelf.admit(photo.stat().st_size)
+            kept = shelf.keep(photo.read_bytes(), kind=AttachmentKind.PHOTO)
         except AttachmentRefused as refusal:
             return self._message(refused=(refusal.reason.value,))
         return self._message(photos=(str(kept),))

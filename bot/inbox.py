@@ -31,7 +31,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -93,6 +93,11 @@ class _Chat:
     writing: int = 0  # its messages being kept right now: not yet in the folder
     earliest_kept: str | None = None  # when the first of its kept messages came
 
+    @property
+    def idle(self) -> bool:
+        """Nothing of it is in hand: forgetting it loses no message's place."""
+        return not self.lock.locked() and not self.writing and self.earliest_kept is None
+
 
 class Inbox:
     def __init__(self, engine: Engine, *, platform: str) -> None:
@@ -110,6 +115,8 @@ class Inbox:
         self._threads = asyncio.Semaphore(DRAINING_AT_ONCE)
         self._lock: IO[str] | None = None
         self._confirming: set[asyncio.Future[None]] = set()
+        self._stop = asyncio.Event()
+        self._running: asyncio.Task[None] | None = None
         self._to_confirm: list[str] = []
         self._confirm_soon: asyncio.TimerHandle | None = None
 
@@ -160,9 +167,7 @@ class Inbox:
         self._confirm_soon = None
         kept, self._to_confirm = self._to_confirm, []
         if kept:
-            task = asyncio.ensure_future(self.confirm(partial(self.engine.confirm, kept)))
-            self._confirming.add(task)
-            task.add_done_callback(self._confirming.discard)
+            self._keep_confirming(self.confirm(partial(self.engine.confirm, kept)))
 
     async def flush(self) -> None:
         """Record what was sent and is not yet recorded: before the process stops."""
@@ -180,12 +185,17 @@ class Inbox:
             await asyncio.to_thread(settle)
         except Exception as error:
             log.warning("confirming replies deferred: %s", error)
-            task = asyncio.ensure_future(self._confirm_later(settle))
-            self._confirming.add(task)
-            task.add_done_callback(self._confirming.discard)
+            self._keep_confirming(self._confirm_later(settle))
+
+    def _keep_confirming(self, work: Coroutine[Any, Any, None]) -> None:
+        """Confirmations run on beside the messages, and ``flush`` waits for them."""
+        task = asyncio.ensure_future(work)
+        self._confirming.add(task)
+        task.add_done_callback(self._confirming.discard)
 
     async def _confirm_later(self, settle: Callable[[], None]) -> None:
         deadline = time.monotonic() + self.settings.reply_lease_seconds
+        last: Exception | None = None
         while time.monotonic() < deadline:
             await asyncio.sleep(0.5)
             try:
@@ -203,7 +213,7 @@ class Inbox:
             self._chats[key] = chat
             if len(self._chats) > 10_000:  # forget the quiet ones, oldest first
                 for old in list(itertools.islice(self._chats, 1_000)):
-                    if not self._chats[old].lock.locked():
+                    if self._chats[old].idle:
                         del self._chats[old]
         return chat
 
@@ -288,6 +298,18 @@ class Inbox:
             return sorted(self.folder.glob("*.json"))
         except OSError:
             return []
+
+    def start(self) -> None:
+        """Drain in the background, from now until ``stop``: what a channel's start calls."""
+        self._stop = asyncio.Event()
+        self._running = asyncio.create_task(self.run(self._stop))
+
+    async def stop(self) -> None:
+        """Stop draining, and record what was sent: what a channel's stop calls."""
+        if self._running is not None:
+            self._stop.set()
+            await self._running
+            self._running = None
 
     async def run(self, stop: asyncio.Event, every: float = 1.0) -> None:
         """Until ``stop``: take what is kept, waking when something is kept, or every

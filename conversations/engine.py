@@ -80,7 +80,8 @@ def as_reply(row: OutboxMessage) -> Reply:
 
 
 def answering(incoming: Incoming) -> str:
-    """The name the outbox knows a message by: its replies are ``in_reply_to`` it."""
+    """The name the outbox knows a message by: its replies' keys are made from it
+    (``outbox.reply_key``), and kept as their ``in_reply_to``."""
     return f"{incoming.platform}:{incoming.chat_id}:{incoming.message_id}"
 
 
@@ -137,19 +138,18 @@ class Engine:
             return
         with self.db.transaction() as session:
             outbox.delivered_all(session=session, replies=done)
-            if rest and refused:
-                outbox.give_up(session=session, replies=rest, reason=reason)
-            elif rest:
-                outbox.release(session=session, replies=rest, reason=reason)
+            unsent = outbox.give_up if refused else outbox.release
+            unsent(session=session, replies=rest, reason=reason)
 
     def confirm(self, kept: Sequence[str]) -> None:
         """These replies (of any messages, by their keys) went out."""
         with self.db.transaction() as session:
             outbox.delivered_all(session=session, replies=kept)
 
-    def apology(self, incoming: Incoming, text: str = "") -> Reply:
+    def apology(self, incoming: Incoming) -> Reply:
+        """What a person reads when their message failed and nothing keeps it for later."""
         t = translator(negotiate(incoming.language))
-        return Reply(t(text or "抱歉，系统出了点问题，刚才的消息没有处理。请稍后再发一次。"))
+        return Reply(t("抱歉，系统出了点问题，刚才的消息没有处理。请稍后再发一次。"))
 
     # ------------------------------------------------------------ one message
 

@@ -110,16 +110,16 @@ def backup(*, db: Database, file: Path, force: bool = False) -> Backup:
     written = Backup(
         file=file, kind=kind, size=file.stat().st_size, database=masked_url(db.engine.url)
     )
+    _audited(db, "backed_up", f"{file.resolve()} ({written.size} bytes)")
+    return written
+
+
+def _audited(db: Database, what: str, note: str) -> None:
+    """A line in the trail of the database itself, by the system (a command, not a person)."""
     with db.transaction() as session:
         audit.record(
-            session=session,
-            obj=THE_DATABASE,
-            from_state=None,
-            to_state="backed_up",
-            actor=None,
-            note=f"{file.resolve()} ({written.size} bytes)",
+            session=session, obj=THE_DATABASE, from_state=None, to_state=what, actor=None, note=note
         )
-    return written
 
 
 def restore(*, db: Database, file: Path, force: bool = False) -> Restore:
@@ -168,16 +168,11 @@ def restore(*, db: Database, file: Path, force: bool = False) -> Restore:
     # Checked again rather than assumed: what the report says is what the database holds.
     current = db.is_current()
     head = _revision(db.engine) or revision
-    with db.transaction() as session:
-        audit.record(
-            session=session,
-            obj=THE_DATABASE,
-            from_state=None,
-            to_state="restored",
-            actor=None,
-            note=f"{file.resolve()} (schema {revision}"
-            + (f", upgraded to {head})" if upgraded else ")"),
-        )
+    _audited(
+        db,
+        "restored",
+        f"{file.resolve()} (schema {revision}" + (f", upgraded to {head})" if upgraded else ")"),
+    )
     return Restore(
         file=file,
         kind=kind,

@@ -8,7 +8,6 @@ import json
 import logging
 from dataclasses import replace
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -27,7 +26,7 @@ from bot.telegram.sender import TelegramSender
 from bot.telegram.wire import ALLOWED_UPDATES, PLATFORM, to_incoming
 from conversations.engine import Answer, Engine, commands_of
 from conversations.messages import Incoming, Reply
-from storage.attachment.files import MB, AttachmentRefused, Refusal, keep
+from storage.attachment.files import AttachmentRefused, Refusal, Shelf
 from storage.attachment.models import AttachmentKind
 from storage.config import Settings
 from storage.i18n import translator
@@ -75,8 +74,7 @@ class TelegramChannel:
         )
         self.username = ""
         self.inbox = Inbox(engine, platform=PLATFORM)
-        self._stop = asyncio.Event()
-        self._draining: asyncio.Task[None] | None = None
+        self.shelf = Shelf.of(settings, PLATFORM)
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/telegram/webhook", self.webhook, methods=["POST"])]
@@ -85,13 +83,9 @@ class TelegramChannel:
         """Served by the web app: ready to send, the inbox drained, and the webhook set
         when wuye has a public address."""
         await self._prepare()
-        self._start_inbox()
+        self.inbox.start()
         if self.settings.public_url is not None:
             await self.set_webhook()
-
-    def _start_inbox(self) -> None:
-        self._stop = asyncio.Event()
-        self._draining = asyncio.create_task(self.inbox.run(self._stop))
 
     async def _prepare(self) -> None:
         """Ready to send, with the commands listed in every language."""
@@ -114,10 +108,7 @@ class TelegramChannel:
         )
 
     async def stop(self) -> None:
-        if self._draining is not None:
-            self._stop.set()
-            await self._draining
-            self._draining = None
+        await self.inbox.stop()
         await self.bot.shutdown()
 
     async def webhook(self, request: Request) -> Response:
@@ -233,20 +224,14 @@ class TelegramChannel:
         """
         if not incoming.photos and not incoming.voice:
             return incoming
-        folder = Path(self.settings.attachments_dir) / PLATFORM
-        limit = self.settings.attachment_max_mb * MB
         refused: list[str] = []
 
         async def fetch(file_id: str, kind: AttachmentKind) -> str | None:
             try:
                 file = await self.bot.get_file(file_id)
-                # Refused before the download when Telegram says how big; counted after too.
-                if file.file_size is not None and file.file_size > limit:
-                    raise AttachmentRefused(Refusal.TOO_LARGE, f"{file.file_size} bytes")
+                self.shelf.admit(file.file_size)  # before the download, when Telegram says
                 data = bytes(await file.download_as_bytearray())
-                kept = await asyncio.to_thread(
-                    keep, data, kind=kind, folder=folder, max_bytes=limit
-                )
+                kept = await asyncio.to_thread(self.shelf.keep, data, kind=kind)
                 return str(kept)
             except AttachmentRefused as refusal:
                 log.info("telegram file %s refused: %s", file_id, refusal)
@@ -273,7 +258,7 @@ class TelegramChannel:
     async def poll(self, stop: asyncio.Event) -> None:
         """Long polling, for a company with no public address: instead of ``start``."""
         await self._prepare()
-        self._start_inbox()
+        self.inbox.start()
         await self.bot.delete_webhook()
         offset: int | None = None
         while not stop.is_set():

@@ -11,7 +11,7 @@ from wechatpy import WeChatClient
 from wechatpy.crypto import PrpCrypto
 from wechatpy.session import SessionStorage
 
-from storage.attachment.files import keep
+from storage.attachment.files import Shelf
 from storage.attachment.models import AttachmentKind
 from storage.clock import utcnow
 from storage.config import Settings
@@ -58,19 +58,17 @@ class WechatApi(WeChatClient):  # type: ignore[misc]
             params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
         )
 
-    def download(
-        self, media_id: str, folder: Path, *, kind: AttachmentKind, max_bytes: int
-    ) -> Path:
+    def download(self, media_id: str, shelf: Shelf, *, kind: AttachmentKind) -> Path:
         """Temporary media lives 3 days on WeChat's side: keep our own copy.
 
-        Checked and named by its content (``keep``), not by the media id or the content
+        Checked and named by its content (``Shelf.keep``), not by the media id or the content
         type WeChat sends; raises ``AttachmentRefused`` for one too large or not ``kind``.
         """
         response = self.get("media/get", params={"media_id": media_id})
         content = response.content if hasattr(response, "content") else b""
         if not content:  # not a refusal: nothing came, so it is fetched again later
             raise ValueError(f"WeChat sent no content for media {media_id}")
-        return keep(content, kind=kind, folder=folder, max_bytes=max_bytes)
+        return shelf.keep(content, kind=kind)
 
 
 def aes_key(encoding_aes_key: str) -> bytes:

@@ -40,7 +40,7 @@ from bot.wechat.commands import commands
 from bot.wechat.wire import PLATFORM, render, split_passive, to_incoming
 from conversations.engine import Answer, Engine
 from conversations.messages import Reply
-from storage.attachment.files import MB, AttachmentRefused
+from storage.attachment.files import AttachmentRefused, Shelf
 from storage.attachment.models import AttachmentKind
 from storage.chat import service as chat
 from storage.clock import utcnow
@@ -104,21 +104,19 @@ class WechatChannel:
             for k in (settings.wechat_aes_key, settings.wechat_previous_aes_key)
             if k
         ]
-        self.attachments = Path(settings.attachments_dir) / "wechat"
+        self.shelf = Shelf.of(settings, PLATFORM)
         self.pending: set[asyncio.Future[Any]] = set()
         self.inbox = Inbox(engine, platform=PLATFORM)
-        self._stop = asyncio.Event()
 
     def routes(self) -> list[BaseRoute]:
         return [Route("/wechat", self.endpoint, methods=["GET", "POST"])]
 
     async def start(self) -> None:
-        self._stop = asyncio.Event()
-        self._track(asyncio.ensure_future(self.inbox.run(self._stop)))
+        self.inbox.start()
 
     async def stop(self) -> None:
         """Finish the messages taken after their passive reply was given."""
-        self._stop.set()
+        await self.inbox.stop()
         if self.pending:
             await asyncio.wait(set(self.pending), timeout=30)
 
@@ -261,9 +259,8 @@ class WechatChannel:
         """
         media_id = str(message.media_id)
         kind = AttachmentKind.PHOTO if message.type == "image" else AttachmentKind.VOICE
-        limit = self.settings.attachment_max_mb * MB
         try:
-            kept = self.api.download(media_id, self.attachments, kind=kind, max_bytes=limit)
+            kept = self.api.download(media_id, self.shelf, kind=kind)
         except AttachmentRefused as refusal:
             log.info("wechat media %s refused: %s", media_id, refusal)
             return {}, (refusal.reason.value,)

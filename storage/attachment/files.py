@@ -18,11 +18,13 @@ import os
 import secrets
 import struct
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, JpegImagePlugin, PngImagePlugin
 
 from storage.attachment.models import AttachmentKind
+from storage.config import Settings
 
 MB = 1024 * 1024
 # Pillow's name for each photo type: the file is opened as that type only.
@@ -95,6 +97,27 @@ def detect(data: bytes) -> tuple[AttachmentKind, str] | None:
         if head[1] & 0xE0 == 0xE0 and head[1] & 0x06:  # an MPEG audio frame: 11 sync bits
             return AttachmentKind.VOICE, ".mp3"
     return None
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """Where one platform's photos and voice notes are kept, and how big one may be: the
+    settings read once, for every channel alike."""
+
+    folder: Path
+    max_bytes: int
+
+    @classmethod
+    def of(cls, settings: Settings, platform: str) -> Shelf:
+        return cls(Path(settings.attachments_dir) / platform, settings.attachment_max_mb * MB)
+
+    def admit(self, size: int | None) -> None:
+        """Refuse a file before fetching it, when its size is known and too big."""
+        if size is not None and size > self.max_bytes:
+            raise AttachmentRefused(Refusal.TOO_LARGE, f"{size} bytes, over {self.max_bytes}")
+
+    def keep(self, data: bytes, *, kind: AttachmentKind) -> Path:
+        return keep(data, kind=kind, folder=self.folder, max_bytes=self.max_bytes)
 
 
 def keep(data: bytes, *, kind: AttachmentKind, folder: Path, max_bytes: int) -> Path:
