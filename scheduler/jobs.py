@@ -373,7 +373,7 @@ def monthly_report_for(session: Session, estate: Estate, month: date) -> int:
             recipient=person,
             kind="monthly_report",
             text=month_summary(figures, estate.name, translator(person.locale)),
-            params={"image": str(chart)},
+            images=[str(chart)],
             idempotency_key=keys[person.id],
         )
         is not None

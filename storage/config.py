@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     # each worker, and not on the public app. With WUYE_PUBLIC_URL set (production) and
     # neither this nor a token, /metrics is not served at all: it fails closed.
     metrics_listen: str | None = None
+    # uvicorn's line per HTTP request. Off by default: each webhook is already counted and
+    # timed in /metrics, a reverse proxy in front logs requests anyway, and the line (JSON,
+    # masked) costs about 3% of a webhook's CPU (bench/README.md).
+    access_log: bool = False
 
     @field_validator("metrics_token")
     @classmethod

@@ -140,6 +140,7 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=settings.access_log,
     )
 
 

@@ -19,10 +19,15 @@ class Notice:
     kind: str  # for the record, the metrics and the idempotency keys: "repair_dispatched"
     template: str  # a zh-Hans message id with {placeholders}
     params: Mapping[str, object] = field(default_factory=dict)
+    # What the reader can do about it at once, as buttons: (key, zh-Hans label). A key is
+    # an action the engine takes from whatever the reader is doing ("!accept 12").
+    actions: tuple[tuple[str, str], ...] = ()
+    # Pictures that go with it (local files): the owner's photos go with the work.
+    images: tuple[str, ...] = ()
 
     def text(self, locale: str | None) -> str:
         return translator(locale)(Msg(self.template, **self.params))
 
-    def record(self) -> dict[str, str]:
-        """The facts as kept with the notice, in the desk's words."""
-        return {key: str(value) for key, value in self.params.items()}
+    def buttons(self, locale: str | None) -> list[tuple[str, str]]:
+        t = translator(locale)
+        return [(key, t(label)) for key, label in self.actions]

@@ -43,6 +43,8 @@ def notify(
         text=notice.text(recipient.locale),
         params=notice.params,
         idempotency_key=idempotency_key,
+        buttons=notice.buttons(recipient.locale),
+        images=notice.images,
     )
 
 
@@ -71,15 +73,18 @@ def notify_text(
     text: str,
     params: Mapping[str, object] | None = None,
     idempotency_key: str | None = None,
+    buttons: Sequence[tuple[str, str]] = (),
+    images: Sequence[str] = (),
 ) -> OutboxMessage | None:
-    """Queue a text already written for this recipient (a digest, a report)."""
+    """Queue a text already written for this recipient (a digest, a report), with the
+    buttons it offers (key, label in the recipient's language) and its pictures."""
     now = utcnow()
     message = OutboxMessage(
         recipient=recipient,
         kind=kind,
-        # Kept for the record in the desk's words; the text is in the recipient's language.
-        params={key: str(value) for key, value in (params or {}).items()},
+        params=_record(params, images),
         text=text,
+        buttons=[[key, label] for key, label in buttons] or None,
         idempotency_key=idempotency_key,
         status=OutboxStatus.PENDING,
         attempts=0,
@@ -87,6 +92,15 @@ def notify_text(
         next_attempt_at=now,
     )
     return _queue(session, message)
+
+
+def _record(params: Mapping[str, object] | None, images: Sequence[str]) -> dict[str, object]:
+    """The facts kept with a notice, in the desk's words (the text is in the recipient's
+    language), and its pictures, which the sender sends with it."""
+    record: dict[str, object] = {key: str(value) for key, value in (params or {}).items()}
+    if images:
+        record["images"] = list(images)
+    return record
 
 
 def _queue(session: Session, message: OutboxMessage) -> OutboxMessage | None:
@@ -291,7 +305,8 @@ def notify_department(*, session: Session, department: Department, notice: Notic
             kind=notice.kind,
         )
         if queued is not None:
-            queued.params = notice.record()
+            queued.params = _record(notice.params, notice.images)
+            queued.buttons = [[key, label] for key, label in notice.buttons(DEFAULT_LOCALE)] or None
     if not groups:
         notify_each(
             session=session,

@@ -141,5 +141,5 @@ def test_on_the_first_the_manager_and_quality_specialist_get_last_months_report(
     assert jobs.monthly_reports(s, local(2026, 12, 1, 9, 30)) == 0  # once
     sent = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "monthly_report")).all()
     assert {m.recipient.name for m in sent if m.recipient} == {"黄经理", "马玲"}
-    assert all(Path(m.params["image"]).read_bytes()[:4] == b"\x89PNG" for m in sent)
+    assert all(Path(m.params["images"][0]).read_bytes()[:4] == b"\x89PNG" for m in sent)
     assert "【月度报告】翠湖花园 2026-11" in sent[0].text
