@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from bot.channel import Channel, Refused
 from bot.metrics import NOTICES
-from conversations.engine import as_reply
+from conversations.engine import as_reply, offer
 from conversations.messages import Reply
 from storage.clock import utcnow
 from storage.database import Database
@@ -44,11 +44,18 @@ class Dispatcher:
         batch = await asyncio.to_thread(self._claim, limit)
         sent = 0
         for message_id, attempts, reply, chats in batch:
-            reason, retry = await self._deliver(reply, chats, attempts)
+            reason, retry, reached = await self._deliver(reply, chats, attempts)
             await asyncio.to_thread(self._settle, message_id, attempts, reason, retry)
             if reason is None:
                 sent += 1
+                if reply.buttons and reached is not None:
+                    await asyncio.to_thread(self._offered, reached, reply)
         return sent
+
+    def _offered(self, reached: tuple[str, str], reply: Reply) -> None:
+        platform, chat_id = reached
+        with self.db.transaction() as session:
+            offer(session=session, platform=platform, chat_id=chat_id, buttons=reply.buttons)
 
     def _claim(self, limit: int) -> list[tuple[int, int, Reply, list[tuple[str, str]]]]:
         now = utcnow()
@@ -87,24 +94,25 @@ class Dispatcher:
 
     async def _deliver(
         self, reply: Reply, chats: list[tuple[str, str]], attempts: int
-    ) -> tuple[str | None, bool]:
-        """(None, _) when delivered; else the reason and whether to try again later."""
+    ) -> tuple[str | None, bool, tuple[str, str] | None]:
+        """(None, _, the chat reached) when delivered; else the reason and whether to try
+        again later."""
         if not chats:
-            return "no chat account to reach this person", attempts < MAX_ATTEMPTS
+            return "no chat account to reach this person", attempts < MAX_ATTEMPTS, None
         reasons = []
         for platform, chat_id in chats:
             try:
                 await self.channels[platform].send(chat_id, reply)
                 NOTICES.labels(platform, "sent").inc()
-                return None, False
+                return None, False, (platform, chat_id)
             except Refused as refused:
                 NOTICES.labels(platform, "refused").inc()
                 reasons.append(f"{platform}: {refused}")
             except Exception as error:  # a network error, a 5xx: worth another try
                 NOTICES.labels(platform, "deferred").inc()
                 log.warning("sending notice via %s failed: %s", platform, error)
-                return f"{platform}: {error}", attempts < MAX_ATTEMPTS
-        return "; ".join(reasons), False
+                return f"{platform}: {error}", attempts < MAX_ATTEMPTS, None
+        return "; ".join(reasons), False, None
 
     async def run(self, stop: asyncio.Event, every: float = 2.0) -> None:
         """Until ``stop``: send what is due, then sleep until a commit queues a notice (from

@@ -24,7 +24,17 @@ from sqlalchemy.orm import Session
 
 from conversations.attachments import tell_refused
 from conversations.messages import Button, Incoming, Reply
-from conversations.steps import CHOSEN_LOCALE, STAY, AskPhotos, Context, Flow, Next, Option, matches
+from conversations.steps import (
+    CHOSEN_LOCALE,
+    STAY,
+    WORDS,
+    AskPhotos,
+    Context,
+    Flow,
+    Next,
+    Option,
+    matches,
+)
 from storage.chat import service as chat
 from storage.clock import utcnow
 from storage.database import Database, is_disconnect
@@ -41,7 +51,10 @@ MENU = Option("menu", N_("菜单"))
 START = Option("start", N_("开始"))
 # The last menu's entries, so that on a text-only platform "2" picks the second one.
 MENU_KEY = "_menu"
-KEPT = (CHOSEN_LOCALE, MENU_KEY)
+KEPT = (CHOSEN_LOCALE, MENU_KEY, WORDS)
+# A message this long or longer that names no flow is a sentence ("马桶堵了"): it is asked
+# about; a shorter one ("好的", "谢谢") is not.
+SENTENCE = 4
 # Where the conversation stands after a message: the flow and its step, or nowhere.
 Position = tuple[Flow | None, str | None]
 
@@ -83,6 +96,15 @@ def answering(incoming: Incoming) -> str:
     """The name the outbox knows a message by: its replies' keys are made from it
     (``outbox.reply_key``), and kept as their ``in_reply_to``."""
     return f"{incoming.platform}:{incoming.chat_id}:{incoming.message_id}"
+
+
+def offer(*, session: Session, platform: str, chat_id: str, buttons: Sequence[Button]) -> None:
+    """A notice with buttons reached a private chat: on a platform that shows buttons as a
+    numbered list (WeChat), the next number typed outside a flow presses one of them, as
+    it would the last menu's."""
+    conversation = chat.conversation_of(session=session, platform=platform, chat_id=chat_id)
+    if conversation is not None and conversation.flow is None:
+        conversation.data = {**conversation.data, MENU_KEY: [button.key for button in buttons]}
 
 
 def commands_of(flows: Iterable[Flow]) -> list[Option]:
@@ -222,10 +244,16 @@ class Engine:
                     flow=Msg(flow.title),
                 )
                 flow.step(step).ask(ctx)
-        elif flow is not None and step is not None and not self._command(ctx):
+        elif flow is not None and step is not None and not self._pressed(ctx, flow, step):
             flow, step = self._take(ctx, flow, step)
         else:
+            left = flow
             flow, step = self._route(ctx)
+            if left is not None and left is not flow and left.listed:
+                # Another flow (a menu button, a notice's 接单) took over: say what was left.
+                ctx.replies.insert(
+                    0, Reply(ctx.t("（已离开「{flow}」，没有保存。）", flow=Msg(left.title)))
+                )
 
         if ctx.show_menu:
             self._menu(ctx)
@@ -247,6 +275,27 @@ class Engine:
         )
         return Answer(tuple(ctx.replies), tuple(kept))
 
+    def _pressed(self, ctx: Context, flow: Flow, name: str) -> Flow | None:
+        """The flow a message starts in the middle of another, if any. A number answering
+        a question with buttons presses that button first: on a platform without buttons
+        (WeChat) they are shown as a numbered list, and a button may start a flow."""
+        incoming = ctx.incoming
+        said = incoming.said
+        shown = flow.step(name).buttons(ctx)
+        if incoming.button is None and said.isdigit() and 1 <= int(said) <= len(shown):
+            ctx.incoming = replace(incoming, button=shown[int(said) - 1].key)
+        command = self._command(ctx)
+        if command is not None or ctx.incoming.button is not None:
+            return command
+        if any(matches(said, Option(b.key, b.label, translate=False)) for b in shown):
+            return None  # the answer names one of the question's own buttons
+        # A menu item typed by name (维修工单, 报修) means that, not an answer to this question:
+        # nobody's 上门时间 is "维修工单".
+        for other in self.flows.values():
+            if other.listed and other.matches(said) and other.allowed(ctx):
+                return other
+        return None
+
     def _command(self, ctx: Context) -> Flow | None:
         """A menu button or a typed /command starts another flow even in the middle of one."""
         key = ctx.incoming.button or (
@@ -261,13 +310,6 @@ class Engine:
     def _take(self, ctx: Context, flow: Flow, name: str) -> Position:
         step = flow.step(name)
         incoming = ctx.incoming
-        said = incoming.said
-        if incoming.button is None and said.isdigit():
-            # A number answering a question with buttons presses that button: on a
-            # platform without buttons (WeChat) they are shown as a numbered list.
-            shown = step.buttons(ctx)
-            if 1 <= int(said) <= len(shown):
-                incoming = ctx.incoming = replace(incoming, button=shown[int(said) - 1].key)
         if incoming.photos and flow.collects_photos and not isinstance(step, AskPhotos):
             photos = ctx.data.setdefault("photos", [])
             photos.extend(incoming.photos)  # e.g. the rest of an album: all in one ticket
@@ -340,6 +382,10 @@ class Engine:
             for flow in self.flows.values():
                 if flow.starts_on_media and flow.allowed(ctx):
                     return self._start(ctx, flow)  # a picture first: offer to report it
+        if len(said.strip()) >= SENTENCE and not said.isdigit():
+            for flow in self.flows.values():
+                if flow.starts_on_words and flow.allowed(ctx):
+                    return self._start(ctx, flow)  # a sentence: ask what it is about
         if incoming.said:
             ctx.say("没有听懂「{said}」。", said=incoming.said[:50])
         ctx.show_menu = True
@@ -351,7 +397,7 @@ class Engine:
         buttons = [
             Button(f"/{flow.key}", ctx.t(flow.title))
             for flow in self.flows.values()
-            if not flow.greets_strangers and flow.allowed(ctx)
+            if flow.listed and not flow.greets_strangers and flow.allowed(ctx)
         ]
         ctx.replies.append(
             Reply(

@@ -34,6 +34,9 @@ Next = str | None
 # In a conversation's data: an unbound person's language choice, kept across flows and used
 # once they bind.
 CHOSEN_LOCALE = "_locale"
+# In a conversation's data: a sentence a person wrote outside any flow, which the flow they
+# then choose (报修, 投诉) takes as its description.
+WORDS = "_words"
 P = ParamSpec("P")
 
 
@@ -248,8 +251,11 @@ class AskText:
         ctx.replies.append(Reply(_text(ctx, self.prompt), self.buttons(ctx)))
 
     def take(self, ctx: Context) -> Next:
-        if self.skippable and (ctx.incoming.button == SKIP.key or matches(ctx.incoming.said, SKIP)):
+        skip = ctx.incoming.button == SKIP.key or matches(ctx.incoming.said, SKIP)
+        if skip and self.skippable:
             return self.then(ctx, "")
+        if skip:  # "跳过" typed where an answer is needed: not kept as the answer
+            raise InvalidInput("这一步不能跳过，请填写{what}", what=Msg(self.what))
         if ctx.incoming.button is not None:
             raise InvalidInput("这里需要您输入文字")
         if not ctx.incoming.said and (ctx.incoming.photos or ctx.incoming.voice):
@@ -392,9 +398,13 @@ class Flow:
     allowed: Callable[[Context], bool]
     collects_photos: bool = False  # photos sent at any step are kept for the flow
     starts_on_media: bool = False  # a photo or a voice note sent first starts this flow
+    starts_on_words: bool = False  # a sentence matching nothing starts this flow
     open_to_strangers: bool = False  # someone not yet bound may use it
     greets_strangers: bool = False  # where a stranger's first message goes (binding)
     command: bool = False  # listed as a platform's command and menu entry
+    # In the menu. A flow a notice's button starts ("/take 12": accept order 12) is not: it
+    # acts on the ticket it names, from whatever the reader was doing.
+    listed: bool = True
 
     def __post_init__(self) -> None:
         names = [step.name for step in self.steps]

@@ -15,7 +15,7 @@ from storage.figures.daily import UNASSIGNED, DayActivity
 from storage.figures.monthly import MonthlyReport
 from storage.i18n import Translator
 from storage.patrol import service as patrols
-from storage.ticket import queries
+from storage.ticket import messages, queries
 
 
 def day_summary(activity: DayActivity, t: Translator) -> str:
@@ -71,8 +71,14 @@ def overdue_summary(
     sections: list[str] = []
     late_callbacks = callbacks.overdue(session=session, estate_id=estate_id, now=now)
     late_work = queries.overdue_work(session=session, estate_id=estate_id, now=now)
+    undispatched = queries.not_dispatched_in_time(session=session, estate_id=estate_id, now=now)
     unhandled = queries.complaints_not_handled(session=session, estate_id=estate_id, now=now)
     unanswered = queries.complaints_not_replied(session=session, estate_id=estate_id, now=now)
+    late_messages = [
+        m
+        for m in messages.waiting(session=session, estate_id=estate_id)
+        if m.due_at is not None and m.due_at <= now
+    ]
     if late_callbacks:
         sections.append(t("逾期回访 {count}：", count=len(late_callbacks)))
         sections += [
@@ -81,7 +87,11 @@ def overdue_summary(
         ]
     for title, items in (
         (
-            t("逾期返工 {count}：", count=len(late_work)),
+            t("超时未派单的报修 {count}：", count=len(undispatched)),
+            undispatched,
+        ),
+        (
+            t("逾期未完工的维修单 {count}：", count=len(late_work)),
             late_work,
         ),
         (
@@ -96,6 +106,10 @@ def overdue_summary(
             t("超期未答复的投诉 {count}：", count=len(unanswered)),
             unanswered,
         ),
+        (
+            t("超期未答复的留言 {count}：", count=len(late_messages)),
+            late_messages,
+        ),
     ):
         if items:
             sections.append(title)
@@ -109,6 +123,10 @@ def overdue_summary(
             for f in findings
         ]
     return "\n".join(sections) if sections else t("没有逾期事项。")
+
+
+def percent(rate: float | None) -> str:
+    return format(rate, ".0%") if rate is not None else NOT_SET
 
 
 def month_summary(report: MonthlyReport, estate: str, t: Translator) -> str:
@@ -127,6 +145,22 @@ def month_summary(report: MonthlyReport, estate: str, t: Translator) -> str:
             rate=on_time,
             on_time=report.callbacks_on_time,
             due=report.callbacks_due,
+        ),
+        t(
+            "维修按时完工率 {rate}（{on_time}/{due}）",
+            rate=percent(report.repair_on_time_rate),
+            on_time=report.repairs_on_time,
+            due=report.repairs_due,
+        ),
+        *(
+            t(
+                "· {name} {rate}（{on_time}/{due}）",
+                name=t(name),
+                rate=percent(report.repairs_on_time_by_technician[name] / due),
+                on_time=report.repairs_on_time_by_technician[name],
+                due=due,
+            )
+            for name, due in sorted(report.repairs_due_by_technician.items())
         ),
         t(
             "满意度：{split}",

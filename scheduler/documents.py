@@ -39,6 +39,15 @@ def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
         tab.append([t("类别"), t("数量")])
         for label, count in sorted(counts.items(), key=lambda item: -item[1]):
             tab.append([label, count])
+    on_time = book.create_sheet("维修按时完工")
+    on_time.append([t("类别"), t("到期数"), t("按时完工数"), t("按时完工率")])
+    for due, done in (
+        (report.repairs_due_by_category, report.repairs_on_time_by_category),
+        (report.repairs_due_by_technician, report.repairs_on_time_by_technician),
+    ):
+        for label, count in sorted(due.items(), key=lambda item: -item[1]):
+            on_time.append([label, count, done[label], done[label] / count])
+            on_time.cell(row=on_time.max_row, column=4).number_format = "0.0%"
     pareto = book.create_sheet("排列图")
     pareto.append([t("问题类别"), t("数量"), t("累计百分比")])
     total, running = sum(c for _, c in report.problems), 0

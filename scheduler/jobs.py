@@ -21,9 +21,10 @@ from storage.callback import notices as callback_notices
 from storage.callback import service as callbacks
 from storage.callback.models import Callback
 from storage.chat.models import SeenMessage
-from storage.clock import local_date, start_of_local_day
+from storage.clock import is_working_day, local_date, start_of_local_day
 from storage.config import Settings
 from storage.database import settings_of
+from storage.duty import service as duty
 from storage.estate.models import Estate
 from storage.figures.daily import DayActivity, day_activity
 from storage.figures.monthly import monthly_report, previous_month
@@ -39,11 +40,11 @@ from storage.people.models import (
     Person,
     StaffRole,
 )
+from storage.ticket import intake, messages, queries
 from storage.ticket import notices as ticket_notices
-from storage.ticket import queries
+from storage.ticket.lifecycle import WORK_UNFINISHED
 from storage.ticket.models import Ticket
-
-WORKING_DAYS = range(5)  # Monday to Friday: overdue reminders wait for the next one
+from storage.ticket.models import TicketStatus as S
 
 
 def _local(now: datetime, settings: Settings) -> datetime:
@@ -196,7 +197,7 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
     """Past due: the desk's supervisor hears of it, then once every working day until done."""
     settings = settings_of(session)
     local = _local(now, settings)
-    if quiet(now, settings) or local.weekday() not in WORKING_DAYS:
+    if quiet(now, settings) or not is_working_day(local.date()):
         return 0
     return sum(
         outbox.notify(
@@ -242,6 +243,126 @@ def complaint_deadlines(session: Session, now: datetime) -> int:
                 recipients=people.project_managers(session=session, estate_id=estate.id),
                 notice=ticket_notices.complaint_unanswered(ticket, settings),
                 key=_deadline_key("complaint_unanswered", ticket.id, ticket.reply_due_at),
+            )
+    return queued
+
+
+def repair_deadlines(session: Session, now: datetime) -> int:
+    """Every repair's deadlines (``storage.ticket.repairs.set_deadlines``):
+
+    - urgent and not accepted: the ladder is paged, a rung every page interval, day and
+      night; accepted but nobody on site by its time: the department head hears;
+    - new and not dispatched: the desk hears of it when it opens (a report made after
+      hours), again after the reminder minutes of desk time, then its supervisor;
+    - the holder is warned before the finish deadline; at it, the department head hears,
+      once each working day, never at night.
+    """
+    settings = settings_of(session)
+    tz = settings.tz
+    local = _local(now, settings)
+    night = quiet(now, settings)
+    remind = timedelta(minutes=settings.repair_dispatch_reminder_minutes)
+    warn = timedelta(hours=settings.repair_warning_hours)
+    queued = 0
+    for estate in _estates(session):
+        for ticket in queries.repairs_in(
+            session=session, estate_id=estate.id, statuses=frozenset({S.NEW, S.DISPATCHED})
+        ):
+            if ticket.urgent:
+                queued += intake.page(session, ticket, now)
+            elif ticket.status is S.NEW and not night and duty.desk_open(estate, now, tz):
+                queued += intake.alert_desk(session, ticket, now)
+                waited = now - duty.desk_sees(estate, ticket.created_at, tz)
+                if waited >= remind:
+                    queued += intake.tell_desk(
+                        session,
+                        estate,
+                        ticket_notices.repair_not_dispatched(ticket, now, settings),
+                        key=f"repair_not_dispatched:{ticket.id}",
+                        now=now,
+                    )
+                if waited >= 2 * remind:
+                    queued += outbox.notify_each(
+                        session=session,
+                        recipients=people.desk_heads(session=session, estate_id=estate.id),
+                        notice=ticket_notices.repair_not_dispatched(ticket, now, settings),
+                        key=f"repair_not_dispatched_head:{ticket.id}",
+                    )
+        for ticket in queries.repairs_in(
+            session=session, estate_id=estate.id, statuses=frozenset({S.ACCEPTED})
+        ):
+            late = ticket.arrive_due_at is not None and ticket.arrive_due_at <= now
+            if ticket.urgent and ticket.arrived_at is None and late:
+                queued += outbox.notify_each(
+                    session=session,
+                    recipients=_heads_of(session, ticket),
+                    notice=ticket_notices.urgent_not_arrived(ticket, settings),
+                    key=f"urgent_not_arrived:{ticket.id}",
+                )
+        if night:
+            continue
+        for ticket in queries.repairs_in(
+            session=session, estate_id=estate.id, statuses=WORK_UNFINISHED
+        ):
+            if ticket.due_at is None or not ticket.due_at - warn <= now < ticket.due_at:
+                continue
+            queued += outbox.notify_each(
+                session=session,
+                recipients=_holders_of(session, ticket),
+                notice=ticket_notices.repair_due_soon(ticket, settings),
+                key=_deadline_key("repair_due_soon", ticket.id, ticket.due_at),
+            )
+        if not is_working_day(local.date()):
+            continue
+        for ticket in queries.overdue_work(session=session, estate_id=estate.id, now=now):
+            queued += outbox.notify_each(
+                session=session,
+                recipients=_heads_of(session, ticket),
+                notice=ticket_notices.repair_overdue(ticket, settings),
+                key=_deadline_key("repair_overdue", ticket.id, ticket.due_at) + f":{local.date()}",
+            )
+    return queued
+
+
+def _holders_of(session: Session, ticket: Ticket) -> list[Person]:
+    """Who holds an order: its assignee, else whoever answers for its department, else the
+    desk (nobody dispatched it)."""
+    if ticket.assignee is not None:
+        return [ticket.assignee.person]
+    if ticket.department is not None:
+        return people.responsible_for(session=session, department=ticket.department)
+    return people.desk_staff(session=session, estate_id=ticket.estate_id)
+
+
+def _heads_of(session: Session, ticket: Ticket) -> list[Person]:
+    """Who answers for a late order: its department's head, else the desk's."""
+    if ticket.department is not None:
+        return people.responsible_for(session=session, department=ticket.department)
+    return people.desk_heads(session=session, estate_id=ticket.estate_id)
+
+
+def message_deadlines(session: Session, now: datetime) -> int:
+    """留言: a message left after hours reaches the desk when it opens; one not answered by
+    its time goes to the desk's supervisor, once each working day, never at night."""
+    settings = settings_of(session)
+    if quiet(now, settings):
+        return 0
+    queued = 0
+    for estate in _estates(session):
+        if not duty.desk_open(estate, now, settings.tz):
+            continue
+        for ticket in messages.waiting(session=session, estate_id=estate.id):
+            queued += messages.tell_desk_of(session, ticket)
+            if ticket.due_at is None or ticket.due_at > now:
+                continue
+            if not is_working_day(_local(now, settings).date()):
+                continue
+            queued += outbox.notify_each(
+                session=session,
+                recipients=people.desk_heads(session=session, estate_id=estate.id),
+                notice=ticket_notices.message_not_answered(ticket, settings),
+                key=_deadline_key("message_not_answered", ticket.id, ticket.due_at)
+                + f":{_local(now, settings).date()}",
             )
     return queued
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -42,8 +48,34 @@ def format_local(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
+def format_time(moment: datetime | None, tz: ZoneInfo) -> str:
+    """A moment within the day, for deadlines counted in minutes: "23:25"."""
+    if moment is None:
+        return NOT_SET
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
 def format_day(moment: datetime | None, tz: ZoneInfo) -> str:
     """The local calendar day of an end-exclusive deadline: due_at 00:00 Fri reads "Thursday"."""
     if moment is None:
         return NOT_SET
     return (moment.astimezone(tz) - timedelta(microseconds=1)).date().isoformat()
+
+
+def is_working_day(day: date) -> bool:
+    """China's working days: Monday to Friday, less the public holidays, plus the weekend
+    days worked in exchange (调休), as the State Council publishes them each year.
+
+    A year the calendar does not know yet (it is published each November) counts Monday
+    to Friday, and the log says so once: update ``chinesecalendar`` when it is out.
+    """
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        _unknown_year(day.year)
+        return day.weekday() < 5
+
+
+@cache
+def _unknown_year(year: int) -> None:
+    log.warning("China's holidays of %s are not known yet: Monday to Friday are working", year)

@@ -10,6 +10,7 @@ from storage.chat.models import (
     DepartmentChat,
     SeenMessage,
 )
+from storage.duty.models import DutyShift
 from storage.estate.models import Building, Estate, Unit
 from storage.identity.models import (
     BindingRequest,
@@ -40,6 +41,7 @@ from storage.ticket.models import (
     CallbackClass,
     ComplaintSeverity,
     RepairCategory,
+    ReportChannel,
     Ticket,
     TicketKind,
     TicketStatus,
@@ -63,6 +65,7 @@ __all__ = [
     "Department",
     "DepartmentChat",
     "DepartmentKind",
+    "DutyShift",
     "Estate",
     "ExtensionRequest",
     "ExtensionStatus",
@@ -75,6 +78,7 @@ __all__ = [
     "PatrolFinding",
     "Person",
     "RepairCategory",
+    "ReportChannel",
     "Residency",
     "ResidentRelation",
     "Satisfaction",

@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from bot.channels import REGISTRY
-from bot.cli import admin, backup, developers, jobs, person, readouts, running
+from bot.cli import admin, backup, developers, duty, jobs, person, readouts, running
 from storage.config import SettingsError
 from storage.errors import DomainError
 
@@ -29,6 +29,7 @@ app.command()(readouts.digest)
 for name, group in (
     ("db", admin.db_app),
     ("estate", admin.estate_app),
+    ("duty", duty.duty_app),
     ("tickets", readouts.tickets_app),
     ("patrols", readouts.patrols_app),
     ("callbacks", readouts.callbacks_app),

@@ -64,7 +64,9 @@ def _ticket_row(ticket: Ticket, settings: Settings) -> dict[str, Any]:
 def tickets_list(
     estate: EstateOption = None,
     open_only: Annotated[bool, typer.Option("--open", help="Only tickets not closed.")] = False,
-    kind: Annotated[TicketKind | None, typer.Option(help="repair or complaint.")] = None,
+    kind: Annotated[
+        TicketKind | None, typer.Option(help="repair, complaint or message (留言).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List tickets, newest first."""

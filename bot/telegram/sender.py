@@ -4,6 +4,7 @@ Telegram allows about 30 messages a second overall, one a second in a private
 chat and 20 a minute in a group. PTB's AIORateLimiter has no per-private-chat
 limit and pauses every chat on one 429, so wuye keeps its own: a global bucket,
 a bucket per chat, and a 429's ``retry_after`` obeyed by the chat that got it.
+Telegram counts each photo of a media group as a message, and so do the buckets.
 """
 
 from __future__ import annotations
@@ -12,20 +13,47 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from aiolimiter import AsyncLimiter
-from telegram import Bot, Message
+from telegram import Bot, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.channel import Refused
-from bot.telegram.wire import TEXT_LIMIT, keyboard, split_text
+from bot.telegram.wire import PLATFORM, TEXT_LIMIT, keyboard, split_text
 from conversations.messages import Reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+ALBUM_LIMIT = 10  # the most photos Telegram takes in one media group
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A picture as Telegram takes it: a file it already holds (its file id, for a photo
+    that could not be downloaded), or the bytes of a local file."""
+
+    photo: bytes | str
+    filename: str | None = None
+
+
+async def picture_of(image: str) -> Picture | None:
+    """The picture an image of a reply stands for; None (and a line in the log) when it
+    cannot be sent from here: a file gone from disk, another platform's ref."""
+    platform, _, file_id = image.partition(":")
+    if platform == PLATFORM and file_id:
+        return Picture(file_id)
+    try:
+        # Read once, before the first attempt: a retried call sends the same bytes.
+        data = await asyncio.to_thread(Path(image).read_bytes)
+    except OSError as error:
+        log.warning("picture %s left out of a telegram message: %s", image, error)
+        return None
+    return Picture(data, Path(image).name)
 
 
 class TelegramSender:
@@ -62,21 +90,42 @@ class TelegramSender:
         return limiter
 
     async def send(self, chat_id: str, reply: Reply) -> list[Message]:
+        """The pictures first (one photo, or albums of up to ten), then the words about
+        them with their buttons: a media group cannot carry buttons. A picture that cannot
+        go is left out; the words still go."""
+        pictures = [p for image in reply.images if (p := await picture_of(image)) is not None]
+        sent: list[Message] = []
+        for start in range(0, len(pictures), ALBUM_LIMIT):
+            sent += await self._album(chat_id, pictures[start : start + ALBUM_LIMIT])
         pieces = split_text(reply.text)
-        sent = []
-        for image in reply.images:  # a chart first, then the words about it
-            async with self._limiter(chat_id), self._everyone:
-                try:
-                    with Path(image).open("rb") as photo:
-                        sent.append(await self.bot.send_photo(chat_id=chat_id, photo=photo))
-                except Forbidden as refused:
-                    raise Refused(str(refused)) from refused
         for number, piece in enumerate(pieces, 1):
             # Buttons go with the last piece, under the question they answer.
             markup = keyboard(reply.buttons) if number == len(pieces) else None
             send = partial(self.bot.send_message, chat_id, piece, reply_markup=markup)
             sent.append(await self._paced(chat_id, send))
         return sent
+
+    async def _album(self, chat_id: str, pictures: list[Picture]) -> list[Message]:
+        """One sendPhoto, or one sendMediaGroup for two to ten. A picture Telegram refuses
+        (too large, a file id it no longer knows) is left out: in a group it would sink
+        the others, so they are tried one by one."""
+        if len(pictures) == 1:
+            [picture] = pictures
+            send = partial(self.bot.send_photo, chat_id, picture.photo, filename=picture.filename)
+            try:
+                return [await self._paced(chat_id, send)]
+            except BadRequest as bad:
+                log.warning("sendPhoto to chat %s refused, picture left out: %s", chat_id, bad)
+                return []
+        media = [InputMediaPhoto(p.photo, filename=p.filename) for p in pictures]
+        group = partial(self.bot.send_media_group, chat_id, media)
+        try:
+            return list(await self._paced(chat_id, group, weight=len(media)))
+        except BadRequest as bad:
+            log.warning("sendMediaGroup to chat %s refused, photos one by one: %s", chat_id, bad)
+            return [
+                message for picture in pictures for message in await self._album(chat_id, [picture])
+            ]
 
     async def replace(self, chat_id: str, message_id: int, reply: Reply) -> bool:
         """Turn an earlier message (the question a button answered) into ``reply``.
@@ -110,23 +159,33 @@ class TelegramSender:
         except (TelegramError, Refused) as error:  # gone, or already without buttons
             log.debug("editMessageReplyMarkup in chat %s: %s", chat_id, error)
 
-    async def _paced(self, chat_id: str, call: Callable[[], Awaitable[T]]) -> T:
-        """One Bot API call within the limits, waiting out a 429 in this chat only."""
+    async def _room(self, chat_id: str, messages: int) -> None:
+        """Wait until ``messages`` may go to this chat and overall. One at a time: a bucket
+        takes no more at once than it holds, and an album may hold more."""
+        chat = self._limiter(chat_id)
+        for _ in range(messages):
+            await chat.acquire()
+        for _ in range(messages):
+            await self._everyone.acquire()
+
+    async def _paced(self, chat_id: str, call: Callable[[], Awaitable[T]], *, weight: int = 1) -> T:
+        """One Bot API call within the limits (``weight`` messages of them: an album's
+        photos), waiting out a 429 in this chat only."""
         for attempt in range(self.max_retries + 1):
-            async with self._limiter(chat_id), self._everyone:
-                try:
-                    return await call()
-                except RetryAfter as flood:
-                    wait = flood.retry_after
-                    seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
-                    log.warning("telegram 429 for chat %s, retry in %ss", chat_id, seconds)
-                    if attempt == self.max_retries:
-                        raise
-                except Forbidden as refused:
-                    raise Refused(str(refused)) from refused
-                except BadRequest as bad:
-                    if "chat not found" in str(bad).lower():
-                        raise Refused(str(bad)) from bad
+            await self._room(chat_id, weight)
+            try:
+                return await call()
+            except RetryAfter as flood:
+                wait = flood.retry_after
+                seconds = wait if isinstance(wait, int | float) else wait.total_seconds()
+                log.warning("telegram 429 for chat %s, retry in %ss", chat_id, seconds)
+                if attempt == self.max_retries:
                     raise
+            except Forbidden as refused:
+                raise Refused(str(refused)) from refused
+            except BadRequest as bad:
+                if "chat not found" in str(bad).lower():
+                    raise Refused(str(bad)) from bad
+                raise
             await asyncio.sleep(seconds)  # only this chat waits
         raise RuntimeError("unreachable")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from wechatpy import WeChatClient
 from wechatpy.crypto import PrpCrypto
+from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
 from storage.attachment.files import Shelf
@@ -18,8 +20,29 @@ from storage.config import Settings
 from storage.database import Database
 from storage.shared import service as shared
 
+log = logging.getLogger(__name__)
+
 # Refresh a little before WeChat's expiry, so no request carries a token about to die.
 EARLY = timedelta(minutes=5)
+
+
+def uploaded(client: Any, image: str) -> str | None:
+    """A local picture uploaded as temporary media (WeChat's or WeCom's, the same call):
+    its media id, for an image message. None, and a line in the log, when the file is gone
+    from disk or refused (too large, not an image): the message about it still goes."""
+    try:
+        picture = Path(image).open("rb")  # noqa: SIM115 (closed below, after the upload)
+    except OSError as error:  # only the file's: requests' network errors are OSErrors too
+        log.warning("picture %s not uploaded: %s", image, error)
+        return None
+    with picture:
+        try:
+            return str(client.media.upload("image", picture)["media_id"])
+        except WeChatClientException as error:
+            log.warning(
+                "picture %s refused by the upload: %s %s", image, error.errcode, error.errmsg
+            )
+    return None
 
 
 class DatabaseSession(SessionStorage):  # type: ignore[misc]

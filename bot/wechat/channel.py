@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 from xml.parsers.expat import ExpatError
 
@@ -35,7 +34,7 @@ from wechatpy.replies import TextReply
 from bot.channel import MAX_BODY, Refused
 from bot.inbox import Inbox, Kept
 from bot.metrics import measured
-from bot.wechat.api import WechatApi, decrypt
+from bot.wechat.api import WechatApi, decrypt, uploaded
 from bot.wechat.commands import commands
 from bot.wechat.wire import PLATFORM, render, split_passive, to_incoming
 from conversations.engine import Answer, Engine
@@ -305,7 +304,8 @@ class WechatChannel:
         await asyncio.to_thread(self._send, chat_id, reply)
 
     def _send(self, openid: str, reply: Reply) -> None:
-        """A notice to one follower: customer service inside the window, a template outside."""
+        """A notice to one follower: customer service inside the window (its pictures as
+        image messages, then its text), a template outside, which carries text only."""
         text = render([reply], translator(None))
         with self.db.transaction() as session:
             window = chat.window(session=session, platform=PLATFORM, chat_id=openid)
@@ -316,14 +316,10 @@ class WechatChannel:
                 and utcnow() - window.last_inbound_at < WINDOW
                 and window.sent_since_inbound < PER_MESSAGE
             )
+            room = PER_MESSAGE - window.sent_since_inbound if window is not None else 0
         if inside:
             try:
-                for image in reply.images:  # a chart: only customer service can carry one
-                    with Path(image).open("rb") as picture:
-                        media = self.api.post(
-                            "media/upload", params={"type": "image"}, files={"media": picture}
-                        )
-                    self.api.message.send_image(openid, media["media_id"])
+                self._pictures(openid, reply.images, room - 1)  # the text's place kept
                 self.api.message.send_text(openid, text)
             except WeChatClientException as error:
                 if error.errcode in REFUSED:
@@ -331,10 +327,51 @@ class WechatChannel:
                 if error.errcode not in OUT_OF_WINDOW:
                     raise
             else:
-                with self.db.transaction() as session:
-                    chat.note_sent(session=session, platform=PLATFORM, chat_id=openid)
+                self._sent(openid)
                 return
+        elif reply.images:
+            log.info(
+                "wechat %s is outside the 48-hour window: the template goes without its "
+                "%d pictures",
+                openid,
+                len(reply.images),
+            )
         self._template(openid, text)
+
+    def _pictures(self, openid: str, images: tuple[str, ...], room: int) -> None:
+        """Each picture as an image message, up to ``room`` of them. One that cannot go
+        (gone from disk, refused by the upload, a media id WeChat no longer keeps) is left
+        out and the text still goes; outside the window or refused, the caller decides."""
+        sent = 0
+        for image in images:
+            if sent == room:
+                log.info("wechat %s: no room left in the window for more pictures", openid)
+                return
+            media_id = self._media_id(image)
+            if media_id is None:
+                continue
+            try:
+                self.api.message.send_image(openid, media_id)
+            except WeChatClientException as error:
+                if error.errcode in REFUSED | OUT_OF_WINDOW:
+                    raise
+                log.warning("wechat picture %s not sent to %s: %s", image, openid, error)
+                continue
+            self._sent(openid)
+            sent += 1
+
+    def _media_id(self, image: str) -> str | None:
+        """WeChat's media id for a picture: a photo that could not be downloaded is still
+        WeChat's (for 3 days) and goes by its id; a local file is uploaded."""
+        platform, _, media_id = image.partition(":")
+        if platform == PLATFORM and media_id:
+            return media_id
+        return uploaded(self.api, image)
+
+    def _sent(self, openid: str) -> None:
+        """One more customer-service message counted against the window."""
+        with self.db.transaction() as session:
+            chat.note_sent(session=session, platform=PLATFORM, chat_id=openid)
 
     def _template(self, openid: str, text: str) -> None:
         template = self.settings.wechat_template_notice

@@ -4,6 +4,7 @@ are reached there before their other chats."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, ClassVar
 
 import typer
@@ -11,13 +12,15 @@ from wechatpy.enterprise import WeChatClient as WeComClient
 from wechatpy.exceptions import WeChatClientException
 
 from bot.channel import Refused, SendOnly
-from bot.wechat.api import DatabaseSession
+from bot.wechat.api import DatabaseSession, uploaded
 from bot.wecom import PLATFORM
 from bot.wecom.commands import commands
 from conversations.engine import Engine
 from conversations.messages import Reply
 from storage.config import Settings
 from storage.database import Database
+
+log = logging.getLogger(__name__)
 
 # 60111 / 81013: the user id is unknown to the corp or outside the app's visible range.
 UNKNOWN_USER = {60111, 81013}
@@ -60,7 +63,20 @@ class WecomChannel(SendOnly):
         await asyncio.to_thread(self._send, chat_id, reply)
 
     def _send(self, user_id: str, reply: Reply) -> None:
+        """The pictures as image messages of the app, then the text. A picture that cannot
+        go (gone from disk, refused, a WeChat media id the corp cannot use) is left out;
+        the text still goes."""
         try:
+            for image in reply.images:
+                media_id = uploaded(self.api, image)
+                if media_id is None:
+                    continue
+                try:
+                    self.api.message.send_image(self.agent_id, user_id, media_id)
+                except WeChatClientException as error:
+                    if error.errcode in UNKNOWN_USER:
+                        raise
+                    log.warning("wecom picture %s not sent to %s: %s", image, user_id, error)
             self.api.message.send_text(self.agent_id, user_id, reply.text)
         except WeChatClientException as error:
             if error.errcode in UNKNOWN_USER:

@@ -4,12 +4,14 @@
 from conversations.flows.binding import BIND, BINDINGS
 from conversations.flows.callbacks import CALLBACK, CALLBACKS
 from conversations.flows.complaints import COMPLAINT, COMPLAINTS
+from conversations.flows.duty import ON_DUTY
 from conversations.flows.groups import LINK
 from conversations.flows.language import LANGUAGE
+from conversations.flows.messages import MESSAGES
 from conversations.flows.patrols import APPROVALS, EXTENSION, PATROL, VERIFY
 from conversations.flows.readouts import OVERDUE, TODAY
-from conversations.flows.repairs import ASSIGN, ORDERS, REPAIR
-from conversations.flows.tickets import MINE
+from conversations.flows.repairs import ASSIGN, ORDERS, REGISTER, REPAIR, TAKE
+from conversations.flows.tickets import MINE, WORDS_FLOW
 from conversations.steps import Flow
 
 FLOWS: tuple[Flow, ...] = (
@@ -23,12 +25,17 @@ FLOWS: tuple[Flow, ...] = (
     CALLBACKS,
     VERIFY,
     COMPLAINTS,
+    MESSAGES,
+    REGISTER,
     ASSIGN,
     EXTENSION,
     APPROVALS,
     TODAY,
     OVERDUE,
+    ON_DUTY,
     BINDINGS,
     LINK,
     LANGUAGE,
+    TAKE,
+    WORDS_FLOW,
 )

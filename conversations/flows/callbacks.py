@@ -10,7 +10,9 @@ from conversations.flows.common import (
     is_resident,
     ticket_label,
 )
+from conversations.messages import Reply
 from conversations.steps import (
+    AskText,
     Choose,
     Context,
     Flow,
@@ -21,6 +23,7 @@ from conversations.steps import (
     then,
     unless_empty,
 )
+from storage.attachment.models import AttachmentKind, AttachmentPurpose
 from storage.callback import service as callbacks
 from storage.callback.models import Callback, Satisfaction
 from storage.clock import utcnow
@@ -51,10 +54,16 @@ def _record(ctx: Context, satisfaction: Satisfaction, remark: str) -> None:
 # ------------------------------------------------------------------ 回访评价
 
 
-@then("which", "satisfaction")
+@then("which", "satisfaction", "more")
 def _callback_start(ctx: Context) -> Next:
+    wanted, _, answer = ctx.data.get("argument", "").partition(" ")
+    if wanted.isdigit() and answer in set(Satisfaction):
+        # A button of the callback question: recorded at the press; a second press, or one
+        # after the desk recorded it by phone, is told who did and when.
+        ctx.data["callback_id"] = int(wanted)
+        _owner_answered(ctx, Satisfaction(answer), "")
+        return "more"
     pending = callbacks.pending_for_owner(session=ctx.session, person_id=ctx.me.id)
-    wanted = ctx.data.get("argument", "")
     if wanted.isdigit():
         pending = [c for c in pending if c.id == int(wanted)]
     if not pending:
@@ -89,6 +98,18 @@ def _owner_answered(ctx: Context, satisfaction: Satisfaction, remark: str) -> Ne
     return None
 
 
+@then()
+def _more(ctx: Context, text: str) -> Next:
+    if text:
+        callbacks.add_remark(
+            session=ctx.session, callback_id=ctx.data["callback_id"], actor=ctx.me, note=text
+        )
+        ctx.say("已记下，谢谢！")
+    else:
+        ctx.show_menu = True  # 跳过: the thanks were said at the press; a press gets an answer
+    return None
+
+
 CALLBACK = Flow(
     key="callback",
     title=N_("回访评价"),
@@ -106,6 +127,14 @@ CALLBACK = Flow(
             prompt=_owner_question,
             remark=N_("还有什么想告诉我们的吗？（可跳过）"),
             recorded=_owner_answered,
+        ),
+        AskText(
+            "more",
+            N_("还有什么想告诉我们的吗？（可跳过）"),
+            _more,
+            what=N_("回访意见"),
+            max_length=500,
+            skippable=True,
         ),
     ],
 )
@@ -132,6 +161,13 @@ def _callback_options(ctx: Context) -> list[Option]:
 def _call_prompt(ctx: Context) -> str:
     pending = callbacks.pending(session=ctx.session, estate_id=estate_id(ctx))
     ticket = _chosen(ctx, pending).ticket
+    photos = tuple(
+        a.ref
+        for a in ticket.attachments
+        if a.kind == AttachmentKind.PHOTO and a.purpose == AttachmentPurpose.DONE.value
+    )
+    if photos:  # what the owner is asked about
+        ctx.replies.append(Reply(ctx.t("完工照片（{count} 张）：", count=len(photos)), (), photos))
     return ctx.t(
         "请致电 {owner}（{phone}）回访 {number}，业主的评价：",
         owner=ticket.reporter.name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from conversations.steps import Context, Option
 from storage.clock import format_day, format_local
@@ -11,7 +11,7 @@ from storage.errors import InvalidInput
 from storage.i18n import Msg
 from storage.people import service as people
 from storage.people.models import StaffMember, StaffRole
-from storage.ticket.models import STATUS_LABELS, Ticket, TicketKind
+from storage.ticket.models import STATUS_LABELS, ReportChannel, Ticket, TicketKind
 
 
 def is_resident(ctx: Context) -> bool:
@@ -46,6 +46,24 @@ def estate_id(ctx: Context) -> int:
 
 def when(ctx: Context, moment: datetime | None) -> str:
     return format_local(moment, ctx.settings.tz)
+
+
+def waited(ctx: Context, span: timedelta) -> str:
+    """How long something has waited, as the desk says it: 25分钟, 3小时, 2天."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    if minutes < 60:
+        return ctx.t("{count}分钟", count=minutes)
+    if minutes < 24 * 60:
+        return ctx.t("{count}小时", count=minutes // 60)
+    return ctx.t("{count}天", count=minutes // (24 * 60))
+
+
+def channel_of(ctx: Context) -> ReportChannel | None:
+    """The chat platform a report came by, as the ticket records it."""
+    try:
+        return ReportChannel(ctx.incoming.platform)
+    except ValueError:
+        return None
 
 
 def day(ctx: Context, deadline: datetime | None) -> str:

@@ -15,6 +15,7 @@ from conversations.flows.common import (
     when,
 )
 from conversations.steps import (
+    WORDS,
     AskPhotos,
     AskText,
     Choose,
@@ -33,16 +34,21 @@ from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import DESK_ROLES
 from storage.ticket import complaints, queries
-from storage.ticket.models import SEVERITY_LABELS, ComplaintSeverity
+from storage.ticket.lifecycle import COMPLAINT_FLOW
+from storage.ticket.models import SEVERITY_LABELS, ComplaintSeverity, TicketStatus
 
 # ------------------------------------------------------------------ 投诉
 
 
-@then("subject")
+@then("subject", "complaint_photos")
 def _complaint_start(ctx: Context) -> Next:
     units = people.units_of(session=ctx.session, person_id=ctx.me.id)
     if len(units) == 1:
         ctx.data["unit_id"] = units[0].id
+    words = ctx.data.pop(WORDS, None)
+    if words:  # what they wrote before choosing 投诉 is both its subject and its account
+        ctx.data["subject"], ctx.data["description"] = words[:200], words
+        return "complaint_photos"
     return "subject"
 
 
@@ -161,6 +167,21 @@ def _handling_prompt(ctx: Context) -> str:
     )
 
 
+# Each way of handling a complaint, and the state it moves the complaint to.
+HANDLING = (
+    (Option("reply", N_("答复业主")), TicketStatus.REPLIED),
+    (Option("forward", N_("转部门处理")), TicketStatus.DISPATCHED),
+    (Option("escalate", N_("升级为重大投诉")), TicketStatus.ESCALATED),
+)
+
+
+def _handling_options(ctx: Context) -> list[Option]:
+    """What the complaint's state allows: a new one is forwarded (or escalated) before it
+    is answered, a forwarded one is not forwarded again, a major one not escalated again."""
+    ticket = queries.get_ticket(session=ctx.session, ticket_id=ctx.data["ticket_id"], viewer=ctx.me)
+    return [option for option, target in HANDLING if COMPLAINT_FLOW.allows(ticket.status, target)]
+
+
 @then("reply", "forward", "reason")
 def _handling(ctx: Context, key: str) -> Next:
     return {"reply": "reply", "forward": "forward", "escalate": "reason"}[key]
@@ -215,11 +236,7 @@ COMPLAINTS = Flow(
         Choose(
             "handling",
             _handling_prompt,
-            [
-                Option("reply", N_("答复业主")),
-                Option("forward", N_("转部门处理")),
-                Option("escalate", N_("升级为重大投诉")),
-            ],
+            _handling_options,
             _handling,
         ),
         AskText("reply", N_("请输入给业主的答复："), _reply, what=N_("答复内容"), max_length=2000),

@@ -33,10 +33,20 @@ def _link(ctx: Context) -> Next:
     return None
 
 
+def _may_link(ctx: Context) -> bool:
+    """A department head, in a group chat. Not offered in a private chat, where it cannot
+    work; asked for there by name (or as /link), it says where to ask."""
+    if not has_role(ctx, MANAGER_ROLES):
+        return False
+    incoming = ctx.incoming
+    in_group = incoming.chat_id != incoming.user_id
+    return in_group or LINK.matches(incoming.said) or incoming.button == f"/{LINK.key}"
+
+
 LINK = Flow(
     key="link",
     title=N_("设为部门通知群"),
-    allowed=lambda ctx: has_role(ctx, MANAGER_ROLES),
+    allowed=_may_link,
     start=_link,
     steps=[],
 )

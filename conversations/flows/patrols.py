@@ -3,7 +3,7 @@ department asks for more time), 延期审批 (a manager decides)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from conversations.flows.common import (
     chosen_id,
@@ -15,6 +15,7 @@ from conversations.flows.common import (
     label,
     staff,
 )
+from conversations.messages import Reply
 from conversations.steps import (
     NO,
     YES,
@@ -33,10 +34,17 @@ from conversations.steps import (
     then,
     unless_empty,
 )
+from storage.attachment.models import AttachmentKind
 from storage.clock import utcnow
 from storage.i18n import N_
 from storage.patrol import service as patrols
-from storage.patrol.models import PATROL_CATEGORY_LABELS, PatrolCategory
+from storage.patrol.models import (
+    PATROL_CATEGORY_LABELS,
+    ExtensionRequest,
+    FindingStatus,
+    PatrolCategory,
+    PatrolFinding,
+)
 from storage.people.models import MANAGER_ROLES, VERIFIER_ROLES
 
 # ------------------------------------------------------------------ 巡查
@@ -162,6 +170,7 @@ def _awaiting(ctx: Context) -> list[Option]:
     findings = patrols.awaiting_verification(
         session=ctx.session, estate_id=estate_id(ctx), fixed_before=utcnow()
     )
+    me = staff(ctx)
     return [
         Option(
             str(f.id),
@@ -169,7 +178,19 @@ def _awaiting(ctx: Context) -> list[Option]:
             translate=False,
         )
         for f in findings
+        if f.fixed_by_id != me.id  # nobody verifies their own fix (001 4.9.4)
     ]
+
+
+def _verdict_prompt(ctx: Context) -> str:
+    """The verifier compares what the patroller saw with what the fixer left."""
+    finding = ctx.session.get_one(PatrolFinding, ctx.data["finding_id"])
+    photos = tuple(a.ref for a in finding.attachments if a.kind == AttachmentKind.PHOTO)
+    if photos:
+        ctx.replies.append(
+            Reply(ctx.t("整改前后的照片（{count} 张）：", count=len(photos)), (), photos)
+        )
+    return ctx.t("现场验证结果：")
 
 
 @then("verify_note", "failed_note")
@@ -206,7 +227,7 @@ VERIFY = Flow(
         ),
         Choose(
             "verdict",
-            N_("现场验证结果："),
+            _verdict_prompt,
             [Option("pass", N_("通过")), Option("fail", N_("不通过"))],
             _verdict,
         ),
@@ -248,6 +269,14 @@ def _extendable(ctx: Context) -> list[Option]:
     ]
 
 
+def _extension_days(ctx: Context) -> tuple[int, ...]:
+    """A week, two weeks and a month from today: those later than the deadline it has."""
+    finding = ctx.session.get_one(PatrolFinding, ctx.data["finding_id"])
+    today = ctx.today()
+    due_on = date.fromisoformat(day(ctx, finding.due_at)) if finding.due_at else today
+    return tuple(days for days in (7, 14, 30) if today + timedelta(days=days) > due_on)
+
+
 @then("why")
 def _new_due(ctx: Context, new_due_on: date) -> Next:
     # Checked here, where the date is asked: a reason typed after a wrong date is not lost.
@@ -287,7 +316,7 @@ EXTENSION = Flow(
             _extendable,
             remember("finding_id", "new_due", chosen_id),
         ),
-        AskDate("new_due", N_("延期到哪一天？"), _new_due, quick_days=(7, 14, 30)),
+        AskDate("new_due", N_("延期到哪一天？"), _new_due, quick_days=_extension_days),
         AskText("why", N_("延期原因："), _why, what=N_("延期原因"), max_length=500),
     ],
 )
@@ -313,6 +342,23 @@ def _requests(ctx: Context) -> list[Option]:
         )
         for r in patrols.pending_extensions(session=ctx.session, estate_id=estate_id(ctx))
     ]
+
+
+APPROVE = Option("approve", N_("批准"))
+REFUSE = Option("refuse", N_("驳回"))
+
+
+def _decision_options(ctx: Context) -> list[Option]:
+    """批准 while the finding is open and the day asked is later than its deadline (since
+    the request it may have been fixed, or extended); 驳回 always."""
+    request = ctx.session.get_one(ExtensionRequest, ctx.data["request_id"])
+    finding = request.finding
+    approvable = (
+        finding.status is FindingStatus.OPEN
+        and finding.due_at is not None
+        and request.new_due_on > date.fromisoformat(day(ctx, finding.due_at))
+    )
+    return [APPROVE, REFUSE] if approvable else [REFUSE]
 
 
 @then("opinion", "refusal")
@@ -342,11 +388,31 @@ def _opinion(ctx: Context, text: str) -> Next:
     return None
 
 
+_list_requests = unless_empty(_requests, N_("目前没有待审批的延期申请。"), "request")
+
+
+@then("request", "refusal")
+def _approvals_start(ctx: Context) -> Next:
+    """From the menu, the pending requests; from a notice's 批准 or 驳回, that request at
+    once: approved there, or asked why when refused. A request decided meanwhile says by
+    whom and when."""
+    wanted, _, decision = ctx.data.get("argument", "").partition(" ")
+    if not wanted.isdigit() or decision not in ("approve", "refuse"):
+        return _list_requests(ctx)
+    ctx.data["request_id"] = int(wanted)
+    if decision == "refuse":
+        patrols.check_undecided(session=ctx.session, request_id=int(wanted), actor=ctx.me)
+        ctx.data["approve"] = False
+        return "refusal"
+    ctx.data["approve"] = True
+    return _opinion(ctx, "")
+
+
 APPROVALS = Flow(
     key="approvals",
     title=N_("延期审批"),
     allowed=lambda ctx: has_role(ctx, MANAGER_ROLES),
-    start=unless_empty(_requests, N_("目前没有待审批的延期申请。"), "request"),
+    start=_approvals_start,
     steps=[
         Choose(
             "request",
@@ -357,7 +423,7 @@ APPROVALS = Flow(
         Choose(
             "decision",
             N_("审批结果："),
-            [Option("approve", N_("批准")), Option("refuse", N_("驳回"))],
+            _decision_options,
             _decision,
         ),
         AskText(

@@ -3,7 +3,10 @@ orders: accept, finish), 派单 (the desk dispatches or re-assigns)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from conversations.flows.common import (
+    channel_of,
     chosen_id,
     day,
     estate_id,
@@ -15,10 +18,14 @@ from conversations.flows.common import (
     ticket_label,
     ticket_options,
     unit_options,
+    waited,
     when,
 )
+from conversations.messages import Button, Reply
 from conversations.steps import (
+    CONFIRM,
     NO,
+    WORDS,
     YES,
     AskPhotos,
     AskPlace,
@@ -34,14 +41,29 @@ from conversations.steps import (
     then,
     unless_empty,
 )
+from storage.audit import service as audit
 from storage.callback import rules as callback_rules
 from storage.callback import service as callbacks
+from storage.clock import utcnow
+from storage.duty import service as duty
+from storage.errors import InvalidInput
+from storage.estate import service as estates
 from storage.i18n import N_
+from storage.identity import service as identity
 from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, ROLE_LABELS
-from storage.ticket import lifecycle, queries, repairs
-from storage.ticket.models import RepairCategory, TicketStatus
+from storage.ticket import notices, queries, repairs
+from storage.ticket.models import (
+    CHANNEL_LABELS,
+    DESK_CHANNELS,
+    STATUS_LABELS,
+    RepairCategory,
+    ReportChannel,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
 
 PUBLIC = "public"
 
@@ -82,6 +104,10 @@ def _public_place(ctx: Context, text: str) -> Next:
 @then("offer", "category")
 def _repair_start(ctx: Context) -> Next:
     incoming = ctx.incoming
+    words = ctx.data.pop(WORDS, None)
+    if words:  # what they wrote before choosing 报修 is the description
+        ctx.data["description"] = words
+        return "category"
     if incoming.photos or incoming.voice:
         ctx.data["photos"] = list(incoming.photos)
         if incoming.voice:
@@ -100,20 +126,64 @@ def _offer(ctx: Context, key: str) -> Next:
     return None
 
 
+def _urgent(ctx: Context) -> bool:
+    category = RepairCategory(ctx.data["category"])
+    return repairs.is_urgent(category, bool(ctx.data.get("urgent")), ctx.settings)
+
+
 def _repair_summary(ctx: Context) -> str:
     category = RepairCategory(ctx.data["category"])
     return ctx.t(
         "请确认报修：\n类别：{category}\n地点：{place}\n描述：{description}\n照片：{photos} 张\n"
-        "预约时间：{time}",
+        "预约时间：{time}\n紧急程度：{urgency}",
         category=label(category.label),
         place=_where(ctx),
         description=ctx.data["description"],
         photos=len(ctx.data.get("photos", [])),
         time=ctx.data.get("preferred_time") or ctx.t("尽快"),
+        urgency=(
+            ctx.t("紧急维修（{hours}小时受理）", hours=ctx.settings.emergency_repair_hours)
+            if _urgent(ctx)
+            else ctx.t("一般")
+        ),
     )
 
 
-@then()
+URGENT = Option("urgent", N_("标为紧急"))
+NOT_URGENT = Option("not_urgent", N_("改为一般"))
+
+
+def _confirm_options(ctx: Context) -> list[Option]:
+    """确认提交, the urgency (unless the category is urgent by nature), a field to change."""
+    category = RepairCategory(ctx.data["category"])
+    options = [CONFIRM]
+    if not repairs.is_urgent(category, False, ctx.settings):
+        options.append(NOT_URGENT if ctx.data.get("urgent") else URGENT)
+    return [*options, *EDITS, CANCEL_OPTION]
+
+
+EDITS = [
+    Option("edit_category", N_("改类别")),
+    Option("edit_description", N_("改描述")),
+    Option("edit_time", N_("改时间")),
+]
+CANCEL_OPTION = Option("cancel", N_("取消"))
+
+
+@then("confirm", "category", "description", "time")
+def _repair_decided(ctx: Context, key: str) -> Next:
+    if key == CONFIRM.key:
+        return _report_repair(ctx)
+    if key in (URGENT.key, NOT_URGENT.key):
+        ctx.data["urgent"] = key == URGENT.key
+        return "confirm"
+    if key.startswith("edit_"):
+        ctx.data["editing"] = True  # back to the summary once that one answer is in
+        return key.removeprefix("edit_")
+    ctx.say("已取消，没有保存任何内容。")
+    return None
+
+
 def _report_repair(ctx: Context) -> Next:
     unit_id = ctx.data.get("unit_id")
     ticket = repairs.report_repair(
@@ -127,16 +197,67 @@ def _report_repair(ctx: Context) -> Next:
         photos=ctx.data.get("photos", []),
         voice_notes=[ctx.data["voice"]] if ctx.data.get("voice") else [],
         preferred_time=ctx.data.get("preferred_time"),
+        urgent=bool(ctx.data.get("urgent")),
+        channel=channel_of(ctx),
     )
+    days = callback_rules.window_days(ticket, ctx.settings)
+    if ticket.urgent:
+        ctx.say(
+            "紧急报修已受理，单号 {number}。\n已通知值班维修人员和客服中心，请保持电话畅通；"
+            "接单后会告诉您谁来处理。\n完工后 {days} 天内我们会回访。",
+            number=ticket.number,
+            days=days,
+        )
+        return None
+    now = utcnow()
+    seen = duty.desk_sees(ticket.estate, now, ctx.settings.tz)
+    if seen > now:
+        ctx.say(
+            "报修成功，单号 {number}。\n现在是客服中心下班时间，{opens} 上班后会派单；"
+            "情况紧急请再次报修并点「标为紧急」，值班人员 {emergency_hours} 小时受理。\n"
+            "完工后 {days} 天内我们会回访。发送「我的工单」可随时查看进度。",
+            number=ticket.number,
+            opens=when(ctx, seen),
+            emergency_hours=ctx.settings.emergency_repair_hours,
+            days=days,
+        )
+        return None
     ctx.say(
         "报修成功，单号 {number}。\n客服中心会尽快派单给工程部，维修人员上门前会联系您；"
         "紧急维修 {emergency_hours} 小时受理。\n完工后 {days} 天内我们会回访，请您评价。\n"
         "发送「我的工单」可随时查看进度。",
         number=ticket.number,
         emergency_hours=ctx.settings.emergency_repair_hours,
-        days=callback_rules.window_days(ticket, ctx.settings),
+        days=days,
     )
     return None
+
+
+def _after_edit(following: str) -> Callable[[Context], str]:
+    """The next step, or the summary again when one field was being changed."""
+
+    def next_step(ctx: Context) -> str:
+        return "confirm" if ctx.data.pop("editing", False) else following
+
+    return next_step
+
+
+@then("place", "confirm")
+def _category(ctx: Context, key: str) -> Next:
+    ctx.data["category"] = RepairCategory(key).value
+    return _after_edit("place")(ctx)
+
+
+@then("photos", "confirm")
+def _description(ctx: Context, text: str) -> Next:
+    ctx.data["description"] = text
+    return _after_edit("photos")(ctx)
+
+
+@then("confirm")
+def _preferred_time(ctx: Context, text: str) -> Next:
+    ctx.data["preferred_time"] = text
+    return "confirm"
 
 
 REPAIR = Flow(
@@ -153,7 +274,7 @@ REPAIR = Flow(
             "category",
             N_("请选择报修类别："),
             [Option(c.value, c.label) for c in RepairCategory],
-            remember("category", "place", lambda key: RepairCategory(key).value),
+            _category,
         ),
         Choose("place", N_("问题在哪里？"), _place_options, _place),
         AskPlace(
@@ -166,7 +287,7 @@ REPAIR = Flow(
         AskText(
             "description",
             N_("请描述问题："),
-            remember("description", "photos"),
+            _description,
             what=N_("报修内容"),
             max_length=2000,
         ),
@@ -178,12 +299,143 @@ REPAIR = Flow(
         AskText(
             "time",
             N_("您希望什么时间上门？（例如：明天上午；可跳过）"),
-            remember("preferred_time", "confirm"),
+            _preferred_time,
             what=N_("预约时间"),
             max_length=100,
             skippable=True,
         ),
-        confirm_step("confirm", _repair_summary, _report_repair),
+        Choose("confirm", _repair_summary, _confirm_options, _repair_decided),
+    ],
+)
+
+
+# ------------------------------------------------------------------ 登记报修 (the desk)
+
+RELATION_LABELS = {"owner": N_("业主"), "tenant": N_("租户"), "family": N_("家属")}
+
+
+@then("resident")
+def _unit_typed(ctx: Context, text: str) -> Next:
+    unit = estates.find_unit(session=ctx.session, estate_id=estate_id(ctx), designation=text)
+    if not people.residents_of(session=ctx.session, unit_id=unit.id):
+        raise InvalidInput("{unit} 没有登记住户，请核对房号", unit=unit.designation)
+    ctx.data["unit_id"], ctx.data["unit"] = unit.id, unit.designation
+    return "resident"
+
+
+def _residents(ctx: Context) -> list[Option]:
+    return [
+        Option(
+            str(r.person_id),
+            f"{r.person.name}（{ctx.t(RELATION_LABELS.get(r.relation.value, r.relation.value))}）",
+            translate=False,
+        )
+        for r in people.residents_of(session=ctx.session, unit_id=ctx.data["unit_id"])
+    ]
+
+
+def _registration_summary(ctx: Context) -> str:
+    category = RepairCategory(ctx.data["category"])
+    return ctx.t(
+        "请确认登记：\n来源：{channel}\n房号：{unit}\n报修人：{resident}\n类别：{category}\n"
+        "描述：{description}\n照片：{photos} 张\n紧急程度：{urgency}",
+        channel=label(CHANNEL_LABELS[ReportChannel(ctx.data["channel"])]),
+        unit=ctx.data["unit"],
+        resident=people.get_person(session=ctx.session, person_id=ctx.data["resident"]).name,
+        category=label(category.label),
+        description=ctx.data["description"],
+        photos=len(ctx.data.get("photos", [])),
+        urgency=ctx.t("紧急维修") if _urgent(ctx) else ctx.t("一般"),
+    )
+
+
+def _registration_options(ctx: Context) -> list[Option]:
+    category = RepairCategory(ctx.data["category"])
+    options = [CONFIRM]
+    if not repairs.is_urgent(category, False, ctx.settings):
+        options.append(NOT_URGENT if ctx.data.get("urgent") else URGENT)
+    return [*options, CANCEL_OPTION]
+
+
+@then("confirm")
+def _registration_decided(ctx: Context, key: str) -> Next:
+    if key in (URGENT.key, NOT_URGENT.key):
+        ctx.data["urgent"] = key == URGENT.key
+        return "confirm"
+    if key != CONFIRM.key:
+        ctx.say("已取消，没有保存任何内容。")
+        return None
+    ticket = repairs.report_repair(
+        session=ctx.session,
+        actor=ctx.me,
+        category=RepairCategory(ctx.data["category"]),
+        description=ctx.data["description"],
+        unit_id=ctx.data["unit_id"],
+        on_behalf_of=ctx.data["resident"],
+        photos=ctx.data.get("photos", []),
+        urgent=bool(ctx.data.get("urgent")),
+        channel=ReportChannel(ctx.data["channel"]),
+    )
+    reachable = identity.identities_of(session=ctx.session, person_id=ticket.reporter_id)
+    ctx.say(
+        "已登记 {number}（{name}，{unit}）。{told}",
+        number=ticket.number,
+        name=ticket.reporter.name,
+        unit=ticket.where,
+        told=ctx.t("已在聊天中告诉业主单号。")
+        if reachable
+        else ctx.t("业主没有绑定聊天账号，请电话告知单号。"),
+    )
+    if not ticket.urgent:
+        ctx.say("需要派单时点「派单」。", [Button(f"/assign {ticket.id}", ctx.t("派单"))])
+    return None
+
+
+REGISTER = Flow(
+    key="register",
+    title=N_("登记报修"),
+    allowed=lambda ctx: has_role(ctx, DESK_ROLES),
+    start=go("channel"),
+    collects_photos=True,
+    steps=[
+        Choose(
+            "channel",
+            N_("业主是怎么报修的？"),
+            [Option(c.value, CHANNEL_LABELS[c]) for c in DESK_CHANNELS],
+            remember("channel", "unit"),
+        ),
+        AskText(
+            "unit",
+            N_("请输入房号（例如 1-1-502）："),
+            _unit_typed,
+            what=N_("房号"),
+            max_length=32,
+        ),
+        Choose(
+            "resident",
+            N_("是哪位住户报修？"),
+            _residents,
+            remember("resident", "category", chosen_id),
+        ),
+        Choose(
+            "category",
+            N_("请选择报修类别："),
+            [Option(c.value, c.label) for c in RepairCategory],
+            remember("category", "description", lambda key: RepairCategory(key).value),
+        ),
+        AskText(
+            "description",
+            N_("请记录问题："),
+            remember("description", "photos"),
+            what=N_("报修内容"),
+            max_length=2000,
+        ),
+        AskPhotos(
+            "photos",
+            N_("有照片就发送（可以多张），发完点「完成」；没有点「跳过」。"),
+            go("confirm"),
+        ),
+        Choose("confirm", _registration_summary, _registration_options, _registration_decided),
     ],
 )
 
@@ -192,42 +444,98 @@ REPAIR = Flow(
 
 
 def _order_options(ctx: Context) -> list[Option]:
-    return ticket_options(ctx, queries.work_orders(session=ctx.session, staff=staff(ctx)))
+    # Repairs only: a complaint forwarded to a head's department is answered in 投诉处理.
+    orders = queries.work_orders(session=ctx.session, staff=staff(ctx))
+    return ticket_options(ctx, [t for t in orders if t.kind is TicketKind.REPAIR])
 
 
 def _action_prompt(ctx: Context) -> str:
     ticket = queries.get_ticket(session=ctx.session, ticket_id=ctx.data["ticket_id"], viewer=ctx.me)
     lines = [ticket_label(ctx, ticket), ticket.description]
+    if ticket.urgent:
+        lines.insert(0, ctx.t("【紧急维修】"))
+    photos = notices.photos_of(ticket)
+    if photos:
+        # The owner's photos, above the order's details and its buttons.
+        ctx.replies.append(
+            Reply(ctx.t("业主的照片（{count} 张）：", count=len(photos)), (), photos)
+        )
     if ticket.preferred_time:
         lines.append(ctx.t("预约时间：{time}", time=ticket.preferred_time))
+    if ticket.expected_time:
+        lines.append(ctx.t("预计上门：{time}", time=ticket.expected_time))
     # In full once the order is theirs: a technician of the department sees it masked
     # until they take it.
     phone = privacy.phone_for(session=ctx.session, viewer=ctx.me, ticket=ticket)
     if phone:
         lines.append(ctx.t("联系电话：{phone}", phone=phone))
+    if ticket.urgent and ticket.status is TicketStatus.ACCEPTED and ticket.arrived_at is None:
+        lines.append(ctx.t("须于 {due} 前到场", due=when(ctx, ticket.arrive_due_at)))
     if ticket.due_at:
         lines.append(ctx.t("期限：{due}", due=when(ctx, ticket.due_at)))
     return "\n".join(lines)
 
 
+ACCEPT = Option("accept", N_("接单"))
+ARRIVED = Option("arrived", N_("已到场"))
+EXPECTED = Option("expected", N_("填写上门时间"))
+FINISH = Option("finish", N_("完工"))
+BACK = Option("back", N_("返回"))
+
+
 def _action_options(ctx: Context) -> list[Option]:
     ticket = queries.get_ticket(session=ctx.session, ticket_id=ctx.data["ticket_id"], viewer=ctx.me)
-    if ticket.status is TicketStatus.DISPATCHED:
-        return [Option("accept", N_("接单")), Option("back", N_("返回"))]
-    return [Option("finish", N_("完工")), Option("back", N_("返回"))]
+    if ticket.status in (TicketStatus.NEW, TicketStatus.DISPATCHED):
+        return [ACCEPT, BACK]
+    options = [FINISH, EXPECTED, BACK]
+    if ticket.urgent and ticket.arrived_at is None:
+        options.insert(0, ARRIVED)
+    return options
 
 
-@then("note", "order")
+def _taken(ctx: Context, ticket_id: int) -> Next:
+    """接单, from 维修工单 or a notice's button; then when the technician will come."""
+    ticket = repairs.take(session=ctx.session, ticket_id=ticket_id, actor=ctx.me)
+    ctx.data["ticket_id"] = ticket.id
+    ctx.say("已接单 {number}，已通知业主。完工后在「维修工单」中登记完工。", number=ticket.number)
+    return "expected"
+
+
+@then("note", "order", "expected")
 def _action(ctx: Context, key: str) -> Next:
-    if key == "accept":
-        ticket = lifecycle.accept(
-            session=ctx.session, ticket_id=ctx.data["ticket_id"], actor=ctx.me
-        )
-        ctx.say("已接单 {number}。完工后在「维修工单」中登记完工。", number=ticket.number)
+    if key == ACCEPT.key:
+        return _taken(ctx, ctx.data["ticket_id"])
+    if key == ARRIVED.key:
+        ticket = repairs.arrive(session=ctx.session, ticket_id=ctx.data["ticket_id"], actor=ctx.me)
+        ctx.say("{number} 已登记到场。", number=ticket.number)
         return None
-    if key == "finish":
+    if key == EXPECTED.key:
+        return "expected"
+    if key == FINISH.key:
         return "note"
     return "order" if _order_options(ctx) else None  # 返回: the list again
+
+
+@then()
+def _expected(ctx: Context, text: str) -> Next:
+    if not text:
+        ctx.say("好的，没有填写上门时间。")
+        return None
+    ticket = repairs.expect(
+        session=ctx.session, ticket_id=ctx.data["ticket_id"], actor=ctx.me, expected_time=text
+    )
+    ctx.say("已告诉业主：预计 {time} 上门（{number}）。", time=text, number=ticket.number)
+    return None
+
+
+EXPECTED_STEP = AskText(
+    "expected",
+    N_("预计什么时候上门？（例如：马上到、今晚七点前；可跳过）"),
+    _expected,
+    what=N_("上门时间"),
+    max_length=100,
+    skippable=True,
+)
 
 
 @then()
@@ -262,6 +570,7 @@ ORDERS = Flow(
             remember("ticket_id", "action", chosen_id),
         ),
         Choose("action", _action_prompt, _action_options, _action),
+        EXPECTED_STEP,
         AskText(
             "note",
             N_("请填写完工说明："),
@@ -281,11 +590,85 @@ ORDERS = Flow(
 )
 
 
+@then("expected")
+def _take_start(ctx: Context) -> Next:
+    ticket = _named_ticket(ctx)
+    if ticket is None:
+        return None
+    if not (
+        ticket.status is TicketStatus.DISPATCHED
+        or (ticket.status is TicketStatus.NEW and ticket.urgent)
+    ):
+        _already(ctx, ticket)
+        return None
+    return _taken(ctx, ticket.id)
+
+
+def _named_ticket(ctx: Context) -> Ticket | None:
+    """The ticket a notice's button names ("/take 12")."""
+    argument = str(ctx.data.get("argument", ""))
+    if not argument.isdigit():
+        ctx.say("请从「维修工单」中选择工单。")
+        return None
+    return queries.get_ticket(session=ctx.session, ticket_id=int(argument), viewer=ctx.me)
+
+
+def _already(ctx: Context, ticket: Ticket) -> None:
+    """A button pressed twice, or after someone else acted: who did what, when."""
+    last = audit.history(session=ctx.session, object_type="ticket", object_id=ticket.id)[-1]
+    ctx.say(
+        "{number} 已由 {who} 于 {at} {what}，现在是「{status}」。",
+        number=ticket.number,
+        who=last.actor_label,
+        at=when(ctx, last.at),
+        what=last.note or label(STATUS_LABELS[TicketStatus(last.to_state)]),
+        status=label(STATUS_LABELS[ticket.status]),
+    )
+
+
+TAKE = Flow(
+    key="take",
+    title=N_("接单"),
+    allowed=is_staff,
+    start=_take_start,
+    listed=False,
+    steps=[EXPECTED_STEP],
+)
+
+
 # ------------------------------------------------------------------ 派单 / 改派
 
 
 def _assignable(ctx: Context) -> list[Option]:
-    return ticket_options(ctx, queries.assignable(session=ctx.session, estate_id=estate_id(ctx)))
+    """Each with the start of its description and how long it has waited."""
+    now = utcnow()
+    return [
+        Option(
+            str(t.id),
+            ctx.t(
+                "{label}\n{description} · 已等 {waited}",
+                label=("🔴 " if t.urgent else "") + ticket_label(ctx, t),
+                description=t.description[:20],
+                waited=waited(ctx, now - t.created_at),
+            ),
+            translate=False,
+        )
+        for t in queries.assignable(session=ctx.session, estate_id=estate_id(ctx))
+    ]
+
+
+@then("ticket", "assignee")
+def _assign_start(ctx: Context) -> Next:
+    if not ctx.data.get("argument"):  # from the menu: the list
+        return unless_empty(_assignable, N_("目前没有需要派单的报修。"), "ticket").act(ctx)
+    ticket = _named_ticket(ctx)  # from an intake alert's 派单
+    if ticket is None:
+        return None
+    if ticket.status is not TicketStatus.NEW:
+        _already(ctx, ticket)  # someone dispatched it meanwhile; 派单 from the menu re-assigns
+        return None
+    ctx.data["ticket_id"] = ticket.id
+    return "assignee"
 
 
 def _assignees(ctx: Context) -> list[Option]:
@@ -324,7 +707,7 @@ ASSIGN = Flow(
     key="assign",
     title=N_("派单"),
     allowed=lambda ctx: has_role(ctx, DESK_ROLES),
-    start=unless_empty(_assignable, N_("目前没有需要派单的报修。"), "ticket"),
+    start=_assign_start,
     steps=[
         Choose(
             "ticket",

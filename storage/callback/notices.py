@@ -26,6 +26,11 @@ def callback_due(callback: Callback) -> Notice:
             "number": ticket.number,
             "category": Msg(ticket.category.label) if ticket.category else (ticket.subject or ""),
         },
+        # The answer itself, one press away (on WeChat by its number).
+        actions=tuple(
+            (f"/callback {callback.id} {satisfaction.value}", label)
+            for satisfaction, label in SATISFACTION_LABELS.items()
+        ),
     )
 
 

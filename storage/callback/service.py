@@ -95,6 +95,28 @@ def record(
     return callback
 
 
+def add_remark(*, session: Session, callback_id: int, actor: Person, note: str) -> Callback:
+    """What the owner adds after answering with a notice's button: the answer was recorded
+    at the press (nothing waits on a remark that may never come), the words join it. On a
+    rework they join its order too, so the technician reads why."""
+    callback = session.get(Callback, callback_id, with_for_update={"of": Callback})
+    if callback is None or callback.done_at is None:
+        raise NotFound("找不到回访 #{callback_id}", callback_id=callback_id)
+    if actor.id not in (callback.ticket.reporter_id, callback.recorded_by_id):
+        raise NotFound("找不到回访 #{callback_id}", callback_id=callback_id)
+    remark = optional(note, "回访意见")
+    if remark is None:
+        return callback
+    callback.note = f"{callback.note}\n{remark}" if callback.note else remark
+    audit.record(
+        session=session, obj=callback, from_state=DONE, to_state=DONE, actor=actor, note=remark
+    )
+    if callback.rework_ticket_id is not None:
+        rework = session.get_one(Ticket, callback.rework_ticket_id)
+        rework.description = f"{rework.description}\n{remark}"
+    return callback
+
+
 def pending_for_ticket(*, session: Session, ticket_id: int) -> Callback | None:
     return session.scalar(
         select(Callback).where(Callback.ticket_id == ticket_id, Callback.done_at.is_(None))

@@ -159,3 +159,16 @@ def _window(session: Session, platform: str, chat_id: str) -> ChatWindow:
         )
         session.add(found)
     return found
+
+
+def conversation_of(*, session: Session, platform: str, chat_id: str) -> Conversation | None:
+    """A private chat's conversation (its chat is its person's), locked to be changed."""
+    return session.scalar(
+        select(Conversation)
+        .where(
+            Conversation.platform == platform,
+            Conversation.chat_id == chat_id,
+            Conversation.user_id == chat_id,
+        )
+        .with_for_update()
+    )

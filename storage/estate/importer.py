@@ -8,6 +8,7 @@ their tickets and audit trail refer to them).
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date as dt_date
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.duty import service as duty
 from storage.errors import InvalidInput
 from storage.estate.models import Building, Estate, Unit
 from storage.estate.service import normalize_designation
@@ -41,11 +43,56 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class DeskHoursSpec(_Strict):
+    """003 篇十二 三(二): the desk's hours on China's working days and on rest days."""
+
+    workdays: str = "08:30-18:00"
+    rest_days: str = "09:00-17:00"
+
+    @model_validator(mode="after")
+    def _hours_read(self) -> DeskHoursSpec:
+        for hours in (self.workdays, self.rest_days):
+            opens, closes = _hours(hours)
+            if closes <= opens:
+                raise ValueError(f"desk hours {hours!r}: the desk closes after it opens")
+        return self
+
+
+def _hours(text: str) -> tuple[time, time]:
+    try:
+        opens, closes = (time.fromisoformat(part.strip()) for part in text.split("-", 1))
+    except ValueError:
+        raise ValueError(f"{text!r}: write hours as 08:30-18:00") from None
+    return opens, closes
+
+
 class EstateSpec(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=100)
     digest_time: time = time(18, 30)
     briefing_time: time = time(8, 30)
+    desk_hours: DeskHoursSpec = Field(default_factory=DeskHoursSpec)
+
+
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class DutySpec(_Strict):
+    """A line of the duty roster 值班表: a staff member, a shift, on weekdays or a date."""
+
+    staff: Code
+    shift: str = Field(pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")
+    days: list[str] = Field(default_factory=list)  # mon … sun
+    date: dt_date | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_day(self) -> DutySpec:
+        if bool(self.days) == (self.date is not None):
+            raise ValueError(f"duty of {self.staff}: give days (mon … sun) or a date")
+        for day in self.days:
+            if day not in WEEKDAY_NAMES:
+                raise ValueError(f"duty of {self.staff}: {day!r} is not one of {WEEKDAY_NAMES}")
+        return self
 
 
 class DepartmentSpec(_Strict):
@@ -106,6 +153,7 @@ class EstateFile(_Strict):
     buildings: list[BuildingSpec] = Field(default_factory=list)
     residents: list[ResidentSpec] = Field(default_factory=list)
     staff: list[StaffSpec] = Field(default_factory=list)
+    duty: list[DutySpec] = Field(default_factory=list)
     # Lines `wuye run` shows a newcomer trying the sample estate; {invite:CODE} and
     # {name:CODE} stand for a fresh binding code and the name of the staff member CODE.
     try_it: list[str] = Field(default_factory=list)
@@ -116,6 +164,10 @@ class EstateFile(_Strict):
         for member in self.staff:
             if member.department not in departments:
                 raise ValueError(f"staff {member.code}: unknown department {member.department!r}")
+        codes = {member.code for member in self.staff}
+        for line in self.duty:
+            if line.staff not in codes:
+                raise ValueError(f"duty: unknown staff {line.staff!r}")
         units = {f"{b.code}-{n}" for b in self.buildings for n in b.numbers()}
         for resident in self.residents:
             for designation in resident.units:
@@ -173,6 +225,9 @@ def import_estate(*, session: Session, data: Any, source: str = "estate file") -
         created["estates"] += 1
     estate.name = spec.estate.name
     estate.digest_time, estate.briefing_time = spec.estate.digest_time, spec.estate.briefing_time
+    hours = spec.estate.desk_hours
+    estate.desk_opens_workday, estate.desk_closes_workday = _hours(hours.workdays)
+    estate.desk_opens_rest_day, estate.desk_closes_rest_day = _hours(hours.rest_days)
 
     departments: dict[str, Department] = {
         d.code: d
@@ -245,6 +300,21 @@ def import_estate(*, session: Session, data: Any, source: str = "estate file") -
         member.department = departments[s_spec.department]
         member.active = s_spec.active
     session.flush()
+
+    rostered = len(duty.every_shift(session, estate_id=estate.id))
+    for line in spec.duty:
+        # The file's roster lines are set (a changed shift replaced); lines it no longer has
+        # stay until `wuye duty remove` takes them off.
+        duty.set_shift(
+            session,
+            estate_id=estate.id,
+            staff_code=line.staff,
+            shift=line.shift,
+            weekdays=[WEEKDAY_NAMES.index(day) for day in line.days],
+            on_date=line.date,
+        )
+    if added := len(duty.every_shift(session, estate_id=estate.id)) - rostered:
+        created["duty shifts"] += added
     return created
 
 

@@ -21,6 +21,12 @@ class Estate(Base):
     # Local times of the estate's daily notices (001 4.10: before 18:30; 晨会 at 8:30).
     digest_time: Mapped[time] = mapped_column(default=time(18, 30))
     briefing_time: Mapped[time] = mapped_column(default=time(8, 30))
+    # 003 篇十二 三(二): the desk answers 8:30–18:00 on working days, 9:00–17:00 on rest days
+    # (weekends and China's public holidays); outside them only emergencies are taken.
+    desk_opens_workday: Mapped[time] = mapped_column(default=time(8, 30))
+    desk_closes_workday: Mapped[time] = mapped_column(default=time(18, 0))
+    desk_opens_rest_day: Mapped[time] = mapped_column(default=time(9, 0))
+    desk_closes_rest_day: Mapped[time] = mapped_column(default=time(17, 0))
 
     buildings: Mapped[list[Building]] = relationship(
         back_populates="estate", order_by="Building.code"

@@ -94,9 +94,13 @@ def day_activity(
     ):
         if ticket.created_at < end:
             activity.row(_name(ticket)).still_open += 1
-    overdue_tickets = queries.overdue_work(
-        session=session, estate_id=estate_id, now=as_of
-    ) + queries.complaints_not_replied(session=session, estate_id=estate_id, now=as_of)
+    # Every deadline a ticket can miss: not dispatched in the desk's day (an urgent one: not
+    # accepted), not finished, a complaint not answered; a ticket counted once.
+    overdue_tickets = (
+        queries.not_dispatched_in_time(session=session, estate_id=estate_id, now=as_of)
+        + queries.overdue_work(session=session, estate_id=estate_id, now=as_of)
+        + queries.complaints_not_replied(session=session, estate_id=estate_id, now=as_of)
+    )
     for ticket in {t.id: t for t in overdue_tickets}.values():
         activity.row(_name(ticket)).overdue += 1
 

@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 from storage.callback.models import Callback, Satisfaction
 from storage.clock import start_of_local_day
 from storage.database import settings_of
+from storage.i18n import N_
 from storage.patrol.models import PATROL_CATEGORY_LABELS, PatrolFinding
-from storage.ticket.models import SEVERITY_LABELS, Ticket, TicketKind
+from storage.ticket.models import SEVERITY_LABELS, RepairCategory, Ticket, TicketKind
+
+NOT_DISPATCHED = N_("未派单")  # the holder of a repair nobody was given
 
 
 def month_after(first: date) -> date:
@@ -36,11 +39,29 @@ class MonthlyReport:
     satisfaction: Counter[Satisfaction] = field(default_factory=Counter)
     callbacks_due: int = 0
     callbacks_on_time: int = 0
+    # Repairs whose finish deadline fell in the month, and those finished by it (an urgent
+    # one also on site by its time), by category and by the technician who held it.
+    repairs_due_by_category: Counter[str] = field(default_factory=Counter)
+    repairs_on_time_by_category: Counter[str] = field(default_factory=Counter)
+    repairs_due_by_technician: Counter[str] = field(default_factory=Counter)
+    repairs_on_time_by_technician: Counter[str] = field(default_factory=Counter)
     vital_percent: int = 80  # the share of problems the vital few make up (a setting)
 
     @property
     def on_time_rate(self) -> float | None:
         return self.callbacks_on_time / self.callbacks_due if self.callbacks_due else None
+
+    @property
+    def repairs_due(self) -> int:
+        return sum(self.repairs_due_by_category.values())
+
+    @property
+    def repairs_on_time(self) -> int:
+        return sum(self.repairs_on_time_by_category.values())
+
+    @property
+    def repair_on_time_rate(self) -> float | None:
+        return self.repairs_on_time / self.repairs_due if self.repairs_due else None
 
     @property
     def problems(self) -> list[tuple[str, int]]:
@@ -61,6 +82,15 @@ class MonthlyReport:
             few.append(label)
             running += count
         return few
+
+
+def finished_on_time(ticket: Ticket) -> bool:
+    """Done by its deadline; an urgent repair also on site by its time."""
+    if ticket.done_at is None or ticket.due_at is None or ticket.done_at > ticket.due_at:
+        return False
+    if ticket.arrive_due_at is None:
+        return True
+    return ticket.arrived_at is not None and ticket.arrived_at <= ticket.arrive_due_at
 
 
 def monthly_report(*, session: Session, estate_id: int, month: date) -> MonthlyReport:
@@ -93,6 +123,21 @@ def monthly_report(*, session: Session, estate_id: int, month: date) -> MonthlyR
         report.findings_by_category[PATROL_CATEGORY_LABELS[finding.category]] += 1
         if finding.department is not None:
             report.findings_by_department[finding.department.name] += 1
+    for ticket in session.scalars(
+        select(Ticket).where(
+            Ticket.estate_id == estate_id,
+            Ticket.kind == TicketKind.REPAIR,
+            Ticket.due_at >= start,
+            Ticket.due_at < end,
+        )
+    ):
+        category = (ticket.category or RepairCategory.OTHER).label
+        technician = ticket.assignee.person.name if ticket.assignee else NOT_DISPATCHED
+        report.repairs_due_by_category[category] += 1
+        report.repairs_due_by_technician[technician] += 1
+        if finished_on_time(ticket):
+            report.repairs_on_time_by_category[category] += 1
+            report.repairs_on_time_by_technician[technician] += 1
     for callback in session.scalars(
         select(Callback)
         .join(Ticket, Callback.ticket_id == Ticket.id)

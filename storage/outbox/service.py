@@ -163,6 +163,30 @@ def to_chat(
     return _queue(session, message)
 
 
+def notice_to_chat(
+    *,
+    session: Session,
+    platform: str,
+    chat_id: str,
+    notice: Notice,
+    idempotency_key: str | None = None,
+) -> OutboxMessage | None:
+    """A notice for a group chat (a department's), in the estate's language, with its
+    buttons and pictures."""
+    message = to_chat(
+        session=session,
+        platform=platform,
+        chat_id=chat_id,
+        text=notice.text(DEFAULT_LOCALE),
+        kind=notice.kind,
+        idempotency_key=idempotency_key,
+    )
+    if message is not None:
+        message.params = _record(notice.params, notice.images)
+        message.buttons = [[key, label] for key, label in notice.buttons(DEFAULT_LOCALE)] or None
+    return message
+
+
 REPLY = "reply"
 MOST_REPLIES = 32  # to one message; a redelivery looks for this many
 
@@ -297,16 +321,9 @@ def notify_department(*, session: Session, department: Department, notice: Notic
     """Tell a department: in its notice group when it has one, else its heads one by one."""
     groups = chat.department_chats(session=session, department_id=department.id)
     for group in groups:
-        queued = to_chat(
-            session=session,
-            platform=group.platform,
-            chat_id=group.chat_id,
-            text=notice.text(DEFAULT_LOCALE),
-            kind=notice.kind,
+        notice_to_chat(
+            session=session, platform=group.platform, chat_id=group.chat_id, notice=notice
         )
-        if queued is not None:
-            queued.params = _record(notice.params, notice.images)
-            queued.buttons = [[key, label] for key, label in notice.buttons(DEFAULT_LOCALE)] or None
     if not groups:
         notify_each(
             session=session,

@@ -135,3 +135,4 @@ class ExtensionRequest(Base):
 
     finding: Mapped[PatrolFinding] = relationship(lazy="joined")
     requested_by: Mapped[StaffMember] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[StaffMember | None] = relationship(foreign_keys=[decided_by_id])

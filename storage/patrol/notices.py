@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from storage.attachment.models import AttachmentKind, AttachmentPurpose
 from storage.clock import format_day
 from storage.config import Settings
 from storage.i18n import N_, Msg
 from storage.outbox.notice import Notice
 from storage.patrol.models import PATROL_CATEGORY_LABELS, ExtensionRequest, PatrolFinding
+
+
+def photos_of(finding: PatrolFinding) -> tuple[str, ...]:
+    """What the patroller saw: the managers deciding on more time see it too."""
+    return tuple(
+        a.ref
+        for a in finding.attachments
+        if a.kind == AttachmentKind.PHOTO and a.purpose == AttachmentPurpose.REPORT.value
+    )
 
 
 def finding_dispatched(finding: PatrolFinding, settings: Settings) -> Notice:
@@ -67,6 +77,11 @@ def extension_requested(request: ExtensionRequest) -> Notice:
             "due_on": request.new_due_on.isoformat(),
             "reason": request.reason,
         },
+        actions=(
+            (f"/approvals {request.id} approve", N_("批准")),
+            (f"/approvals {request.id} refuse", N_("驳回")),
+        ),
+        images=photos_of(request.finding),
     )
 
 

@@ -15,12 +15,18 @@ from storage.clock import (
     days_after,
     end_of_local_day,
     format_day,
+    format_local,
     start_of_local_day,
     utcnow,
 )
 from storage.database import settings_of
-from storage.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
-from storage.i18n import N_
+from storage.errors import (
+    AlreadyRecorded,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from storage.i18n import N_, Msg
 from storage.outbox import service as outbox
 from storage.patrol import notices
 from storage.patrol.models import (
@@ -243,9 +249,11 @@ def request_extension(
     return request
 
 
-def decide_extension(
-    *, session: Session, request_id: int, actor: Person, approve: bool, note: str | None = None
-) -> ExtensionRequest:
+def check_undecided(
+    *, session: Session, request_id: int, actor: Person
+) -> tuple[ExtensionRequest, StaffMember]:
+    """The request, still to be decided, and the manager who may decide it; before a
+    refusal's reason is asked, so nobody writes one for a request already decided."""
     request = session.get(ExtensionRequest, request_id, with_for_update={"of": ExtensionRequest})
     if request is None:
         raise NotFound("找不到延期申请 #{request_id}", request_id=request_id)
@@ -257,7 +265,23 @@ def decide_extension(
         doing=N_("批准延期（仅经理、主管）"),
     )
     if request.status is not ExtensionStatus.PENDING:
-        raise IllegalTransition("这份延期申请已处理过了")
+        # A notice's button pressed twice, or after another manager decided.
+        raise AlreadyRecorded(
+            "{number} 的延期申请已于 {when} 由 {who}{decision}",
+            number=request.finding.number,
+            when=format_local(request.decided_at or utcnow(), settings_of(session).tz),
+            who=request.decided_by.person.name if request.decided_by else Msg("他人"),
+            decision=Msg(N_("批准"))
+            if request.status is ExtensionStatus.APPROVED
+            else Msg(N_("驳回")),
+        )
+    return request, post
+
+
+def decide_extension(
+    *, session: Session, request_id: int, actor: Person, approve: bool, note: str | None = None
+) -> ExtensionRequest:
+    request, post = check_undecided(session=session, request_id=request_id, actor=actor)
     note = optional(note, N_("审批意见"), max_length=500)
     if approve:
         extend(

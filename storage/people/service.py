@@ -16,6 +16,7 @@ from storage.people.models import (
     DepartmentKind,
     Person,
     Residency,
+    ResidentRelation,
     StaffMember,
     StaffRole,
 )
@@ -100,6 +101,15 @@ _UNITS_OF = (
 
 def units_of(*, session: Session, person_id: int) -> list[Unit]:
     return list(session.scalars(_UNITS_OF, {"person_id": person_id}))
+
+
+def residents_of(*, session: Session, unit_id: int) -> list[Residency]:
+    """Who lives in a unit, the owners first: the desk registers a phone report for one."""
+    rows = session.scalars(
+        select(Residency).where(Residency.unit_id == unit_id).order_by(Residency.id)
+    )
+    order = {ResidentRelation.OWNER: 0, ResidentRelation.FAMILY: 1, ResidentRelation.TENANT: 2}
+    return sorted(rows, key=lambda r: order.get(r.relation, 3))
 
 
 def resides_in_estate(*, session: Session, person_id: int, estate_id: int) -> bool:

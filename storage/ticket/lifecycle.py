@@ -1,6 +1,7 @@
 """How every ticket moves: its two state machines, who may report one, a ticket loaded to
 be changed, taking one up, closing and cancelling.
 
+message:   new → replied → closed (留言: the desk answers in chat)
 repair:    new → dispatched → accepted → done → called_back → closed
            (unsatisfied callback: called_back waits for its rework order)
 complaint: new → dispatched (general, forwarded) / escalated (major) → accepted → replied
@@ -53,6 +54,23 @@ COMPLAINT_FLOW = StateMachine(
     STATUS_LABELS,
     entries=frozenset({S.NEW}),
 )
+MESSAGE_FLOW = StateMachine(
+    N_("留言"),
+    # Answered, and closed with it: a further question is a new message.
+    {S.NEW: frozenset({S.REPLIED, S.CANCELLED}), S.REPLIED: frozenset({S.CLOSED})},
+    STATUS_LABELS,
+    entries=frozenset({S.NEW}),
+)
+FLOWS = {
+    TicketKind.REPAIR: REPAIR_FLOW,
+    TicketKind.COMPLAINT: COMPLAINT_FLOW,
+    TicketKind.MESSAGE: MESSAGE_FLOW,
+}
+KIND_NAMES = {
+    TicketKind.REPAIR: N_("报修单"),
+    TicketKind.COMPLAINT: N_("投诉单"),
+    TicketKind.MESSAGE: N_("留言"),
+}
 # A complaint is "handled" once a department or the leadership has taken it up (003 篇十);
 # escalating it is not taking it up, so an escalated complaint waits to be accepted too.
 COMPLAINT_UNHANDLED = frozenset({S.NEW, S.DISPATCHED, S.ESCALATED})
@@ -61,7 +79,7 @@ WORK_UNFINISHED = frozenset({S.NEW, S.DISPATCHED, S.ACCEPTED})
 
 
 def flow_of(ticket: Ticket) -> StateMachine[S]:
-    return REPAIR_FLOW if ticket.kind is TicketKind.REPAIR else COMPLAINT_FLOW
+    return FLOWS[ticket.kind]
 
 
 def load(session: Session, ticket_id: int) -> Ticket:
@@ -86,7 +104,7 @@ def load_for_desk(
 
 def require_kind(ticket: Ticket, kind: TicketKind) -> None:
     if ticket.kind is not kind:
-        what = N_("报修单") if kind is TicketKind.REPAIR else N_("投诉单")
+        what = KIND_NAMES[kind]
         raise IllegalTransition("{number} 不是{what}", number=ticket.number, what=Msg(what))
 
 

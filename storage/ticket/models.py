@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.attachment.models import Attachment
@@ -20,6 +20,10 @@ from storage.people.models import Department, Person, StaffMember
 class TicketKind(enum.StrEnum):
     REPAIR = "repair"
     COMPLAINT = "complaint"
+    MESSAGE = "message"  # 留言: a question or a suggestion for the desk (001 第十条: 咨询、建议)
+
+
+NUMBER_PREFIXES = {TicketKind.REPAIR: "BX", TicketKind.COMPLAINT: "TS", TicketKind.MESSAGE: "LY"}
 
 
 class CallbackClass(enum.StrEnum):
@@ -41,6 +45,10 @@ class RepairCategory(enum.StrEnum):
     DOOR_LOCK = "door_lock"
     WALL_CEILING = "wall_ceiling"
     PUBLIC_AREA = "public_area"
+    # Urgent by nature (WUYE_URGENT_CATEGORIES), after the first ten so their numbers stay.
+    LIFT_ENTRAPMENT = "lift_entrapment"  # 电梯困人
+    BURST_PIPE = "burst_pipe"  # 爆管/跑水
+    POWER_FAILURE = "power_failure"  # 停电
     OTHER = "other"
 
     @property
@@ -55,6 +63,9 @@ class RepairCategory(enum.StrEnum):
 # The one place where what owners report meets the procedure's three classes.
 CALLBACK_CLASS: dict[RepairCategory, CallbackClass] = {
     RepairCategory.LIFT: CallbackClass.SAFETY,
+    RepairCategory.LIFT_ENTRAPMENT: CallbackClass.SAFETY,
+    RepairCategory.BURST_PIPE: CallbackClass.LEAK,
+    RepairCategory.POWER_FAILURE: CallbackClass.OTHER,
     RepairCategory.FIRE_SAFETY: CallbackClass.SAFETY,
     RepairCategory.GAS: CallbackClass.SAFETY,
     RepairCategory.ACCESS_CONTROL: CallbackClass.SAFETY,
@@ -69,6 +80,9 @@ CALLBACK_CLASS: dict[RepairCategory, CallbackClass] = {
 
 REPAIR_CATEGORY_LABELS: dict[RepairCategory, str] = {
     RepairCategory.LIFT: N_("电梯"),
+    RepairCategory.LIFT_ENTRAPMENT: N_("电梯困人"),
+    RepairCategory.BURST_PIPE: N_("爆管/跑水"),
+    RepairCategory.POWER_FAILURE: N_("停电"),
     RepairCategory.FIRE_SAFETY: N_("消防设施"),
     RepairCategory.GAS: N_("燃气"),
     RepairCategory.ACCESS_CONTROL: N_("门禁/防盗"),
@@ -80,6 +94,31 @@ REPAIR_CATEGORY_LABELS: dict[RepairCategory, str] = {
     RepairCategory.PUBLIC_AREA: N_("公共区域设施"),
     RepairCategory.OTHER: N_("其他"),
 }
+
+
+class ReportChannel(enum.StrEnum):
+    """How a report reached the estate: the desk registers the first three."""
+
+    PHONE = "phone"  # 电话
+    WALK_IN = "walk_in"  # 来访
+    WRITTEN = "written"  # 书面
+    WECHAT = "wechat"
+    TELEGRAM = "telegram"
+    WECOM = "wecom"
+    CONSOLE = "console"
+
+
+CHANNEL_LABELS: dict[ReportChannel, str] = {
+    ReportChannel.PHONE: N_("电话"),
+    ReportChannel.WALK_IN: N_("来访"),
+    ReportChannel.WRITTEN: N_("书面"),
+    ReportChannel.WECHAT: N_("微信"),
+    ReportChannel.TELEGRAM: "Telegram",
+    ReportChannel.WECOM: N_("企业微信"),
+    ReportChannel.CONSOLE: N_("终端"),
+}
+# What the desk registers for an owner, in the order it offers them.
+DESK_CHANNELS = (ReportChannel.PHONE, ReportChannel.WALK_IN, ReportChannel.WRITTEN)
 
 
 class ComplaintSeverity(enum.StrEnum):
@@ -127,7 +166,8 @@ class Ticket(Base):
     __table_args__ = (
         CheckConstraint(
             "(kind = 'repair' AND category IS NOT NULL AND severity IS NULL)"
-            " OR (kind = 'complaint' AND severity IS NOT NULL)",
+            " OR (kind = 'complaint' AND severity IS NOT NULL)"
+            " OR (kind = 'message' AND category IS NULL AND severity IS NULL)",
             name="kind_fields",
         ),
         CheckConstraint("unit_id IS NOT NULL OR place IS NOT NULL", name="has_place"),
@@ -168,6 +208,11 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
     status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, extensible=False))
     rework_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # 紧急维修: paged through the night, up a ladder until someone accepts.
+    urgent: Mapped[bool] = mapped_column(default=False, server_default=false())
+    channel: Mapped[ReportChannel | None] = mapped_column(
+        enum_column(ReportChannel, extensible=True, length=16)
+    )
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     dispatched_at: Mapped[datetime | None]
@@ -179,6 +224,13 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None]
     # Work must be finished (rework: 24 h) or, for a complaint, taken up (24 h) by then.
     due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # A repair is dispatched by then (the desk's working day), an urgent one accepted.
+    dispatch_due_at: Mapped[datetime | None]
+    # An urgent repair's technician is on site by then, and says so (arrived_at).
+    arrive_due_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None]
+    # When the technician said they would come, as they said it ("今晚8点").
+    expected_time: Mapped[str | None] = mapped_column(String(100))
     # A complaint is answered by then: 72 h, or the date the owner was given.
     reply_due_at: Mapped[datetime | None]
 
@@ -193,8 +245,11 @@ class Ticket(Base):
     @property
     def number(self) -> str:
         """The number people read out on the phone: 报修 BX…, 投诉 TS…."""
-        prefix = "BX" if self.kind is TicketKind.REPAIR else "TS"
-        return f"{prefix}{self.id:06d}"
+        return f"{NUMBER_PREFIXES[self.kind]}{self.id:06d}"
+
+    @property
+    def channel_label(self) -> str:
+        return CHANNEL_LABELS.get(self.channel, "") if self.channel else ""
 
     @property
     def where(self) -> str:

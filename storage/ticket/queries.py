@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.errors import NotFound
 from storage.people import service as people
-from storage.people.models import DESK_ROLES, Person, StaffMember
+from storage.people.models import DESK_ROLES, DepartmentKind, Person, StaffMember
 from storage.ticket.lifecycle import COMPLAINT_UNANSWERED, COMPLAINT_UNHANDLED, WORK_UNFINISHED
 from storage.ticket.models import OPEN_STATUSES, Ticket, TicketKind
 from storage.ticket.models import TicketStatus as S
@@ -58,17 +58,23 @@ def tickets_of_owner(*, session: Session, person: Person, limit: int = 50) -> li
 
 
 def work_orders(*, session: Session, staff: StaffMember) -> list[Ticket]:
-    """A staff member's open orders, and unassigned ones waiting in their department."""
+    """A staff member's open orders, unassigned ones waiting in their department, and, for
+    engineering, urgent repairs nobody has taken yet (the urgent first)."""
+    waiting = [
+        Ticket.assignee_id == staff.id,
+        (Ticket.assignee_id.is_(None)) & (Ticket.department_id == staff.department_id),
+    ]
+    if staff.department.kind == DepartmentKind.ENGINEERING:
+        waiting.append(
+            (Ticket.status == S.NEW)
+            & Ticket.urgent.is_(True)
+            & (Ticket.estate_id == staff.estate_id)
+            & (Ticket.kind == TicketKind.REPAIR)
+        )
     query = (
         select(Ticket)
-        .where(
-            in_open_status([S.DISPATCHED, S.ACCEPTED]),
-            or_(
-                Ticket.assignee_id == staff.id,
-                (Ticket.assignee_id.is_(None)) & (Ticket.department_id == staff.department_id),
-            ),
-        )
-        .order_by(Ticket.due_at.is_(None), Ticket.due_at, Ticket.created_at)
+        .where(in_open_status([S.NEW, S.DISPATCHED, S.ACCEPTED]), or_(*waiting))
+        .order_by(Ticket.urgent.desc(), Ticket.due_at.is_(None), Ticket.due_at, Ticket.created_at)
     )
     tickets = list(session.scalars(query))
     return [t for t in tickets if can_view(session=session, ticket=t, viewer=staff.person)]
@@ -184,3 +190,30 @@ def assignable(*, session: Session, estate_id: int) -> list[Ticket]:
         .order_by(Ticket.created_at, Ticket.id)
     )
     return list(session.scalars(query))
+
+
+def repairs_in(*, session: Session, estate_id: int, statuses: frozenset[S]) -> list[Ticket]:
+    """Open repairs in these statuses, the oldest first: the clock's deadlines look at
+    them every minute (a few at a time: the unclosed tickets' partial index)."""
+    query = (
+        select(Ticket)
+        .where(
+            Ticket.estate_id == estate_id,
+            Ticket.kind == TicketKind.REPAIR,
+            in_open_status(statuses),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+    )
+    return list(session.scalars(query))
+
+
+def not_dispatched_in_time(*, session: Session, estate_id: int, now: datetime) -> list[Ticket]:
+    """New repairs past their dispatch deadline (an urgent one's: to be accepted)."""
+    return _past_deadline(
+        session,
+        estate_id=estate_id,
+        kind=TicketKind.REPAIR,
+        statuses=frozenset({S.NEW}),
+        deadline=Ticket.dispatch_due_at,
+        now=now,
+    )

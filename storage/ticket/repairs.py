@@ -4,31 +4,37 @@ and sent back for rework when the owner was not satisfied."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from storage.attachment import service as attachments
 from storage.attachment.models import AttachmentPurpose
 from storage.callback import rules as callback_rules
-from storage.clock import utcnow
+from storage.clock import days_after, utcnow
+from storage.config import Settings
 from storage.database import settings_of
+from storage.duty import service as duty
 from storage.errors import InvalidInput, PermissionDenied
+from storage.estate.models import Estate
 from storage.i18n import N_
 from storage.outbox import service as outbox
+from storage.outbox.notice import Notice
 from storage.people import service as people
 from storage.people.models import Department, DepartmentKind, Person
 from storage.text import optional, required
+from storage.ticket import intake as announcing
 from storage.ticket import notices
 from storage.ticket.lifecycle import (
     REPAIR_FLOW,
+    accept,
     intake,
     load,
     load_for_desk,
     open_ticket,
     require_kind,
 )
-from storage.ticket.models import RepairCategory, Ticket, TicketKind
+from storage.ticket.models import RepairCategory, ReportChannel, Ticket, TicketKind
 from storage.ticket.models import TicketStatus as S
 
 
@@ -46,7 +52,11 @@ def report_repair(
     voice_notes: Sequence[str] = (),
     preferred_time: str | None = None,
     contact_phone: str | None = None,
+    urgent: bool = False,
+    channel: ReportChannel | None = None,
 ) -> Ticket:
+    """A repair reported (by its owner, or registered by the desk for one): its deadlines
+    set, and announced at once to whoever receives it (``intake.announce``)."""
     description = required(description, "报修内容")
     where = intake(
         session,
@@ -70,16 +80,48 @@ def report_repair(
             people.normalize_phone(contact_phone) if contact_phone else where.reporter.phone
         ),
         preferred_time=optional(preferred_time, "预约时间", max_length=100),
+        urgent=is_urgent(category, urgent, settings_of(session)),
+        channel=channel,
     )
-    return open_ticket(
+    now = utcnow()
+    ticket.estate = session.get_one(Estate, where.estate_id)
+    set_deadlines(ticket, now, settings_of(session))
+    registered = on_behalf_of is not None and where.reporter.id != actor.id
+    open_ticket(
         session,
         ticket,
         state=S.NEW,
         actor=actor,
-        note="报修",
+        note=("紧急报修" if ticket.urgent else "报修")
+        + (f"（{ticket.channel_label}登记）" if registered and ticket.channel else ""),
         photos=photos,
         voice_notes=voice_notes,
     )
+    session.flush()
+    announcing.announce(session, ticket, now)
+    if registered:
+        outbox.notify(
+            session=session, recipient=ticket.reporter, notice=notices.repair_received(ticket)
+        )
+    return ticket
+
+
+def is_urgent(category: RepairCategory, asked: bool, settings: Settings) -> bool:
+    """Urgent when the reporter says so, or by nature (gas, someone in a lift, …)."""
+    return asked or category.value in settings.urgent_categories
+
+
+def set_deadlines(ticket: Ticket, now: datetime, settings: Settings) -> None:
+    """A deadline for every stage, from the settings: an urgent repair is accepted and on
+    site within minutes; an ordinary one dispatched within the desk's working day. Both
+    are finished within the repair days."""
+    if ticket.urgent:
+        ticket.dispatch_due_at = now + timedelta(minutes=settings.urgent_accept_minutes)
+        ticket.arrive_due_at = now + timedelta(minutes=settings.urgent_arrive_minutes)
+    else:
+        ticket.dispatch_due_at = duty.end_of_desk_day(ticket.estate, now, settings.tz)
+        ticket.arrive_due_at = None
+    ticket.due_at = days_after(now, settings.repair_finish_days, settings.tz)
 
 
 def dispatch_repair(
@@ -128,6 +170,60 @@ def dispatch_repair(
         outbox.notify_department(
             session=session, department=department, notice=notices.repair_dispatched(ticket)
         )
+    _tell_owner(session, ticket, actor, notices.repair_on_its_way(ticket))
+    return ticket
+
+
+def _tell_owner(session: Session, ticket: Ticket, actor: Person, notice: Notice) -> None:
+    if ticket.reporter_id != actor.id:  # staff who reported a public place know already
+        outbox.notify(session=session, recipient=ticket.reporter, notice=notice)
+
+
+def take(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
+    """接单: the order dispatched to the technician (or their department) accepted; an
+    urgent repair nobody dispatched yet is taken straight from the page. The owner hears
+    who has it."""
+    ticket = load(session, ticket_id)
+    require_kind(ticket, TicketKind.REPAIR)
+    if ticket.status is S.NEW and ticket.urgent:
+        post = people.require_staff(
+            session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("接收工单")
+        )
+        REPAIR_FLOW.move(
+            session=session, obj=ticket, target=S.DISPATCHED, actor=actor, note="紧急维修，自行接单"
+        )
+        ticket.assignee, ticket.department = post, post.department
+        ticket.dispatched_at = utcnow()
+    accept(session=session, ticket_id=ticket.id, actor=actor)
+    _tell_owner(session, ticket, actor, notices.repair_taken(ticket))
+    return ticket
+
+
+def expect(*, session: Session, ticket_id: int, actor: Person, expected_time: str) -> Ticket:
+    """The holder says when they will come; the owner is told."""
+    ticket = load(session, ticket_id)
+    require_kind(ticket, TicketKind.REPAIR)
+    if ticket.assignee is None or ticket.assignee.person_id != actor.id:
+        raise PermissionDenied("只有接单人可以填写上门时间")
+    ticket.expected_time = required(expected_time, "上门时间", max_length=100)
+    REPAIR_FLOW.keep(
+        session=session, obj=ticket, actor=actor, note=f"预计上门：{ticket.expected_time}"
+    )
+    _tell_owner(session, ticket, actor, notices.repair_expected(ticket))
+    return ticket
+
+
+def arrive(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
+    """到场: the technician of an accepted order is on site (an urgent one's deadline)."""
+    ticket = load(session, ticket_id)
+    require_kind(ticket, TicketKind.REPAIR)
+    if ticket.assignee is None or ticket.assignee.person_id != actor.id:
+        raise PermissionDenied("只有接单人可以登记到场")
+    if ticket.status is not S.ACCEPTED:
+        REPAIR_FLOW.check(ticket.status, S.DONE)  # says why, in the machine's words
+    if ticket.arrived_at is None:
+        ticket.arrived_at = utcnow()
+        REPAIR_FLOW.keep(session=session, obj=ticket, actor=actor, note="到场")
     return ticket
 
 
@@ -153,11 +249,19 @@ def reassign(*, session: Session, ticket_id: int, actor: Person, assignee_id: in
         REPAIR_FLOW.keep(session=session, obj=ticket, actor=actor, note=note)  # a new holder
     else:
         REPAIR_FLOW.check(ticket.status, S.DISPATCHED)
+    before = ticket.assignee
     ticket.assignee, ticket.department = assignee, assignee.department
     ticket.accepted_at = None
     outbox.notify(
         session=session, recipient=assignee.person, notice=notices.repair_dispatched(ticket)
     )
+    if before is not None and before.person_id != actor.id:
+        outbox.notify(
+            session=session,
+            recipient=before.person,
+            notice=notices.repair_taken_away(ticket, assignee.person.name),
+        )
+    _tell_owner(session, ticket, actor, notices.repair_on_its_way(ticket))
     return ticket
 
 

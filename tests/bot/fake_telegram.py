@@ -8,6 +8,8 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,6 +29,16 @@ BOT = {
 }
 
 
+PICTURES = ("sendPhoto", "sendMediaGroup")
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 @dataclass
 class Call:
     method: str
@@ -39,13 +51,15 @@ class Call:
 class FakeTelegram:
     url: str = ""  # where it listens, once served
     calls: list[Call] = field(default_factory=list)
-    flood: int = 0  # answer this many sendMessage calls with 429
+    flood: int = 0  # answer this many calls of the methods ``flooded`` with 429
+    flooded: set[str] = field(default_factory=lambda: {"sendMessage"})
     retry_after: int = 1
     blocked: set[str] = field(default_factory=set)  # chat ids whose users blocked the bot
     down: set[str] = field(default_factory=set)  # chat ids for which Telegram answers 502
     # Chat ids whose messages hang unanswered (until taken out): a send the server dies in.
     hang: set[str] = field(default_factory=set)
     files: dict[str, bytes] = field(default_factory=dict)
+    forgotten: set[str] = field(default_factory=set)  # file ids sendPhoto refuses with 400
     # What getFile says of a file instead of the usual: e.g. its file_unique_id, file_size.
     file_info: dict[str, dict[str, Any]] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)  # file ids fetched from /file/
@@ -108,21 +122,65 @@ class FakeTelegram:
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
 
+    def pictures(self, chat_id: int | str) -> list[tuple[str, list[bytes | str]]]:
+        """The pictures delivered to the chat, as the calls that carried them: sendPhoto or
+        sendMediaGroup, and each item's uploaded bytes (or the file id it named)."""
+        return [
+            (c.method, [self._item(c, photo) for photo in c.params.get("items", [])])
+            for c in self.calls
+            if c.method in PICTURES and c.ok and str(c.params["chat_id"]) == str(chat_id)
+        ]
+
+    def shown(self, chat_id: int | str) -> list[str]:
+        """Everything that went to the chat, in order: "[sendPhoto 1]" or
+        "[sendMediaGroup 2]" for pictures, and each text."""
+        return [
+            f"[{c.method} {len(c.params['items'])}]" if c.method in PICTURES else c.params["text"]
+            for c in self.calls
+            if c.method in (*PICTURES, "sendMessage")
+            and c.ok
+            and str(c.params["chat_id"]) == str(chat_id)
+        ]
+
+    @staticmethod
+    def _item(call: Call, photo: str) -> bytes | str:
+        attached = photo.removeprefix("attach://")
+        return call.params["files"][attached] if photo != attached else photo
+
     async def _params(self, request: Request) -> dict[str, Any]:
         kind = request.headers.get("content-type", "")
         if kind.startswith("application/json"):
-            return dict(await request.json())
-        if kind.startswith("multipart/form-data"):  # a file upload (sendPhoto): keep its size
-            body = await request.body()
-            chat = body.split(b'name="chat_id"', 1)[1].split(b"\r\n\r\n", 1)[1]
-            return {"chat_id": chat.split(b"\r\n", 1)[0].decode(), "upload_bytes": len(body)}
-        # PTB posts url-encoded forms whose values are JSON where they are not plain strings.
-        params: dict[str, Any] = {}
-        for key, value in parse_qsl((await request.body()).decode(), keep_blank_values=True):
-            try:
-                params[key] = json.loads(value)
-            except ValueError:
-                params[key] = value
+            params = dict(await request.json())
+        elif kind.startswith("multipart/form-data"):  # a file upload (sendPhoto, an album)
+            params = self._multipart(kind, await request.body())
+        else:  # PTB posts url-encoded forms whose values are JSON where not plain strings
+            params = {
+                key: _json_or_text(value)
+                for key, value in parse_qsl((await request.body()).decode(), keep_blank_values=True)
+            }
+        if "photo" in params:  # what each picture call carried, the same way for both
+            params["items"] = [params["photo"]]
+        elif isinstance(params.get("media"), list):
+            params["items"] = [item["media"] for item in params["media"]]
+        return params
+
+    @staticmethod
+    def _multipart(kind: str, body: bytes) -> dict[str, Any]:
+        """The form's fields (JSON where they are), and its files by field name."""
+        form = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + kind.encode() + b"\r\n\r\n" + body
+        )
+        params: dict[str, Any] = {"files": {}, "upload_bytes": len(body)}
+        for part in form.iter_parts():
+            name = str(part.get_param("name", header="content-disposition"))
+            content = part.get_payload(decode=True)
+            assert isinstance(content, bytes)
+            if part.get_filename() is not None:
+                params["files"][name] = content
+                if name == "photo":
+                    params["photo"] = f"attach://{name}"
+            else:
+                params[name] = _json_or_text(content.decode())
         return params
 
     async def _api(self, request: Request) -> Response:
@@ -155,29 +213,38 @@ class FakeTelegram:
                     {"ok": False, "error_code": 502, "description": "Bad Gateway"},
                     status_code=502,
                 )
-            if method == "sendMessage":
-                if self.flood > 0:
-                    self.flood -= 1
-                    call.ok = False
-                    return JSONResponse(
-                        {
-                            "ok": False,
-                            "error_code": 429,
-                            "description": f"Too Many Requests: retry after {self.retry_after}",
-                            "parameters": {"retry_after": self.retry_after},
-                        },
-                        status_code=429,
-                    )
-                if str(params["chat_id"]) in self.blocked:
-                    call.ok = False
-                    return JSONResponse(
-                        {
-                            "ok": False,
-                            "error_code": 403,
-                            "description": "Forbidden: bot was blocked by the user",
-                        },
-                        status_code=403,
-                    )
+            if method in self.flooded and self.flood > 0:
+                self.flood -= 1
+                call.ok = False
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {self.retry_after}",
+                        "parameters": {"retry_after": self.retry_after},
+                    },
+                    status_code=429,
+                )
+            if method in (*PICTURES, "sendMessage") and str(params["chat_id"]) in self.blocked:
+                call.ok = False
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    },
+                    status_code=403,
+                )
+            if method in PICTURES and self.forgotten & set(map(str, params.get("items", []))):
+                call.ok = False  # a file id Telegram no longer knows
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: wrong file identifier/HTTP URL specified",
+                    },
+                    status_code=400,
+                )
             if method.startswith("editMessage"):
                 refusal = self._edit(params, text=method == "editMessageText")
                 if refusal is not None:
@@ -227,13 +294,10 @@ class FakeTelegram:
         if method == "getMe":
             return BOT
         if method in ("sendMessage", "sendPhoto"):
-            message_id = next(self._ids)
-            with self._lock:
-                self.messages.setdefault(str(params["chat_id"]), {})[message_id] = {
-                    "text": params.get("text", ""),
-                    "reply_markup": params.get("reply_markup") or None,
-                }
-            return self._message(str(params["chat_id"]), message_id)
+            return self._message(str(params["chat_id"]), self._show(params))
+        if method == "sendMediaGroup":  # a message for each photo of the album
+            chat = str(params["chat_id"])
+            return [self._message(chat, self._show(params)) for _ in params["items"]]
         if method.startswith("editMessage"):
             return self._message(str(params["chat_id"]), int(params["message_id"]))
         if method == "getFile":
@@ -248,6 +312,16 @@ class FakeTelegram:
             offset = int(params.get("offset") or 0)
             return [u for u in self.updates if u["update_id"] >= offset]
         return True
+
+    def _show(self, params: dict[str, Any]) -> int:
+        """A new message in the chat; its id."""
+        message_id = next(self._ids)
+        with self._lock:
+            self.messages.setdefault(str(params["chat_id"]), {})[message_id] = {
+                "text": params.get("text", ""),
+                "reply_markup": params.get("reply_markup") or None,
+            }
+        return message_id
 
     def _message(self, chat_id: str, message_id: int) -> dict[str, Any]:
         shown = self.messages[chat_id][message_id]

@@ -1,10 +1,13 @@
-"""A fake WeChat API: access tokens, customer-service and template messages, media, menu."""
+"""A fake WeChat API: access tokens, customer-service and template messages, media, menu;
+and WeCom's (its own tokens, app messages, media) beside it."""
 
 from __future__ import annotations
 
 import itertools
 import threading
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 from starlette.applications import Starlette
@@ -15,8 +18,19 @@ from starlette.routing import Route
 
 @dataclass
 class Sent:
-    kind: str  # "custom" or "template" or "menu"
+    kind: str  # "custom" or "template" or "menu", or "wecom"
     body: dict[str, Any]
+
+
+@dataclass
+class Upload:
+    """Temporary media uploaded (media/upload), as WeChat keeps it."""
+
+    by: str  # "wechat" or "wecom": whose access token uploaded it
+    kind: str  # the type asked for: "image"
+    filename: str
+    content: bytes
+    media_id: str
 
 
 @dataclass
@@ -26,10 +40,12 @@ class FakeWechat:
     valid_tokens: set[str] = field(default_factory=set)
     sent: list[Sent] = field(default_factory=list)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    uploads: list[Upload] = field(default_factory=list)
     silent: set[str] = field(default_factory=set)  # openids past 48 h, as WeChat sees it
     refusing: set[str] = field(default_factory=set)  # openids that refuse notices (43101)
     arrived: threading.Event = field(default_factory=threading.Event)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _uploaded: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def app(self) -> Starlette:
         return Starlette(
@@ -40,32 +56,57 @@ class FakeWechat:
                 Route("/cgi-bin/media/get", self._media),
                 Route("/cgi-bin/media/upload", self._upload, methods=["POST"]),
                 Route("/cgi-bin/menu/create", self._menu, methods=["POST"]),
-                Route("/cgi-bin/gettoken", self._token),  # WeCom
+                Route("/cgi-bin/gettoken", self._corp_token),  # WeCom
                 Route("/cgi-bin/message/send", self._wecom, methods=["POST"]),
             ]
         )
 
     def texts(self, openid: str, kind: str = "custom") -> list[str]:
+        """What reached the follower (or, with kind "wecom", the WeCom user), in order; an
+        image message as "[image <media id>]"."""
         found = []
         for sent in self.sent:
             if sent.kind != kind or sent.body.get("touser") != openid:
                 continue
-            if kind == "custom" and sent.body.get("msgtype") == "image":
-                found.append(f"[image {sent.body['image']['media_id']}]")
-            elif kind == "custom":
-                found.append(sent.body["text"]["content"])
-            else:
+            if kind == "template":
                 found.append("\n".join(v["value"] for v in sent.body["data"].values()))
+            elif sent.body.get("msgtype") == "image":
+                found.append(f"[image {sent.body['image']['media_id']}]")
+            else:
+                found.append(sent.body["text"]["content"])
         return found
+
+    def pictures(self, openid: str, kind: str = "custom") -> list[bytes]:
+        """The pictures the follower (or WeCom user) was sent, as the bytes WeChat keeps."""
+        return [
+            self.media[sent.body["image"]["media_id"]][0]
+            for sent in self.sent
+            if sent.kind == kind
+            and sent.body.get("touser") == openid
+            and sent.body.get("msgtype") == "image"
+        ]
 
     def revoke_tokens(self) -> None:
         self.valid_tokens.clear()
 
     async def _token(self, request: Request) -> Response:
+        return self._issue("TOKEN")
+
+    async def _corp_token(self, request: Request) -> Response:
+        return self._issue("CORP-TOKEN")
+
+    def _issue(self, prefix: str) -> Response:
         self.tokens_issued += 1
-        token = f"TOKEN-{self.tokens_issued}"
+        token = f"{prefix}-{self.tokens_issued}"
         self.valid_tokens.add(token)
         return JSONResponse({"access_token": token, "expires_in": 7200})
+
+    def _unknown_media(self, body: dict[str, Any]) -> Response | None:
+        """WeChat's answer to an image message naming media it does not hold (never
+        uploaded, or past its 3 days)."""
+        if body.get("msgtype") == "image" and body["image"]["media_id"] not in self.media:
+            return JSONResponse({"errcode": 40007, "errmsg": "invalid media_id"})
+        return None
 
     def _authorised(self, request: Request) -> bool:
         return request.query_params.get("access_token") in self.valid_tokens
@@ -76,6 +117,8 @@ class FakeWechat:
         body = await request.json()
         if body["touser"] in self.silent:
             return JSONResponse({"errcode": 45015, "errmsg": "response out of time limit"})
+        if (unknown := self._unknown_media(body)) is not None:
+            return unknown
         self.sent.append(Sent("custom", body))
         self.arrived.set()
         return JSONResponse({"errcode": 0, "errmsg": "ok"})
@@ -101,16 +144,36 @@ class FakeWechat:
     async def _wecom(self, request: Request) -> Response:
         if not self._authorised(request):
             return JSONResponse({"errcode": 40014, "errmsg": "invalid access_token"})
-        self.sent.append(Sent("wecom", await request.json()))
+        body = await request.json()
+        if (unknown := self._unknown_media(body)) is not None:
+            return unknown
+        self.sent.append(Sent("wecom", body))
         self.arrived.set()
         return JSONResponse({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
 
     async def _upload(self, request: Request) -> Response:
+        """media/upload: the form's file kept as temporary media, by WeChat or WeCom."""
         if not self._authorised(request):
             return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
-        body = await request.body()
-        media_id = f"uploaded-{next(self._ids)}"
-        self.media[media_id] = (body, "image/png")
+        kind = request.headers.get("content-type", "")
+        form = BytesParser(policy=HTTP).parsebytes(
+            b"Content-Type: " + kind.encode() + b"\r\n\r\n" + await request.body()
+        )
+        [part] = [p for p in form.iter_parts() if p.get_filename() is not None]
+        content = part.get_payload(decode=True)
+        assert isinstance(content, bytes)
+        media_id = f"uploaded-{next(self._uploaded)}"
+        token = request.query_params.get("access_token", "")
+        self.uploads.append(
+            Upload(
+                by="wecom" if token.startswith("CORP-") else "wechat",
+                kind=request.query_params.get("type", ""),
+                filename=str(part.get_filename()),
+                content=content,
+                media_id=media_id,
+            )
+        )
+        self.media[media_id] = (content, part.get_content_type())
         return JSONResponse({"type": "image", "media_id": media_id, "created_at": 0})
 
     async def _menu(self, request: Request) -> Response:

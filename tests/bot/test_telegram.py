@@ -29,8 +29,9 @@ from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.people.models import Person
 from storage.ticket.models import Ticket, TicketStatus
 from tests.bot.fake_telegram import BOT, FakeTelegram
+from tests.bot.work import TECHNICIAN, contents, leak_dispatched, owners_photos
 from tests.conftest import answer_notice
-from tests.pictures import gps_of, jpeg, phone_exif
+from tests.pictures import gps_of, jpeg, phone_exif, png
 from tests.servers import serving
 
 TOKEN = "123456:TEST-token"
@@ -327,6 +328,9 @@ def test_the_repair_story_runs_over_telegram(served: Served) -> None:
     tech.say("维修工单")
     tech.press("BX000001")
     tech.press("接单")
+    assert any("已告诉业主：预计 下午三点 上门" in text for text in tech.say("下午三点"))
+    served.dispatch()
+    assert any("预计 下午三点 上门" in text for text in served.fake.texts(8001))
     tech.say("维修工单")
     tech.press("BX000001")
     tech.press("完工")
@@ -689,3 +693,148 @@ def test_a_text_file_served_as_a_jpg_is_refused_and_a_real_photo_then_taken(
     assert kept_files(served) == []
     assert any("已收到 1 张照片" in text for text in owner.photo("leak"))
     assert len(kept_files(served)) == 1
+
+
+# ------------------------------------------------------------ photos go with the work
+
+
+def test_the_owners_two_photos_reach_the_technician_as_one_album_then_the_notice(
+    served: Served,
+) -> None:
+    photos = owners_photos(served.settings, "telegram", jpeg(phone_exif()), png())
+    bind(served, TECHNICIAN, 9101)
+    leak_dispatched(served.db, photos)
+    served.dispatch()
+    shown = served.fake.shown(9101)
+    album, text = shown[-2:]
+    assert album == "[sendMediaGroup 2]"
+    assert text.startswith("【新维修单】BX000001")
+    assert served.fake.pictures(9101) == [("sendMediaGroup", contents(photos))]
+    # The button rides on the text: a media group cannot carry one.
+    found = served.fake.with_button(9101, "接单")
+    assert found is not None
+    assert served.fake.messages["9101"][found[0]]["text"] == text
+
+
+def test_one_photo_goes_as_a_photo_before_the_notice(served: Served) -> None:
+    photos = owners_photos(served.settings, "telegram", jpeg())
+    bind(served, TECHNICIAN, 9102)
+    leak_dispatched(served.db, photos)
+    served.dispatch()
+    assert served.fake.shown(9102)[-2] == "[sendPhoto 1]"
+    assert served.fake.shown(9102)[-1].startswith("【新维修单】BX000001")
+    assert served.fake.pictures(9102) == [("sendPhoto", contents(photos))]
+
+
+def test_a_photo_gone_from_disk_is_left_out_and_the_notice_still_arrives(
+    served: Served,
+) -> None:
+    photos = owners_photos(served.settings, "telegram", jpeg(), png())
+    for photo in photos:
+        Path(photo).unlink()  # the attachments folder lost them (a restore, a clean-up)
+    bind(served, TECHNICIAN, 9103)
+    leak_dispatched(served.db, photos)
+    served.dispatch()
+    assert served.fake.shown(9103)[-1].startswith("【新维修单】BX000001")
+    assert served.fake.pictures(9103) == []
+    assert not [c for c in served.fake.calls if c.method in ("sendPhoto", "sendMediaGroup")]
+    with served.db.transaction() as session:
+        notice = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "repair_dispatched")
+        ).one()
+        assert notice.status is OutboxStatus.SENT
+
+
+def sender_of(fake: FakeTelegram, **limits: Any) -> Any:
+    """A sender to the fake Bot API, the way the channel makes one; used inside a loop."""
+    from bot.telegram.sender import TelegramSender
+
+    bot = make_bot(load_settings(telegram_token=TOKEN, telegram_api_base_url=fake.url))
+    return TelegramSender(bot, **({"chat_per_second": 100, "chat_burst": 100} | limits))
+
+
+def send_with_pictures(fake: FakeTelegram, text: str, images: list[str], **limits: Any) -> None:
+    from conversations.messages import Reply
+
+    async def send() -> None:
+        sender = sender_of(fake, **limits)
+        await sender.bot.initialize()
+        try:
+            await sender.send("9201", Reply(text, (), tuple(images)))
+        finally:
+            await sender.bot.shutdown()
+
+    asyncio.run(send())
+
+
+def test_eleven_photos_go_as_an_album_of_ten_and_one_photo(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    images = []
+    for n in range(11):
+        (tmp_path / f"{n}.jpg").write_bytes(jpeg(size=(8 + n, 4)))
+        images.append(str(tmp_path / f"{n}.jpg"))
+    send_with_pictures(fake, "十一张", images)
+    assert fake.shown(9201) == ["[sendMediaGroup 10]", "[sendPhoto 1]", "十一张"]
+    sent = [photo for _, items in fake.pictures(9201) for photo in items]
+    assert sent == [Path(image).read_bytes() for image in images]
+
+
+def test_an_album_counts_as_its_photos_against_the_chats_limit(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    (tmp_path / "a.jpg").write_bytes(jpeg())
+    (tmp_path / "b.png").write_bytes(png())
+    # Two messages at once, then two a second: the album of two uses both.
+    send_with_pictures(
+        fake,
+        "两张",
+        [str(tmp_path / "a.jpg"), str(tmp_path / "b.png")],
+        chat_per_second=2,
+        chat_burst=2,
+    )
+    album, text = (c for c in fake.calls if c.method in ("sendMediaGroup", "sendMessage"))
+    assert album.method == "sendMediaGroup"
+    assert text.at - album.at >= 0.4  # waited for room, not sent at once
+
+
+def test_a_429_on_the_album_is_waited_out_and_nothing_is_lost(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    (tmp_path / "a.jpg").write_bytes(jpeg())
+    (tmp_path / "b.png").write_bytes(png())
+    fake.flooded, fake.flood, fake.retry_after = {"sendMediaGroup"}, 1, 1
+    send_with_pictures(fake, "两张", [str(tmp_path / "a.jpg"), str(tmp_path / "b.png")])
+    refused, retried = (c for c in fake.calls if c.method == "sendMediaGroup")
+    assert not refused.ok
+    assert retried.at - refused.at >= 0.95  # not before retry_after
+    assert fake.shown(9201) == ["[sendMediaGroup 2]", "两张"]
+
+
+def test_a_file_id_telegram_forgot_sinks_only_its_own_picture(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    (tmp_path / "a.jpg").write_bytes(jpeg())
+    fake.forgotten.add("old-file")  # a photo kept by its file id, no longer on Telegram
+    send_with_pictures(fake, "照片", [str(tmp_path / "a.jpg"), "telegram:old-file"])
+    assert [c.method for c in fake.calls if not c.ok] == ["sendMediaGroup", "sendPhoto"]
+    assert fake.pictures(9201) == [("sendPhoto", [(tmp_path / "a.jpg").read_bytes()])]
+    assert fake.shown(9201) == ["[sendPhoto 1]", "照片"]
+
+
+def test_a_photo_kept_by_its_file_id_is_sent_by_it(fake: FakeTelegram) -> None:
+    send_with_pictures(fake, "照片", ["telegram:leak-photo", "wechat:not-ours"])
+    assert fake.pictures(9201) == [("sendPhoto", ["leak-photo"])]
+    assert fake.shown(9201) == ["[sendPhoto 1]", "照片"]
+
+
+def test_a_user_who_blocked_the_bot_is_refused_at_the_first_picture(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    from bot.channel import Refused
+
+    (tmp_path / "a.jpg").write_bytes(jpeg())
+    fake.blocked.add("9201")
+    with pytest.raises(Refused, match="blocked by the user"):
+        send_with_pictures(fake, "照片", [str(tmp_path / "a.jpg")])
+    assert [c.method for c in fake.calls if c.method.startswith("send")] == ["sendPhoto"]

@@ -29,13 +29,15 @@ from storage.clock import utcnow
 from storage.config import Settings, load_settings
 from storage.database import Database
 from storage.estate import importer
+from storage.identity import service as identity
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.people.models import Person
 from storage.ticket import lifecycle, repairs
 from storage.ticket.models import Ticket
 from tests.bot.fake_wechat import FakeWechat
+from tests.bot.work import TECHNICIAN, contents, leak_dispatched, owners_photos
 from tests.conftest import answer_notice
-from tests.pictures import gps_of, jpeg, phone_exif
+from tests.pictures import gps_of, jpeg, phone_exif, png
 from tests.servers import serving
 
 TOKEN = "wuyeToken2026"
@@ -216,6 +218,15 @@ def wait_for(event: threading.Event, timeout: float = 15) -> None:
     event.clear()
 
 
+def wait_until(fake: FakeWechat, openid: str, words: str, timeout: float = 15) -> None:
+    """Until a message holding ``words`` reached the follower: others may come first (the
+    owner hears of the dispatch before the repair is done)."""
+    deadline = time.monotonic() + timeout
+    while not any(words in text for text in fake.texts(openid)):
+        assert fake.arrived.wait(max(0.0, deadline - time.monotonic())), f"no {words!r}"
+        fake.arrived.clear()
+
+
 def test_the_url_is_verified_only_with_the_right_signature(
     account: Callable[..., AbstractContextManager[Account]],
 ) -> None:
@@ -280,8 +291,8 @@ def test_an_owner_reports_a_leak_by_voice_with_a_photo_and_hears_back_the_right_
             repairs.dispatch_repair(session=session, ticket_id=1, actor=desk)
             lifecycle.accept(session=session, ticket_id=1, actor=tech)
             repairs.finish_repair(session=session, ticket_id=1, actor=tech, note="更换防水层")
-        wait_for(fake.arrived)  # within 48 hours of the owner's last message: customer service
-        assert any("您的报修 BX000001 已完工" in t for t in fake.texts("oOwner1"))
+        # Within 48 hours of the owner's last message: customer service.
+        wait_until(fake, "oOwner1", "您的报修 BX000001 已完工")
 
         with acc.db.transaction() as session:  # three silent days later, the callback is due
             session.execute(update(ChatWindow).values(last_inbound_at=utcnow() - timedelta(days=3)))
@@ -496,7 +507,7 @@ def test_staff_linked_to_wecom_get_their_notices_there(
 
             tech = session.scalars(select(StaffMember).where(StaffMember.staff_code == "G01")).one()
             repairs.dispatch_repair(session=session, ticket_id=1, actor=desk, assignee_id=tech.id)
-        assert acc.dispatch() == 1
+        assert acc.dispatch() == 2  # the technician's work, and the owner told who comes
         [sent] = [s.body for s in fake.sent if s.kind == "wecom"]
         assert sent["touser"] == "zhou.shifu"
         assert sent["agentid"] == 1000002
@@ -641,3 +652,148 @@ def test_a_wechat_original_photo_is_kept_under_its_hash_without_its_gps_position
         [kept] = (Path(acc.settings.attachments_dir) / "wechat").iterdir()
         assert kept.name == f"{hashlib.sha256(kept.read_bytes()).hexdigest()}.jpg"
         assert gps_of(kept.read_bytes()) == {}
+
+
+# ------------------------------------------------------------ photos go with the work
+
+
+def bind_staff(follower: Follower, name: str) -> None:
+    """A staff member follows the account and binds with the code the desk gave."""
+    with follower.account.db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.name == name)).one()
+        code = identity.create_invite(session=session, person=person, estate_id=1)
+    assert "请先绑定身份" in follower.event("subscribe")
+    follower.say("1")  # 使用绑定码
+    assert f"绑定成功，{name}" in follower.say(code)
+
+
+def the_notice(db: Database) -> OutboxMessage:
+    with db.transaction() as session:
+        return session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "repair_dispatched")
+        ).one()
+
+
+def test_the_owners_two_photos_reach_the_technician_as_two_image_messages_then_the_notice(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account(dispatch=False) as acc:
+        photos = owners_photos(acc.settings, "wechat", jpeg(phone_exif()), png())
+        bind_staff(Follower(acc, "oTech"), TECHNICIAN)
+        leak_dispatched(acc.db, photos)
+        acc.dispatch()
+        image_1, image_2, text = fake.texts("oTech")
+        assert (image_1, image_2) == ("[image uploaded-1]", "[image uploaded-2]")
+        assert text.startswith("【新维修单】BX000001")
+        assert "1. 接单" in text  # the button, as WeChat shows one
+        assert fake.pictures("oTech") == contents(photos)
+        assert [(u.by, u.kind) for u in fake.uploads] == [("wechat", "image")] * 2
+        with acc.db.transaction() as session:  # three customer-service messages counted
+            window = session.scalars(select(ChatWindow)).one()
+            assert window.sent_since_inbound == 3
+
+
+def test_a_photo_wechat_still_holds_goes_by_its_media_id_without_an_upload(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    fake.media["owner-photo"] = (jpeg(), "image/jpeg")  # sent by the owner, not downloaded
+    with account(dispatch=False) as acc:
+        bind_staff(Follower(acc, "oTech"), TECHNICIAN)
+        leak_dispatched(acc.db, ["wechat:owner-photo"])
+        acc.dispatch()
+        assert fake.texts("oTech")[0] == "[image owner-photo]"
+        assert fake.texts("oTech")[1].startswith("【新维修单】BX000001")
+        assert fake.uploads == []
+
+
+def test_a_photo_gone_from_disk_or_from_wechat_is_left_out_and_the_notice_still_arrives(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account(dispatch=False) as acc:
+        [gone] = owners_photos(acc.settings, "wechat", jpeg())
+        Path(gone).unlink()
+        bind_staff(Follower(acc, "oTech"), TECHNICIAN)
+        leak_dispatched(acc.db, [gone, "wechat:past-its-3-days"])  # WeChat says 40007
+        acc.dispatch()
+        [text] = fake.texts("oTech")
+        assert text.startswith("【新维修单】BX000001")
+        assert fake.uploads == []
+        assert the_notice(acc.db).status is OutboxStatus.SENT
+
+
+def test_outside_the_48_hours_the_template_carries_the_text_without_the_photos(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account(dispatch=False) as acc:
+        photos = owners_photos(acc.settings, "wechat", jpeg(), png())
+        bind_staff(Follower(acc, "oTech"), TECHNICIAN)
+        with acc.db.transaction() as session:
+            session.execute(update(ChatWindow).values(last_inbound_at=utcnow() - timedelta(days=3)))
+        leak_dispatched(acc.db, photos)
+        acc.dispatch()
+        assert fake.texts("oTech") == []
+        [template] = fake.texts("oTech", kind="template")
+        assert template.startswith("【新维修单】BX000001")
+        assert fake.uploads == []  # nothing uploaded that could not go
+        assert the_notice(acc.db).status is OutboxStatus.SENT
+
+
+def test_when_wechat_says_the_window_closed_at_a_photo_the_template_carries_the_text(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account(dispatch=False) as acc:
+        photos = owners_photos(acc.settings, "wechat", jpeg(), png())
+        bind_staff(Follower(acc, "oTech"), TECHNICIAN)
+        fake.silent.add("oTech")  # 45015, though the window we keep says it is open
+        leak_dispatched(acc.db, photos)
+        acc.dispatch()
+        [template] = fake.texts("oTech", kind="template")
+        assert template.startswith("【新维修单】BX000001")
+        assert the_notice(acc.db).status is OutboxStatus.SENT
+
+
+def test_a_nearly_full_window_sends_what_photos_fit_and_keeps_room_for_the_text(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account(dispatch=False) as acc:
+        photos = owners_photos(acc.settings, "wechat", jpeg(), png())
+        bind_staff(Follower(acc, "oTech"), TECHNICIAN)
+        with acc.db.transaction() as session:  # three of the five already sent
+            session.execute(update(ChatWindow).values(sent_since_inbound=3))
+        leak_dispatched(acc.db, photos)
+        acc.dispatch()
+        image, text = fake.texts("oTech")
+        assert image == "[image uploaded-1]"
+        assert text.startswith("【新维修单】BX000001")
+        assert fake.pictures("oTech") == contents(photos[:1])
+
+
+def test_on_wecom_the_owners_two_photos_come_as_two_image_messages_then_the_notice(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account(
+        dispatch=False,
+        wecom_corp_id="ww-corp",
+        wecom_secret="corp-secret",
+        wecom_agent_id=1000002,
+        wecom_api_base_url=fake.url,
+    ) as acc:
+        photos = owners_photos(acc.settings, "wechat", jpeg(phone_exif()), png())
+        gone = owners_photos(acc.settings, "wechat", jpeg(size=(16, 8)))
+        Path(gone[0]).unlink()
+        with acc.db.transaction() as session:
+            person = session.scalars(select(Person).where(Person.name == TECHNICIAN)).one()
+            identity.link_account(
+                session=session, person=person, platform="wecom", external_id="zhou.shifu"
+            )
+        # WeChat's media id means nothing to the corp, and one file is gone: both left out.
+        leak_dispatched(acc.db, [*photos, "wechat:owner-photo", *gone])
+        acc.dispatch()
+        image_1, image_2, text = fake.texts("zhou.shifu", kind="wecom")
+        assert (image_1, image_2) == ("[image uploaded-1]", "[image uploaded-2]")
+        assert text.startswith("【新维修单】BX000001")
+        assert fake.pictures("zhou.shifu", kind="wecom") == contents(photos)
+        assert [(u.by, u.kind) for u in fake.uploads] == [("wecom", "image")] * 2
+        agents = {s.body["agentid"] for s in fake.sent if s.kind == "wecom"}
+        assert agents == {1000002}
+        assert the_notice(acc.db).status is OutboxStatus.SENT

@@ -14,9 +14,10 @@ from tests.conftest import local
 from tests.conversations.conftest import Chatter
 
 
-def test_an_unsatisfied_callback_answer_opens_the_rework_path(
-    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
-) -> None:
+def drain_unblocked(
+    chat: Callable[..., Chatter], estate: Database, photos: tuple[str, ...] = ()
+) -> Chatter:
+    """张伟 reports a blocked drain (BX000001); 周师傅 clears it, leaving these photos."""
     from storage.ticket import lifecycle, repairs
 
     owner = chat("张伟")
@@ -32,7 +33,16 @@ def test_an_unsatisfied_callback_answer_opens_the_rework_path(
         tech = session.scalars(select(Person).where(Person.name == "周师傅")).one()
         repairs.dispatch_repair(session=session, ticket_id=1, actor=desk)
         lifecycle.accept(session=session, ticket_id=1, actor=tech)
-        repairs.finish_repair(session=session, ticket_id=1, actor=tech, note="已疏通")
+        repairs.finish_repair(
+            session=session, ticket_id=1, actor=tech, note="已疏通", photos=list(photos)
+        )
+    return owner
+
+
+def test_an_unsatisfied_callback_answer_opens_the_rework_path(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    owner = drain_unblocked(chat, estate)
     clock.move_to(local(2026, 11, 25, 10, 0))
     assert "您对 BX000001" in owner.say("回访评价")
     owner.press("不满意")
@@ -44,3 +54,76 @@ def test_an_unsatisfied_callback_answer_opens_the_rework_path(
         assert callback.satisfaction is Satisfaction.UNSATISFIED
         assert callback.rework_ticket_id is not None
     assert "目前没有需要您评价的回访" in owner.say("回访评价")
+
+
+def drain_unblocked_and_asked(
+    chat: Callable[..., Chatter], estate: Database
+) -> tuple[Chatter, int]:
+    """The drain cleared, and its callback question with its three answers."""
+    from storage.callback import service as callbacks
+
+    owner = drain_unblocked(chat, estate)
+    with estate.transaction() as session:
+        callback = callbacks.pending_for_ticket(session=session, ticket_id=1)
+        assert callback is not None
+        asked = callbacks.ask_owner(session=session, callback_id=callback.id)
+        assert asked is not None
+        assert [label for _, label in asked.buttons or []] == ["满意", "较满意", "不满意"]
+        return owner, callback.id
+
+
+def test_the_callback_questions_button_records_the_answer_at_the_press(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    owner, callback_id = drain_unblocked_and_asked(chat, estate)
+    owner.say("报修")  # in the middle of another flow, as people are
+    answered = owner.send(button=f"/callback {callback_id} satisfied")
+    assert "感谢您的评价" in answered
+    with estate.transaction() as session:
+        callback = session.get_one(Callback, callback_id)
+        assert callback.satisfaction is Satisfaction.SATISFIED  # recorded before any remark
+    assert "已记下" in owner.say("师傅很专业")
+    with estate.transaction() as session:
+        assert session.get_one(Callback, callback_id).note == "师傅很专业"
+    # Pressed again (or after the desk recorded it by phone): who did, and when.
+    assert "BX000001 的回访已于" in owner.send(button=f"/callback {callback_id} unsatisfied")
+    assert "由 张伟 记录" in owner.text
+    with estate.transaction() as session:
+        assert session.get_one(Callback, callback_id).satisfaction is Satisfaction.SATISFIED
+
+
+def test_unsatisfied_pressed_on_the_question_sends_the_repair_back_and_the_reason_follows_it(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    from storage.ticket.models import Ticket
+
+    owner, callback_id = drain_unblocked_and_asked(chat, estate)
+    assert "已安排维修人员返工" in owner.send(button=f"/callback {callback_id} unsatisfied")
+    owner.say("还是堵")
+    with estate.transaction() as session:
+        callback = session.get_one(Callback, callback_id)
+        assert callback.rework_ticket_id is not None
+        rework = session.get_one(Ticket, callback.rework_ticket_id)
+        assert "还是堵" in rework.description
+
+
+def test_another_owner_cannot_answer_someone_elses_callback(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    _, callback_id = drain_unblocked_and_asked(chat, estate)
+    neighbour = chat("李强")
+    neighbour.send(button=f"/callback {callback_id} unsatisfied")
+    with estate.transaction() as session:
+        assert session.get_one(Callback, callback_id).done_at is None
+
+
+def test_the_desk_calling_back_sees_the_photos_the_technician_left(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    drain_unblocked(chat, estate, photos=("telegram:drain",))
+    desk_chat = chat("陈静")
+    desk_chat.say("回访")
+    desk_chat.press(desk_chat.buttons[0])
+    assert [r.images for r in desk_chat.replies if r.images] == [("telegram:drain",)]
+    assert "完工照片（1 张）" in desk_chat.text
+    assert "请致电 张伟" in desk_chat.text

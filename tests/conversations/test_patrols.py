@@ -42,6 +42,9 @@ def test_a_patrol_finding_dispatched_for_a_week_then_fixed_and_verified(
     verifier = chat("刘洋")
     verifier.say("现场验证")
     verifier.press("XC000001")
+    # The verifier sees what the patroller saw, above the question.
+    assert [r.images for r in verifier.replies if r.images] == [("telegram:garage",)]
+    assert "整改前后的照片（1 张）" in verifier.text
     assert "请写明问题所在" in verifier.press("不通过")
     assert "跳过" not in verifier.buttons  # a failed check says why: no skip is offered
     assert "验证未通过，已退回整改" in verifier.say("仍有1盏不亮")
@@ -114,3 +117,59 @@ def test_a_deadline_is_a_day_after_today_written_as_people_write_it(
     patroller = report_lawn(chat)
     assert "请选择今天以后的日期" in patroller.say("11-20")  # three days ago, not next year
     assert "整改期限：2026-11-30" in patroller.say("3")  # the third button: 7天后
+
+
+def extension_asked(chat: Callable[..., Chatter], estate: Database) -> int:
+    """林师傅 asks 14 more days for the lawn; its managers' notice carries 批准 and 驳回."""
+    from storage.outbox.models import OutboxMessage
+
+    patroller = report_lawn(chat)
+    patroller.press("7天后")
+    patroller.press("确认提交")
+    gardener = chat("林师傅")
+    gardener.say("申请延期")
+    gardener.press("XC000001")
+    gardener.press("14天后")
+    gardener.say("需要等草皮到货")
+    with estate.transaction() as session:
+        request = session.scalars(select(ExtensionRequest)).one()
+        asked = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "extension_requested")
+        ).all()
+        assert asked
+        assert all(
+            m.buttons
+            == [
+                [f"/approvals {request.id} approve", "批准"],
+                [f"/approvals {request.id} refuse", "驳回"],
+            ]
+            for m in asked
+        )
+        return request.id
+
+
+def test_an_extension_notices_approve_button_approves_at_once_and_a_second_press_says_who(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    request_id = extension_asked(chat, estate)
+    supervisor, manager = chat("罗主管"), chat("黄经理")
+    supervisor.say("巡查")  # busy with something else
+    assert "已批准 XC000001 延期至 2026-12-07" in supervisor.send(
+        button=f"/approvals {request_id} approve"
+    )
+    assert "XC000001 的延期申请已于" in manager.send(button=f"/approvals {request_id} refuse")
+    assert "由 罗主管批准" in manager.text
+    assert "驳回原因" not in manager.text  # nobody writes a reason for a decided request
+    with estate.transaction() as session:
+        assert session.get_one(ExtensionRequest, request_id).status is ExtensionStatus.APPROVED
+
+
+def test_an_extension_notices_refuse_button_asks_why_then_refuses(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    request_id = extension_asked(chat, estate)
+    manager = chat("黄经理")
+    assert "驳回原因" in manager.send(button=f"/approvals {request_id} refuse")
+    assert "已驳回 XC000001 的延期申请" in manager.say("一周足够")
+    with estate.transaction() as session:
+        assert session.get_one(ExtensionRequest, request_id).status is ExtensionStatus.REFUSED

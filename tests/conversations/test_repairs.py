@@ -48,7 +48,7 @@ def test_bad_answers_get_a_specific_reprompt_and_change_nothing(
     owner = chat("张伟")
     owner.say("报修")
     reply = owner.say("99")
-    assert "请回复 1-11 中的数字，或点选按钮" in reply
+    assert "请回复 1-14 中的数字，或点选按钮" in reply
     assert "请选择报修类别" in reply
     owner.press("其他")
     owner.press("1-1-502")

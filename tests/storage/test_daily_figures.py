@@ -80,3 +80,30 @@ def test_a_quiet_day_is_reported_as_quiet(cuihu: SampleEstate) -> None:
     activity = day_activity(session=cuihu.session, estate_id=cuihu.id, day=date(2026, 11, 20))
     assert activity.quiet
     assert activity.callbacks_done == 0
+
+
+def test_the_digest_counts_a_repair_nobody_dispatched_and_one_past_its_three_days(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    s = cuihu.session
+    at.move_to(local(2026, 11, 19, 10, 0))  # a Thursday: three days to finish, so Sunday
+    late = repairs.report_repair(
+        session=s,
+        actor=cuihu.person("张伟"),
+        unit_id=cuihu.unit("1-1-502").id,
+        category=RepairCategory.DOOR_LOCK,
+        description="门锁坏了",
+    )
+    cuihu.dispatch(late, to="周师傅")
+    at.move_to(local(2026, 11, 24, 9, 0))
+    repairs.report_repair(  # nobody dispatches it all Tuesday
+        session=s,
+        actor=cuihu.person("张伟"),
+        unit_id=cuihu.unit("1-1-502").id,
+        category=RepairCategory.ELECTRICAL,
+        description="插座没电",
+    )
+    at.move_to(local(2026, 11, 24, 18, 30))
+    activity = day_activity(session=s, estate_id=cuihu.id, day=date(2026, 11, 24))
+    assert activity.departments["工程部"].overdue == 1  # the lock, past its Sunday
+    assert activity.departments["未分派"].overdue == 1  # the socket, past the desk's day

@@ -18,7 +18,7 @@ from storage.identity.models import BindingRequest, BindingStatus, ChatIdentity
 from storage.outbox import service as outbox
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory
-from storage.ticket import complaints, lifecycle, repairs
+from storage.ticket import complaints, lifecycle, messages, repairs
 from storage.ticket.models import RepairCategory
 from tests.conftest import SampleEstate, answer_notice
 
@@ -32,7 +32,7 @@ def vocabularies() -> Iterator[tuple[Table, Column[object], type[enum.Enum]]]:
 
 
 def a_row_of_every_table(cuihu: SampleEstate) -> None:
-    """A repair done (with a photo and its callback), a complaint, a finding with an
+    """A repair done (with a photo and its callback), a complaint, a message, a finding with an
     extension asked for, a bound account, a binding request, notices."""
     s, owner = cuihu.session, cuihu.person("张伟")
     repair = repairs.report_repair(
@@ -70,6 +70,13 @@ def a_row_of_every_table(cuihu: SampleEstate) -> None:
         actor=cuihu.person("郑工"),
         new_due_on=date(2026, 12, 20),
         reason="等配件",
+    )
+    messages.leave_message(
+        session=s,
+        actor=owner,
+        text="物业费可以用微信交吗",
+        estate_id=cuihu.id,
+        unit_id=cuihu.unit("1-1-502").id,
     )
     s.add(ChatIdentity(platform="telegram", external_id="1", person=owner))
     s.add(
