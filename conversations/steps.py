@@ -405,6 +405,9 @@ class Flow:
     # In the menu. A flow a notice's button starts ("/take 12": accept order 12) is not: it
     # acts on the ticket it names, from whatever the reader was doing.
     listed: bool = True
+    # Other words that start it, in any language: the desk's 投诉 is 登记投诉 (for an owner),
+    # as an owner's 投诉 is their own.
+    words: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [step.name for step in self.steps]
@@ -433,4 +436,7 @@ class Flow:
         raise KeyError(f"flow {self.key} has no step {name}")
 
     def matches(self, said: str) -> bool:
-        return matches(said.lstrip("/"), Option(self.key, self.title))
+        said = said.lstrip("/")
+        return matches(said, Option(self.key, self.title)) or any(
+            matches(said, Option(self.key, word)) for word in self.words
+        )

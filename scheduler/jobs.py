@@ -40,7 +40,7 @@ from storage.people.models import (
     Person,
     StaffRole,
 )
-from storage.ticket import intake, messages, queries
+from storage.ticket import complaints, intake, messages, queries
 from storage.ticket import notices as ticket_notices
 from storage.ticket.lifecycle import WORK_UNFINISHED
 from storage.ticket.models import Ticket
@@ -218,22 +218,36 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
 
 
 def complaint_deadlines(session: Session, now: datetime) -> int:
-    """Not taken up in time → the supervisor; not answered in time → the project manager.
+    """Every complaint's deadlines, following whoever holds it (``complaints.holders``):
+
+    - new, reported after hours: the desk hears of it when it opens;
+    - not taken up in time: whoever answers for the holder (the department's head, the
+      desk's supervisor, the project manager for what the leadership holds);
+    - the holder is warned before the reply date; past it, the project manager hears.
+
     The deadline is in the key: a reopened complaint has a new one and is not late at once."""
     settings = settings_of(session)
     if quiet(now, settings):
         return 0
+    warn = timedelta(hours=settings.complaint_warning_hours)
     queued = 0
     for estate in _estates(session):
+        open_ones = queries.open_complaints(session=session, estate_id=estate.id)
+        for ticket in open_ones:
+            if ticket.status is S.NEW:
+                queued += complaints.announce(session, ticket, now)
+            due = ticket.reply_due_at
+            if due is not None and due - warn <= now < due:
+                queued += outbox.notify_each(
+                    session=session,
+                    recipients=complaints.holders(session=session, ticket=ticket),
+                    notice=ticket_notices.complaint_due_soon(ticket, settings),
+                    key=_deadline_key("complaint_due_soon", ticket.id, due),
+                )
         for ticket in queries.complaints_not_handled(session=session, estate_id=estate.id, now=now):
-            heads = (
-                people.department_heads(session=session, department_id=ticket.department_id)
-                if ticket.department_id
-                else []
-            ) or people.desk_heads(session=session, estate_id=estate.id)
             queued += outbox.notify_each(
                 session=session,
-                recipients=heads,
+                recipients=complaints.answerable(session=session, ticket=ticket),
                 notice=ticket_notices.complaint_unhandled(ticket, settings),
                 key=_deadline_key("complaint_unhandled", ticket.id, ticket.due_at),
             )

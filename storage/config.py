@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     # 003 篇十: a complaint is handled within 24 h; 篇十二 三(三): replied within 72 h.
     complaint_handle_hours: Hours = 24
     complaint_reply_hours: Hours = 72
+    # Whoever holds a complaint is warned this many hours before its reply date.
+    complaint_warning_hours: Hours = 4
     # 001 第十条: the desk takes owners' questions and suggestions (咨询、建议); answered within
     # this many hours, as a complaint is taken up.
     message_reply_hours: Hours = 24

@@ -3,7 +3,7 @@
 
 from conversations.flows.binding import BIND, BINDINGS
 from conversations.flows.callbacks import CALLBACK, CALLBACKS
-from conversations.flows.complaints import COMPLAINT, COMPLAINTS
+from conversations.flows.complaints import COMPLAINT, COMPLAINTS, REGISTER_COMPLAINT
 from conversations.flows.duty import ON_DUTY
 from conversations.flows.groups import LINK
 from conversations.flows.language import LANGUAGE
@@ -27,6 +27,7 @@ FLOWS: tuple[Flow, ...] = (
     COMPLAINTS,
     MESSAGES,
     REGISTER,
+    REGISTER_COMPLAINT,
     ASSIGN,
     EXTENSION,
     APPROVALS,

@@ -9,6 +9,7 @@ from conversations.flows.common import (
     has_role,
     is_resident,
     ticket_label,
+    when,
 )
 from conversations.messages import Reply
 from conversations.steps import (
@@ -31,6 +32,7 @@ from storage.errors import InvalidInput
 from storage.i18n import N_
 from storage.people import privacy
 from storage.people.models import DESK_ROLES
+from storage.ticket.models import TicketKind
 
 
 def _chosen(ctx: Context, pending: list[Callback]) -> Callback:
@@ -41,8 +43,8 @@ def _chosen(ctx: Context, pending: list[Callback]) -> Callback:
     return callback
 
 
-def _record(ctx: Context, satisfaction: Satisfaction, remark: str) -> None:
-    callbacks.record(
+def _record(ctx: Context, satisfaction: Satisfaction, remark: str) -> Callback:
+    return callbacks.record(
         session=ctx.session,
         callback_id=ctx.data["callback_id"],
         actor=ctx.me,
@@ -87,14 +89,19 @@ def _owner_question(ctx: Context) -> str:
 
 
 def _owner_answered(ctx: Context, satisfaction: Satisfaction, remark: str) -> Next:
-    _record(ctx, satisfaction, remark)
-    if satisfaction is Satisfaction.UNSATISFIED:
+    callback = _record(ctx, satisfaction, remark)
+    if satisfaction is not Satisfaction.UNSATISFIED:
+        ctx.say("感谢您的评价！")
+    elif callback.ticket.kind is TicketKind.COMPLAINT:
+        ctx.say(
+            "非常抱歉！您的投诉已转项目负责人重新处理，我们将于 {reply_due} 前再次答复您。",
+            reply_due=when(ctx, callback.ticket.reply_due_at),
+        )
+    else:
         ctx.say(
             "非常抱歉！我们已安排维修人员返工，{hours} 小时内处理，并会再次回访。",
             hours=ctx.settings.rework_hours,
         )
-    else:
-        ctx.say("感谢您的评价！")
     return None
 
 
@@ -177,13 +184,18 @@ def _call_prompt(ctx: Context) -> str:
 
 
 def _desk_recorded(ctx: Context, satisfaction: Satisfaction, remark: str) -> Next:
-    _record(ctx, satisfaction, remark)
-    if satisfaction is Satisfaction.UNSATISFIED:
+    callback = _record(ctx, satisfaction, remark)
+    if satisfaction is not Satisfaction.UNSATISFIED:
+        ctx.say("已记录回访结果。")
+    elif callback.ticket.kind is TicketKind.COMPLAINT:
+        ctx.say(
+            "已记录。投诉已转项目负责人重新处理，须于 {reply_due} 前再次答复业主。",
+            reply_due=when(ctx, callback.ticket.reply_due_at),
+        )
+    else:
         ctx.say(
             "已记录。返工单已派给原维修人员，{hours} 小时内处理。", hours=ctx.settings.rework_hours
         )
-    else:
-        ctx.say("已记录回访结果。")
     return None
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from conversations.steps import Context, Option
+from conversations.steps import Context, Next, Option, then
 from storage.clock import format_day, format_local
 from storage.errors import InvalidInput
-from storage.i18n import Msg
+from storage.estate import service as estates
+from storage.i18n import N_, Msg
 from storage.people import service as people
 from storage.people.models import StaffMember, StaffRole
-from storage.ticket.models import STATUS_LABELS, ReportChannel, Ticket, TicketKind
+from storage.ticket.models import ReportChannel, Ticket, TicketKind
 
 
 def is_resident(ctx: Context) -> bool:
@@ -76,7 +77,7 @@ def ticket_label(ctx: Context, ticket: Ticket) -> str:
         if ticket.kind is TicketKind.REPAIR and ticket.category is not None
         else (ticket.subject or "")
     )
-    return f"{ticket.number} {ticket.where} {what} · {ctx.t(STATUS_LABELS[ticket.status])}"
+    return f"{ticket.number} {ticket.where} {what} · {ctx.t(ticket.status_label)}"
 
 
 def ticket_options(ctx: Context, tickets: list[Ticket]) -> list[Option]:
@@ -106,4 +107,30 @@ def unit_options(ctx: Context) -> list[Option]:
     return [
         Option(str(u.id), u.designation, translate=False)
         for u in people.units_of(session=ctx.session, person_id=ctx.me.id)
+    ]
+
+
+# ------------------------------------------------------------ the desk registers for an owner
+
+RELATION_LABELS = {"owner": N_("业主"), "tenant": N_("租户"), "family": N_("家属")}
+
+
+@then("resident")
+def unit_typed(ctx: Context, text: str) -> Next:
+    """The desk types the unit (电话、来访、书面): one with residents, to choose the one."""
+    unit = estates.find_unit(session=ctx.session, estate_id=estate_id(ctx), designation=text)
+    if not people.residents_of(session=ctx.session, unit_id=unit.id):
+        raise InvalidInput("{unit} 没有登记住户，请核对房号", unit=unit.designation)
+    ctx.data["unit_id"], ctx.data["unit"] = unit.id, unit.designation
+    return "resident"
+
+
+def residents(ctx: Context) -> list[Option]:
+    return [
+        Option(
+            str(r.person_id),
+            f"{r.person.name}（{ctx.t(RELATION_LABELS.get(r.relation.value, r.relation.value))}）",
+            translate=False,
+        )
+        for r in people.residents_of(session=ctx.session, unit_id=ctx.data["unit_id"])
     ]

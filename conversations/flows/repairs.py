@@ -14,10 +14,12 @@ from conversations.flows.common import (
     is_resident,
     is_staff,
     label,
+    residents,
     staff,
     ticket_label,
     ticket_options,
     unit_options,
+    unit_typed,
     waited,
     when,
 )
@@ -46,8 +48,6 @@ from storage.callback import rules as callback_rules
 from storage.callback import service as callbacks
 from storage.clock import utcnow
 from storage.duty import service as duty
-from storage.errors import InvalidInput
-from storage.estate import service as estates
 from storage.i18n import N_
 from storage.identity import service as identity
 from storage.people import privacy
@@ -311,28 +311,6 @@ REPAIR = Flow(
 
 # ------------------------------------------------------------------ 登记报修 (the desk)
 
-RELATION_LABELS = {"owner": N_("业主"), "tenant": N_("租户"), "family": N_("家属")}
-
-
-@then("resident")
-def _unit_typed(ctx: Context, text: str) -> Next:
-    unit = estates.find_unit(session=ctx.session, estate_id=estate_id(ctx), designation=text)
-    if not people.residents_of(session=ctx.session, unit_id=unit.id):
-        raise InvalidInput("{unit} 没有登记住户，请核对房号", unit=unit.designation)
-    ctx.data["unit_id"], ctx.data["unit"] = unit.id, unit.designation
-    return "resident"
-
-
-def _residents(ctx: Context) -> list[Option]:
-    return [
-        Option(
-            str(r.person_id),
-            f"{r.person.name}（{ctx.t(RELATION_LABELS.get(r.relation.value, r.relation.value))}）",
-            translate=False,
-        )
-        for r in people.residents_of(session=ctx.session, unit_id=ctx.data["unit_id"])
-    ]
-
 
 def _registration_summary(ctx: Context) -> str:
     category = RepairCategory(ctx.data["category"])
@@ -394,6 +372,7 @@ def _registration_decided(ctx: Context, key: str) -> Next:
 REGISTER = Flow(
     key="register",
     title=N_("登记报修"),
+    words=(N_("报修"),),
     allowed=lambda ctx: has_role(ctx, DESK_ROLES),
     start=go("channel"),
     collects_photos=True,
@@ -407,14 +386,14 @@ REGISTER = Flow(
         AskText(
             "unit",
             N_("请输入房号（例如 1-1-502）："),
-            _unit_typed,
+            unit_typed,
             what=N_("房号"),
             max_length=32,
         ),
         Choose(
             "resident",
             N_("是哪位住户报修？"),
-            _residents,
+            residents,
             remember("resident", "category", chosen_id),
         ),
         Choose(

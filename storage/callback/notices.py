@@ -10,7 +10,7 @@ from storage.clock import format_day
 from storage.config import Settings
 from storage.i18n import N_, Msg, Translator
 from storage.outbox.notice import Notice
-from storage.ticket.models import Ticket
+from storage.ticket.models import Ticket, TicketKind
 
 if TYPE_CHECKING:
     from storage.people.privacy import PhoneOf
@@ -19,13 +19,16 @@ if TYPE_CHECKING:
 def callback_due(callback: Callback) -> Notice:
     """The callback question, to the owner in chat on the due day."""
     ticket = callback.ticket
+    if ticket.kind is TicketKind.COMPLAINT:
+        template = N_("您的投诉 {number}（{what}）已答复，您对处理结果满意吗？请在下面选择您的评价。")
+        what: object = ticket.subject or ""
+    else:
+        template = N_("您的报修 {number}（{what}）已完工，您对维修满意吗？请在下面选择您的评价。")
+        what = Msg(ticket.category.label) if ticket.category else ""
     return Notice(
         "callback_due",
-        N_("您的报修 {number}（{category}）已完工，想听听您的评价：请回复「回访评价」。"),
-        {
-            "number": ticket.number,
-            "category": Msg(ticket.category.label) if ticket.category else (ticket.subject or ""),
-        },
+        template,
+        {"number": ticket.number, "what": what},
         # The answer itself, one press away (on WeChat by its number).
         actions=tuple(
             (f"/callback {callback.id} {satisfaction.value}", label)

@@ -4,8 +4,9 @@ be changed, taking one up, closing and cancelling.
 message:   new → replied → closed (留言: the desk answers in chat)
 repair:    new → dispatched → accepted → done → called_back → closed
            (unsatisfied callback: called_back waits for its rework order)
-complaint: new → dispatched (general, forwarded) / escalated (major) → accepted → replied
-           → called_back → closed  (unsatisfied callback: escalated again)
+complaint: new → (accepted →) replied → called_back → closed, forwarded to a department
+           (dispatched) or reported up (escalated) on the way; who may do what when is
+           ``storage.ticket.complaints.handlings`` (unsatisfied callback: escalated again)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from storage.i18n import N_, Msg
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, Person
 from storage.text import optional, required
-from storage.ticket.models import STATUS_LABELS, Ticket, TicketKind
+from storage.ticket.models import COMPLAINT_STATUS_LABELS, STATUS_LABELS, Ticket, TicketKind
 from storage.ticket.models import TicketStatus as S
 from storage.workflow import StateMachine
 
@@ -44,14 +45,16 @@ REPAIR_FLOW = StateMachine(
 COMPLAINT_FLOW = StateMachine(
     N_("投诉单"),
     {
-        S.NEW: frozenset({S.DISPATCHED, S.ESCALATED, S.CANCELLED}),
-        S.DISPATCHED: frozenset({S.ACCEPTED, S.ESCALATED, S.REPLIED}),
-        S.ACCEPTED: frozenset({S.ESCALATED, S.REPLIED}),
-        S.ESCALATED: frozenset({S.ACCEPTED, S.REPLIED}),
+        # Answered at once, taken up, forwarded or reported up (002 2(2)B 一般性投诉).
+        S.NEW: frozenset({S.ACCEPTED, S.REPLIED, S.DISPATCHED, S.ESCALATED, S.CANCELLED}),
+        # The department takes it up, or hands it back (to the desk; a major one, up).
+        S.DISPATCHED: frozenset({S.ACCEPTED, S.NEW, S.ESCALATED}),
+        S.ACCEPTED: frozenset({S.REPLIED, S.DISPATCHED, S.NEW, S.ESCALATED}),
+        S.ESCALATED: frozenset({S.ACCEPTED, S.DISPATCHED, S.REPLIED}),
         S.REPLIED: frozenset({S.CALLED_BACK}),
         S.CALLED_BACK: frozenset({S.CLOSED, S.ESCALATED}),
     },
-    STATUS_LABELS,
+    COMPLAINT_STATUS_LABELS,
     entries=frozenset({S.NEW}),
 )
 MESSAGE_FLOW = StateMachine(
@@ -178,8 +181,9 @@ def open_ticket(
 
 def accept(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
     """The assignee (or, with nobody assigned, someone of the department) takes the order
-    or the forwarded complaint up."""
+    up. A complaint is taken up in 投诉处理 (``complaints.take_up``)."""
     ticket = load(session, ticket_id)
+    require_kind(ticket, TicketKind.REPAIR)
     post = people.require_staff(
         session=session, actor=actor, estate_id=ticket.estate_id, doing=N_("接收工单")
     )
@@ -197,7 +201,7 @@ def accept(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
         obj=ticket,
         target=S.ACCEPTED,
         actor=actor,
-        note="受理" if ticket.kind is TicketKind.COMPLAINT else "接单",
+        note="接单",
     )
     if ticket.assignee_id is None:
         ticket.assignee = post

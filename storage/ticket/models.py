@@ -158,6 +158,9 @@ STATUS_LABELS = {
     TicketStatus.CANCELLED: N_("已撤销"),
 }
 
+# A complaint is forwarded (to a department) where a repair is dispatched (to a technician).
+COMPLAINT_STATUS_LABELS = STATUS_LABELS | {TicketStatus.DISPATCHED: N_("已转部门")}
+
 OPEN_STATUSES = frozenset(TicketStatus) - {TicketStatus.CLOSED, TicketStatus.CANCELLED}
 
 
@@ -213,6 +216,8 @@ class Ticket(Base):
     channel: Mapped[ReportChannel | None] = mapped_column(
         enum_column(ReportChannel, extensible=True, length=16)
     )
+    # The owner asked for the leadership (需要领导处理); the desk decides whether it is major.
+    leadership_requested: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     dispatched_at: Mapped[datetime | None]
@@ -246,6 +251,12 @@ class Ticket(Base):
     def number(self) -> str:
         """The number people read out on the phone: 报修 BX…, 投诉 TS…."""
         return f"{NUMBER_PREFIXES[self.kind]}{self.id:06d}"
+
+    @property
+    def status_label(self) -> str:
+        """The state's name as its kind says it (a message id)."""
+        labels = COMPLAINT_STATUS_LABELS if self.kind is TicketKind.COMPLAINT else STATUS_LABELS
+        return labels[self.status]
 
     @property
     def channel_label(self) -> str:

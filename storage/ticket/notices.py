@@ -9,7 +9,7 @@ from storage.clock import format_day, format_local, format_time, utcnow
 from storage.config import Settings
 from storage.i18n import N_, Msg
 from storage.outbox.notice import Notice
-from storage.ticket.models import STATUS_LABELS, Ticket
+from storage.ticket.models import STATUS_LABELS, Ticket, TicketStatus
 
 # The buttons a notice offers: each starts the flow that acts on the ticket, from whatever
 # the reader was doing ("/take 12" accepts order 12).
@@ -245,6 +245,48 @@ def rework_assigned(rework: Ticket, original: Ticket, note: str, settings: Setti
     )
 
 
+HANDLE = N_("处理")
+
+
+def handle_action(ticket: Ticket) -> tuple[str, str]:
+    return (f"/complaints {ticket.id}", HANDLE)
+
+
+def _complaint(ticket: Ticket, settings: Settings) -> dict[str, object]:
+    return {
+        "number": ticket.number,
+        "subject": ticket.subject or "",
+        "where": ticket.where or "—",
+        "description": ticket.description,
+        "reporter": ticket.reporter.name,
+        "handle_due": format_local(ticket.due_at, settings.tz),
+        "reply_due": format_local(ticket.reply_due_at, settings.tz),
+    }
+
+
+def complaint_reported(ticket: Ticket, settings: Settings) -> Notice:
+    """The intake alert (001 人员管理制度 一.3: looked into the same day): to the desk."""
+    template = (
+        N_(
+            "【新投诉】{number}（{channel}）：{subject}\n地点：{where}\n{description}\n"
+            "投诉人：{reporter}。请于 {handle_due} 前受理，{reply_due} 前答复。\n"
+            "业主希望由领导处理，请确认是否为重大投诉。"
+        )
+        if ticket.leadership_requested
+        else N_(
+            "【新投诉】{number}（{channel}）：{subject}\n地点：{where}\n{description}\n"
+            "投诉人：{reporter}。请于 {handle_due} 前受理，{reply_due} 前答复。"
+        )
+    )
+    return Notice(
+        "complaint_reported",
+        template,
+        {**_complaint(ticket, settings), "channel": _channel(ticket)},
+        actions=(handle_action(ticket),),
+        images=photos_of(ticket),
+    )
+
+
 def complaint_forwarded(ticket: Ticket, settings: Settings) -> Notice:
     return Notice(
         "complaint_forwarded",
@@ -252,41 +294,75 @@ def complaint_forwarded(ticket: Ticket, settings: Settings) -> Notice:
             "【投诉转办】{number}：{subject}\n地点：{where}\n{description}\n"
             "请于 {handle_due} 前受理，{reply_due} 前答复业主。"
         ),
+        _complaint(ticket, settings),
+        actions=(handle_action(ticket),),
+        images=photos_of(ticket),
+    )
+
+
+def complaint_handed_back(ticket: Ticket, department: str, reason: str) -> Notice:
+    return Notice(
+        "complaint_handed_back",
+        N_("【投诉退回】{department} 退回了 {number}（{subject}）：{reason}"),
         {
+            "department": department,
             "number": ticket.number,
-            "subject": ticket.subject,
-            "where": ticket.where,
-            "description": ticket.description,
-            "handle_due": format_local(ticket.due_at, settings.tz),
-            "reply_due": format_local(ticket.reply_due_at, settings.tz),
+            "subject": ticket.subject or "",
+            "reason": reason,
         },
+        actions=(handle_action(ticket),),
     )
 
 
 def major_complaint(ticket: Ticket, settings: Settings) -> Notice:
-    """002 五清楚一报告: to the leadership at once."""
+    """002 五清楚一报告: to the leadership at once, to take up and give the owner a date."""
     return Notice(
         "major_complaint",
         N_(
             "【重大投诉】{number}：{subject}\n地点：{where}\n{description}\n"
-            "须于 {reply_due} 前答复业主。"
+            "投诉人：{reporter}。请受理并确定答复业主的日期（默认 {reply_due}）。"
+        ),
+        _complaint(ticket, settings),
+        actions=(handle_action(ticket),),
+        images=photos_of(ticket),
+    )
+
+
+def complaint_received(ticket: Ticket, settings: Settings) -> Notice:
+    """A complaint the desk registered for an owner (phone, walk-in, letter): its number."""
+    return Notice(
+        "complaint_received",
+        N_(
+            "您的投诉已登记（{channel}），单号 {number}：{subject}\n"
+            "我们会在 {hours} 小时内处理，并于 {reply_due} 前答复您。"
         ),
         {
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "where": ticket.where,
-            "description": ticket.description,
-            "reply_due": format_local(ticket.reply_due_at, settings.tz),
+            **_complaint(ticket, settings),
+            "channel": _channel(ticket),
+            "hours": settings.complaint_handle_hours,
         },
     )
 
 
+def complaint_went_up(ticket: Ticket) -> Notice:
+    """To the owner of a complaint the desk reported to the leadership."""
+    return Notice(
+        "complaint_went_up",
+        N_("您的投诉 {number} 已上报项目负责人处理，受理后会告诉您答复日期。"),
+        {"number": ticket.number},
+    )
+
+
 def complaint_reply_date(ticket: Ticket, settings: Settings) -> Notice:
-    """To the owner of a complaint that went up: by when they will hear back."""
+    """To the owner, once, when the leadership takes the complaint up: the date it chose."""
     return Notice(
         "complaint_reply_date",
-        N_("您的投诉 {number} 已上报项目负责人处理，我们将于 {reply_due} 前答复您。"),
-        {"number": ticket.number, "reply_due": format_local(ticket.reply_due_at, settings.tz)},
+        N_("您的投诉 {number} 已由{holder}受理，我们将于 {reply_due} 前答复您。"),
+        {
+            "number": ticket.number,
+            "holder": _holder(ticket),
+            "reply_due": format_local(ticket.reply_due_at, settings.tz),
+        },
     )
 
 
@@ -304,26 +380,32 @@ def complaint_unsatisfied(ticket: Ticket, note: str, settings: Settings) -> Noti
         N_(
             "【投诉回访不满意】{number}：{subject}\n业主意见：{note}\n请于 {reply_due} 前再次答复。"
         ),
-        {
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "note": note,
-            "reply_due": format_local(ticket.reply_due_at, settings.tz),
-        },
+        {**_complaint(ticket, settings), "note": note},
+        actions=(handle_action(ticket),),
+    )
+
+
+def complaint_due_soon(ticket: Ticket, settings: Settings) -> Notice:
+    """To whoever holds it, before its reply date."""
+    return Notice(
+        "complaint_due_soon",
+        N_("【投诉即将到期】{number}：{subject}（{where}）须于 {reply_due} 前答复业主。"),
+        _complaint(ticket, settings),
+        actions=(handle_action(ticket),),
     )
 
 
 def complaint_unhandled(ticket: Ticket, settings: Settings) -> Notice:
-    """Not taken up in time (003 篇十): to the department's head."""
+    """Not taken up in time (003 篇十): to whoever answers for its holder."""
     return Notice(
         "complaint_unhandled",
-        N_("【投诉超 {hours} 小时未受理】{number}：{subject}（{where}）"),
+        N_("【投诉超 {hours} 小时未受理】{number}：{subject}（{where}），现由{holder}负责"),
         {
+            **_complaint(ticket, settings),
             "hours": settings.complaint_handle_hours,
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "where": ticket.where,
+            "holder": _complaint_holder(ticket),
         },
+        actions=(handle_action(ticket),),
     )
 
 
@@ -331,14 +413,24 @@ def complaint_unanswered(ticket: Ticket, settings: Settings) -> Notice:
     """Not answered by its reply date (003 篇十二 三(三)): to the project manager."""
     return Notice(
         "complaint_unanswered",
-        N_("【投诉超时未答复】{number}：{subject}（{where}），答复期限 {due}"),
-        {
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "where": ticket.where,
-            "due": format_local(ticket.reply_due_at, settings.tz),
-        },
+        N_(
+            "【投诉超时未答复】{number}：{subject}（{where}），答复期限 {reply_due}，"
+            "现由{holder}负责"
+        ),
+        {**_complaint(ticket, settings), "holder": _complaint_holder(ticket)},
+        actions=(handle_action(ticket),),
     )
+
+
+def _complaint_holder(ticket: Ticket) -> object:
+    """Who has the complaint now: a person, a department, the leadership or the desk."""
+    if ticket.assignee is not None and ticket.status is TicketStatus.ACCEPTED:
+        return ticket.assignee.person.name
+    if ticket.department is not None and ticket.status is TicketStatus.DISPATCHED:
+        return ticket.department.name
+    if ticket.status is TicketStatus.ESCALATED:
+        return Msg(N_("项目负责人"))
+    return Msg(N_("客服中心"))
 
 
 def answer_action(ticket: Ticket) -> tuple[str, str]:

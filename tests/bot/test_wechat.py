@@ -302,7 +302,7 @@ def test_an_owner_reports_a_leak_by_voice_with_a_photo_and_hears_back_the_right_
             callbacks.ask_owner(session=session, callback_id=callback.id)  # asked once only
         wait_for(fake.arrived)
         [asked] = fake.texts("oOwner1", kind="template")
-        assert "请回复「回访评价」" in asked
+        assert "您对维修满意吗" in asked
         assert "BX000001" in asked
 
 
@@ -582,7 +582,7 @@ def test_the_clocks_notices_reach_wechat_exactly_once(
             t
             for kind in ("custom", "template")
             for t in fake.texts("oClock", kind)
-            if "请回复「回访评价」" in t
+            if "您对维修满意吗" in t
         ]
         assert len(asked) == 1
 

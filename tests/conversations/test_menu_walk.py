@@ -125,6 +125,11 @@ TYPED: dict[tuple[str, str], str] = {
     ("complaint", "complaint_description"): "楼上每天晚上十点后还在装修",
     ("complaints", "reply"): "已联系楼上业主，晚上十点后停止施工",
     ("complaints", "reason"): "业主多次投诉仍未解决",
+    ("complaints", "hand_back"): "不属于本部门，是绿化问题",
+    ("complaints", "progress"): "已约谈当事人",
+    ("register_complaint", "unit"): "1-1-502",
+    ("register_complaint", "subject"): "停车位被占",
+    ("register_complaint", "description"): "业主来电：车位连续三天被占用",
     ("messages", "answer"): "感谢您的建议，我们会尽快安排",
     ("callback", "remark"): "师傅很专业",
     ("callback", "more"): "师傅很专业",
@@ -178,14 +183,14 @@ def _live_in(db: Database, clock: time_machine.Traveller) -> str:
         # Friday: a leak done, its callback due today; complaints answered and called back.
         cuihu.repair_done(clock, RepairCategory.WATER_LEAK, local(2026, 11, 20, 10, 0))
         answered = _complain(cuihu, "李强", "2-2-301", "快递柜损坏")
-        cuihu.forward(answered, "bj")
         complaints.reply_complaint(
             session=session, ticket_id=answered.id, actor=cuihu.person("陈静"), text="已报修"
         )
         settled = _complain(cuihu, "张伟", "1-1-502", "门禁卡失灵")
         cuihu.forward(settled, "gc")
+        complaints.take_up(session=session, ticket_id=settled.id, actor=cuihu.person("郑工"))
         complaints.reply_complaint(
-            session=session, ticket_id=settled.id, actor=cuihu.person("陈静"), text="已更换"
+            session=session, ticket_id=settled.id, actor=cuihu.person("郑工"), text="已更换"
         )
         cuihu.called_back(settled)
 
@@ -232,14 +237,21 @@ def _live_in(db: Database, clock: time_machine.Traveller) -> str:
         cuihu.dispatch(lift, to="吴师傅")
         lifecycle.accept(session=session, ticket_id=lift.id, actor=cuihu.person("吴师傅"))
 
-        # Complaints: new, forwarded, taken up, major.
+        # Complaints: new (one asking for the leadership), taken up by the desk, forwarded,
+        # taken up by the department, major, and major taken up by the project manager.
         _complain(cuihu, "张伟", "1-1-502", "夜间装修噪音")
+        wish = _complain(cuihu, "赵敏", "3-1-801", "保安态度恶劣")
+        wish.leadership_requested = True
+        desk = _complain(cuihu, "李强", "2-2-301", "停车位被占")
+        complaints.take_up(session=session, ticket_id=desk.id, actor=cuihu.person("刘洋"))
         forwarded = _complain(cuihu, "赵敏", "3-1-801", "垃圾无人清理")
         cuihu.forward(forwarded, "bj")
         taken = _complain(cuihu, "张伟", "1-1-502", "车库漏水")
         cuihu.forward(taken, "gc")
-        lifecycle.accept(session=session, ticket_id=taken.id, actor=cuihu.person("郑工"))
+        complaints.take_up(session=session, ticket_id=taken.id, actor=cuihu.person("郑工"))
         _complain(cuihu, "李强", "2-2-301", "电梯多次困人", severity=ComplaintSeverity.MAJOR)
+        held = _complain(cuihu, "张伟", "1-1-502", "账目不清", severity=ComplaintSeverity.MAJOR)
+        complaints.take_up(session=session, ticket_id=held.id, actor=cuihu.person("黄经理"))
         # A message for the desk; the owners asked in chat for their callbacks.
         messages.leave_message(
             session=session,
@@ -321,9 +333,11 @@ def _complain(
     subject: str,
     severity: ComplaintSeverity = ComplaintSeverity.GENERAL,
 ) -> Ticket:
+    major = severity is not ComplaintSeverity.GENERAL  # the desk's judgement, registered
     return complaints.file_complaint(
         session=cuihu.session,
-        actor=cuihu.person(reporter),
+        actor=cuihu.person("陈静" if major else reporter),
+        on_behalf_of=cuihu.person(reporter).id if major else None,
         subject=subject,
         description=subject,
         severity=severity,

@@ -24,7 +24,7 @@ def test_managers_read_todays_summary_and_whats_overdue(
     owner.say("噪音")
     owner.say("半夜施工")
     owner.press("跳过")
-    owner.press("一般投诉")
+    owner.press("由客服中心处理")
     owner.press("2-2-301")  # 李强 has two units: the flow asks which one
     owner.press("确认提交")
     clock.move_to(local(2026, 11, 24, 12, 0))

@@ -76,7 +76,7 @@ def test_a_day_with_unusual_rules_reads_only_their_numbers(
     owner.say("夜间装修噪音")
     owner.say("楼上每天晚上十点后还在装修")
     owner.press("跳过")
-    owner.press("一般投诉")
+    owner.press("由客服中心处理")
     complained = owner.press("确认提交")
     assert "我们会在 17 小时内处理" in complained
     read.append(complained)

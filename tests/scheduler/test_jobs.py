@@ -15,7 +15,7 @@ from storage.database import Database
 from storage.outbox.models import OutboxMessage
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory, PatrolFinding
-from storage.ticket import complaints, lifecycle
+from storage.ticket import complaints
 from storage.ticket.models import ComplaintSeverity, RepairCategory
 from tests.conftest import SampleEstate, local
 
@@ -156,9 +156,9 @@ def test_a_reopened_complaint_does_not_fire_its_old_deadlines_at_once(
         severity=ComplaintSeverity.GENERAL,
     )
     cuihu.forward(complaint, to="bj")
-    lifecycle.accept(session=s, ticket_id=complaint.id, actor=cuihu.person("高主管"))
+    complaints.take_up(session=s, ticket_id=complaint.id, actor=cuihu.person("高主管"))
     complaints.reply_complaint(
-        session=s, ticket_id=complaint.id, actor=cuihu.person("陈静"), text="已处理"
+        session=s, ticket_id=complaint.id, actor=cuihu.person("高主管"), text="已处理"
     )
     at.move_to(local(2026, 11, 28, 10, 0))  # long after the first 72 hours
     cuihu.called_back(complaint, Satisfaction.UNSATISFIED, by="张伟", note="还是吵")

@@ -3,15 +3,19 @@ major ones reported at once."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import time_machine
 
+from scheduler import jobs
+from storage.audit import service as audit
 from storage.callback import service as callbacks
 from storage.callback.models import Satisfaction
-from storage.errors import IllegalTransition, NotFound, PermissionDenied
+from storage.errors import AlreadyRecorded, IllegalTransition, NotFound, PermissionDenied
 from storage.outbox import service as outbox
 from storage.ticket import complaints, lifecycle, queries
-from storage.ticket.models import ComplaintSeverity, Ticket, TicketStatus
+from storage.ticket.models import ComplaintSeverity, ReportChannel, Ticket, TicketStatus
 from tests.conftest import SampleEstate, local
 
 
@@ -44,22 +48,123 @@ def test_a_complaint_filed_at_9_is_to_be_taken_up_by_9_tomorrow_and_answered_in_
     assert ticket.reply_due_at == local(2026, 11, 26, 9, 0)
 
 
+def take_up(
+    cuihu: SampleEstate, ticket: Ticket, by: str, reply_due_at: datetime | None = None
+) -> None:
+    complaints.take_up(
+        session=cuihu.session,
+        ticket_id=ticket.id,
+        actor=cuihu.person(by),
+        reply_due_at=reply_due_at,
+    )
+
+
+def reply(cuihu: SampleEstate, ticket: Ticket, by: str, text: str = "已处理") -> None:
+    complaints.reply_complaint(
+        session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person(by), text=text
+    )
+
+
+def registered_major(cuihu: SampleEstate) -> Ticket:
+    """The desk registers 张伟's phoned-in complaint as major."""
+    return complaints.file_complaint(
+        session=cuihu.session,
+        actor=cuihu.person("陈静"),
+        on_behalf_of=cuihu.person("张伟").id,
+        unit_id=cuihu.unit("1-1-502").id,
+        subject="电梯多次困人",
+        description="本月第三次",
+        severity=ComplaintSeverity.MAJOR,
+        channel=ReportChannel.PHONE,
+    )
+
+
+def test_a_complaint_at_9_on_a_monday_reaches_the_desk_on_duty_at_once(cuihu: SampleEstate) -> None:
+    ticket = complain(cuihu)
+    assert kinds_sent_to(cuihu, "陈静") == ["complaint_reported"]
+    [alert] = outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("陈静").id)
+    assert ticket.number in alert.text
+    assert alert.buttons == [[f"/complaints {ticket.id}", "处理"]]
+
+
+def test_a_complaint_at_19_reaches_the_desk_when_it_opens(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    at.move_to(local(2026, 11, 24, 19, 0))
+    ticket = complain(cuihu)
+    assert kinds_sent_to(cuihu, "陈静") == []
+    at.move_to(local(2026, 11, 25, 8, 0))
+    jobs.complaint_deadlines(cuihu.session, local(2026, 11, 25, 8, 0))
+    assert kinds_sent_to(cuihu, "陈静") == []
+    jobs.complaint_deadlines(cuihu.session, local(2026, 11, 25, 8, 30))
+    jobs.complaint_deadlines(cuihu.session, local(2026, 11, 25, 8, 31))
+    assert kinds_sent_to(cuihu, "陈静") == ["complaint_reported"]
+    assert ticket.status is TicketStatus.NEW
+
+
+def test_the_desk_answers_a_general_complaint_at_once(cuihu: SampleEstate) -> None:
+    ticket = complain(cuihu)
+    assert complaints.handlings(
+        session=cuihu.session, ticket=ticket, actor=cuihu.person("陈静")
+    ) == [
+        complaints.Handling.TAKE_UP,
+        complaints.Handling.REPLY,
+        complaints.Handling.FORWARD,
+        complaints.Handling.ESCALATE,
+    ]
+    reply(cuihu, ticket, "陈静", "已通知保洁今天下午清理")
+    assert ticket.status is TicketStatus.REPLIED
+    assert ticket.accepted_at is not None
+    assert "complaint_replied" in kinds_sent_to(cuihu, "张伟")
+    assert cuihu.callback(ticket)
+
+
 def test_a_general_complaint_is_forwarded_handled_answered_called_back_and_closed(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    s = cuihu.session
     ticket = complain(cuihu)
     cuihu.forward(ticket, to="bj")
     assert kinds_sent_to(cuihu, "高主管") == ["complaint_forwarded"]
-    lifecycle.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("高主管"))
-    at.move_to(local(2026, 11, 23, 16, 0))
-    complaints.reply_complaint(
-        session=s, ticket_id=ticket.id, actor=cuihu.person("孙丽"), text="已安排保洁每日两次清理"
+    # The cleaner it may be about never sees it; the desk waits for the department.
+    with pytest.raises(PermissionDenied):
+        take_up(cuihu, ticket, "许阿姨")
+    with pytest.raises(IllegalTransition, match="已转部门"):
+        reply(cuihu, ticket, "陈静")
+    take_up(cuihu, ticket, "高主管")
+    complaints.record_progress(
+        session=cuihu.session,
+        ticket_id=ticket.id,
+        actor=cuihu.person("高主管"),
+        note="已约谈当班保洁",
     )
+    at.move_to(local(2026, 11, 23, 16, 0))
+    reply(cuihu, ticket, "高主管", "已安排保洁每日两次清理")
     assert "complaint_replied" in kinds_sent_to(cuihu, "张伟")
     assert cuihu.callback(ticket).due_at == local(2026, 12, 1, 0, 0)
+    trail = [
+        e.note
+        for e in audit.history(session=cuihu.session, object_type="ticket", object_id=ticket.id)
+    ]
+    assert trail == ["投诉", "转至保洁部", "受理", "已约谈当班保洁", "已安排保洁每日两次清理"]
     cuihu.called_back(ticket)
     assert ticket.status is TicketStatus.CLOSED
+
+
+def test_a_department_hands_back_a_complaint_that_is_not_its_own(cuihu: SampleEstate) -> None:
+    ticket = complain(cuihu)
+    cuihu.forward(ticket, to="bj")
+    complaints.hand_back(
+        session=cuihu.session,
+        ticket_id=ticket.id,
+        actor=cuihu.person("高主管"),
+        reason="是绿化的落叶",
+    )
+    assert ticket.status is TicketStatus.NEW
+    assert ticket.department is None
+    assert "complaint_handed_back" in kinds_sent_to(cuihu, "陈静")
+    assert complaints.Handling.FORWARD in complaints.handlings(
+        session=cuihu.session, ticket=ticket, actor=cuihu.person("陈静")
+    )
 
 
 def test_a_complaint_not_taken_up_in_24_hours_nor_answered_in_72_is_found(
@@ -77,53 +182,79 @@ def test_a_complaint_not_taken_up_in_24_hours_nor_answered_in_72_is_found(
     assert queries.complaints_not_handled(
         session=s, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
     ) == [ticket]
-    lifecycle.accept(session=s, ticket_id=ticket.id, actor=cuihu.person("许阿姨"))
+    jobs.complaint_deadlines(s, local(2026, 11, 24, 9, 0))
+    # Late with the department: its head hears, not the desk's supervisor.
+    assert "complaint_unhandled" in kinds_sent_to(cuihu, "高主管")
+    assert "complaint_unhandled" not in kinds_sent_to(cuihu, "孙丽")
+    take_up(cuihu, ticket, "高主管")
     assert (
         queries.complaints_not_handled(session=s, estate_id=cuihu.id, now=local(2026, 11, 26, 9, 0))
         == []
     )
+    jobs.complaint_deadlines(s, local(2026, 11, 26, 6, 0))  # night: nothing
+    assert "complaint_due_soon" not in kinds_sent_to(cuihu, "高主管")
+    jobs.complaint_deadlines(s, local(2026, 11, 26, 8, 0))
+    assert "complaint_due_soon" in kinds_sent_to(cuihu, "高主管")
     assert queries.complaints_not_replied(
         session=s, estate_id=cuihu.id, now=local(2026, 11, 26, 9, 0)
     ) == [ticket]
 
 
-def test_a_major_complaint_reaches_the_project_manager_at_once_and_the_owner_gets_a_date(
-    cuihu: SampleEstate,
+def test_a_major_complaint_reaches_the_project_manager_who_chooses_the_reply_date(
+    cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
-    ticket = complain(cuihu, ComplaintSeverity.MAJOR)
+    ticket = registered_major(cuihu)
     assert ticket.status is TicketStatus.ESCALATED
-    assert kinds_sent_to(cuihu, "黄经理") == ["major_complaint"]
-    [told] = outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("张伟").id)
-    # Told is not taken up: 24 hours on, nobody having accepted it, it is overdue.
-    assert queries.complaints_not_handled(
-        session=cuihu.session, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
-    ) == [ticket]
-    lifecycle.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("黄经理"))
-    assert (
-        queries.complaints_not_handled(
-            session=cuihu.session, estate_id=cuihu.id, now=local(2026, 11, 24, 9, 0)
-        )
-        == []
-    )
-    assert told.kind == "complaint_reply_date"
-    assert "2026-11-26 09:00" in told.text
+    assert ticket.channel is ReportChannel.PHONE
+    assert "major_complaint" in kinds_sent_to(cuihu, "黄经理")
+    # The owner hears once: its number; the date comes when the leadership takes it up.
+    assert kinds_sent_to(cuihu, "张伟") == ["complaint_received"]
+    # Late with the leadership: the project manager hears, not the desk's supervisor.
+    jobs.complaint_deadlines(cuihu.session, local(2026, 11, 24, 9, 0))
+    assert "complaint_unhandled" in kinds_sent_to(cuihu, "黄经理")
+    assert "complaint_unhandled" not in kinds_sent_to(cuihu, "孙丽")
+    with pytest.raises(PermissionDenied):
+        take_up(cuihu, ticket, "陈静")
+    chosen = complaints.reply_date_choices(ticket, local(2026, 11, 24, 9, 0))[-1]
+    take_up(cuihu, ticket, "黄经理", reply_due_at=chosen)
+    assert ticket.reply_due_at == chosen == local(2026, 12, 1, 9, 0)
+    told = [
+        m for m in outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("张伟").id)
+    ]
+    assert [m.kind for m in told] == ["complaint_received", "complaint_reply_date"]
+    assert "2026-12-01 09:00" in told[-1].text
+    # The project manager forwards it; the department handles and answers it.
+    cuihu.forward(ticket, to="gc", by="黄经理")
+    take_up(cuihu, ticket, "郑工")
+    reply(cuihu, ticket, "郑工", "已更换电梯主板，并安排每月检测")
+    assert ticket.status is TicketStatus.REPLIED
+    assert [
+        m.kind
+        for m in outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("张伟").id)
+    ].count("complaint_reply_date") == 1
 
 
-def test_the_desk_upgrades_a_complaint_to_major_with_a_later_reply_date(
-    cuihu: SampleEstate,
-) -> None:
-    ticket = complain(cuihu)
-    complaints.escalate_complaint(
+def test_an_owner_asks_for_the_leadership_and_the_desk_confirms_it(cuihu: SampleEstate) -> None:
+    with pytest.raises(PermissionDenied, match="由客服中心判断"):
+        complain(cuihu, ComplaintSeverity.MAJOR)
+    ticket = complaints.file_complaint(
         session=cuihu.session,
-        ticket_id=ticket.id,
-        actor=cuihu.person("陈静"),
-        reason="涉及多户，超出客服权限",
-        reply_due_at=local(2026, 11, 30, 17, 0),
+        actor=cuihu.person("张伟"),
+        unit_id=cuihu.unit("1-1-502").id,
+        subject="电梯多次困人",
+        description="本月第三次",
+        leadership_requested=True,
+    )
+    assert ticket.severity is ComplaintSeverity.GENERAL
+    [alert] = outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("陈静").id)
+    assert "业主希望由领导处理" in alert.text
+    complaints.escalate_complaint(
+        session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("陈静"), reason="涉及安全"
     )
     assert ticket.severity is ComplaintSeverity.MAJOR
     assert ticket.status is TicketStatus.ESCALATED
-    assert ticket.reply_due_at == local(2026, 11, 30, 17, 0)
-    assert kinds_sent_to(cuihu, "黄经理") == ["major_complaint"]
+    assert "major_complaint" in kinds_sent_to(cuihu, "黄经理")
+    assert kinds_sent_to(cuihu, "张伟") == ["complaint_went_up"]
     with pytest.raises(PermissionDenied):
         complaints.escalate_complaint(
             session=cuihu.session,
@@ -138,20 +269,22 @@ def test_an_unsatisfied_complaint_callback_goes_up_to_the_project_manager(
 ) -> None:
     s = cuihu.session
     ticket = complain(cuihu)
-    cuihu.forward(ticket, to="bj")
-    complaints.reply_complaint(
-        session=s, ticket_id=ticket.id, actor=cuihu.person("陈静"), text="已处理"
-    )
+    reply(cuihu, ticket, "陈静")
     at.move_to(local(2026, 11, 25, 9, 0))
     cuihu.called_back(ticket, Satisfaction.UNSATISFIED, by="张伟", note="并没有处理")
     assert ticket.status is TicketStatus.ESCALATED
     assert ticket.reply_due_at == local(2026, 11, 28, 9, 0)
-    assert kinds_sent_to(cuihu, "黄经理") == ["complaint_unsatisfied"]
+    assert "complaint_unsatisfied" in kinds_sent_to(cuihu, "黄经理")
     # Answered again, it gets a new callback.
-    complaints.reply_complaint(
-        session=s, ticket_id=ticket.id, actor=cuihu.person("黄经理"), text="已更换保洁班组"
-    )
+    reply(cuihu, ticket, "黄经理", "已更换保洁班组")
     assert callbacks.pending_for_ticket(session=s, ticket_id=ticket.id) is not None
+
+
+def test_a_button_pressed_after_a_colleague_acted_says_who_did_what(cuihu: SampleEstate) -> None:
+    ticket = complain(cuihu)
+    reply(cuihu, ticket, "刘洋", "已处理完毕")
+    with pytest.raises(AlreadyRecorded, match="由 刘洋处理（已处理完毕）"):
+        complaints.in_hand(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("陈静"))
 
 
 def test_complaints_are_never_shown_to_line_staff(cuihu: SampleEstate) -> None:
@@ -169,7 +302,7 @@ def test_complaints_are_never_shown_to_line_staff(cuihu: SampleEstate) -> None:
 
 
 def test_only_the_desk_registers_a_written_complaint(cuihu: SampleEstate) -> None:
-    with pytest.raises(PermissionDenied, match="书面投诉请交至客服中心"):
+    with pytest.raises(PermissionDenied, match="由客服中心判断"):
         complain(cuihu, ComplaintSeverity.WRITTEN)
     written = complaints.file_complaint(
         session=cuihu.session,
@@ -179,11 +312,15 @@ def test_only_the_desk_registers_a_written_complaint(cuihu: SampleEstate) -> Non
         subject="物业费",
         description="来函",
         severity=ComplaintSeverity.WRITTEN,
+        channel=ReportChannel.WRITTEN,
     )
     assert written.status is TicketStatus.NEW
+    assert kinds_sent_to(cuihu, "张伟") == ["complaint_received"]
 
 
 def test_repair_steps_do_not_apply_to_complaints(cuihu: SampleEstate) -> None:
     ticket = complain(cuihu)
     with pytest.raises(IllegalTransition, match="不是报修单"):
         cuihu.dispatch(ticket)
+    with pytest.raises(IllegalTransition, match="不是报修单"):
+        lifecycle.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("陈静"))

@@ -201,9 +201,11 @@ def _everything_about_zhang(
         description="502 楼上每天早上七点开始装修，老人休息不好",
         unit_id=cuihu.unit("1-1-502").id,
     )
-    cuihu.forward(complaint, to="zx")
+    cuihu.forward(complaint, to="zx", by=desk.name)
+    head = cuihu.person("何队长")
+    complaints.take_up(session=s, ticket_id=complaint.id, actor=head)
     complaints.reply_complaint(
-        session=s, ticket_id=complaint.id, actor=desk, text="张伟您好，已与楼上业主沟通"
+        session=s, ticket_id=complaint.id, actor=head, text="张伟您好，已与楼上业主沟通"
     )
     # Someone else's repair, which his erasure leaves as it is.
     other = repairs.report_repair(
