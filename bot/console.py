@@ -30,7 +30,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic")
 def render(reply: Reply) -> str:
     lines = [reply.text]
     lines += [f"  {number}) {button.label}" for number, button in enumerate(reply.buttons, 1)]
-    lines += [f"  [image] {image}" for image in reply.images]
+    lines += [f"  [图片] {image}" for image in reply.images]
     return "\n".join(lines)
 
 
@@ -88,6 +88,11 @@ class Console:
             return self._message(refused=(refusal.reason.value,))
         return self._message(photos=(str(kept),))
 
+    def offered(self, chat_id: str, buttons: list[Button]) -> None:
+        """A notice with buttons reached this chat: a number now presses one of them."""
+        if chat_id == self.user:
+            self.buttons = buttons
+
     def say(self, line: str) -> list[Reply]:
         message = self.incoming(line)
         if message is None:
@@ -121,10 +126,17 @@ class ConsoleChannel(SendOnly):
 
     platform: ClassVar[str] = PLATFORM
 
-    def __init__(self, write: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        write: Callable[[str], None] = print,
+        offered: Callable[[str, list[Button]], None] | None = None,
+    ) -> None:
         self.write = write
+        # A notice's buttons are numbered as a reply's are, and the console's numbers then
+        # press them (as the engine takes a number on WeChat), for the chat it reached.
+        self.offered = offered
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        self.write(f"  [通知 → {chat_id}] " + reply.text.replace("\n", "\n    "))
-        for image in reply.images:
-            self.write(f"    [图片] {image}")
+        self.write(f"  [通知 → {chat_id}] " + render(reply).replace("\n", "\n    "))
+        if reply.buttons and self.offered is not None:
+            self.offered(chat_id, list(reply.buttons))

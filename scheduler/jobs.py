@@ -8,7 +8,7 @@ nothing twice. Jobs never talk to a platform: the outbox dispatcher does.
 from __future__ import annotations
 
 import random
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from storage.figures.monthly import monthly_report, previous_month
 from storage.i18n import Translator, translator
 from storage.identity import attempts as binding_attempts
 from storage.outbox import service as outbox
+from storage.outbox.notice import Notice
 from storage.patrol import notices as patrol_notices
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolFinding
@@ -150,9 +151,8 @@ def morning_briefings(session: Session, now: datetime) -> int:
             lines = [
                 t("【晨会】{estate} {day}", estate=estate.name, day=today.isoformat()),
                 day_summary(yesterday, t),
-                t("今天到期的回访 {count} 户：", count=len(due)),
+                *_due_callback_lines(due, now, settings, t),
             ]
-            lines += [f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name}" for c in due]
             queued += (
                 outbox.notify_text(
                     session=session,
@@ -166,31 +166,95 @@ def morning_briefings(session: Session, now: datetime) -> int:
     return queued
 
 
+def _due_callback_lines(
+    due: list[Callback], now: datetime, settings: Settings, t: Translator
+) -> list[str]:
+    """Today's callbacks, then the late ones with how late; "none" rather than a colon."""
+    if not due:
+        return [t("今天没有到期的回访。")]
+    late = [(c, callback_notices.days_overdue(c, now, settings)) for c in due]
+    today = [c for c, days in late if not days]
+    overdue = [(c, days) for c, days in late if days]
+    lines = []
+    if today:
+        lines.append(t("今天到期的回访 {count} 户：", count=len(today)))
+        lines += [f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name}" for c in today]
+    if overdue:
+        lines.append(t("已逾期的回访 {count} 户：", count=len(overdue)))
+        lines += [
+            f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name} "
+            + t("逾期 {days} 天", days=days)
+            for c, days in overdue
+        ]
+    return lines
+
+
 # ---------------------------------------------------------------- callbacks
 
 
 def due_callbacks(session: Session, now: datetime) -> int:
-    """On a callback's due day: the owner is asked in chat, the desk is reminded."""
+    """Callbacks that reach people (003 篇十二 三(四)2, "within" 2/3/7 days): the owner is
+    asked in chat the day after the work and reminded once; on the last day the desk is
+    told to phone those who did not answer; a call nobody answered is due again the next
+    working day."""
     settings = settings_of(session)
     if quiet(now, settings):
         return 0
+    remind_after = timedelta(days=settings.callback_owner_reminder_days)
     queued = 0
-    for callback in callbacks.due(session=session, estate_id=None, on=local_date(now, settings.tz)):
-        queued += callbacks.ask_owner(session=session, callback_id=callback.id) is not None
-        # One notice each: the owner's number is written as that reader may read it.
-        for person in people.desk_staff(session=session, estate_id=callback.ticket.estate_id):
+    for callback in callbacks.waiting(session=session):
+        ask_at = callback.ask_at or start_of_local_day(
+            local_date(callback.due_at - timedelta(seconds=1), settings.tz), settings.tz
+        )
+        if now < ask_at:
+            continue
+        queued += callbacks.ask_owner(session=session, callback_id=callback.id, now=now) is not None
+        asked = callback.asked_at
+        if asked is not None and asked + remind_after <= now < callback.due_at:
             queued += (
                 outbox.notify(
                     session=session,
-                    recipient=person,
-                    notice=callback_notices.callback_reminder(
-                        callback, phone_of=privacy.phones_for(session=session, viewer=person)
-                    ),
-                    idempotency_key=f"callback_reminder:{callback.id}:{person.id}",
+                    recipient=callback.ticket.reporter,
+                    notice=callback_notices.owner_reminder(callback),
+                    idempotency_key=f"callback_owner_reminder:{callback.id}",
                 )
                 is not None
             )
+        last_day = local_date(callback.due_at - timedelta(seconds=1), settings.tz)
+        if local_date(now, settings.tz) >= last_day and callback.attempts == 0:
+            queued += _tell_desk_staff(
+                session,
+                callback,
+                callback_notices.callback_reminder,
+                f"callback_reminder:{callback.id}",
+            )
+        if callback.call_again_at is not None and callback.call_again_at <= now:
+            queued += _tell_desk_staff(
+                session,
+                callback,
+                callback_notices.call_again,
+                f"callback_call_again:{callback.id}:{callback.attempts}",
+            )
     return queued
+
+
+def _tell_desk_staff(
+    session: Session,
+    callback: Callback,
+    build: Callable[..., Notice],
+    key: str,
+) -> int:
+    """One notice each: the owner's number is written as that reader may read it."""
+    return sum(
+        outbox.notify(
+            session=session,
+            recipient=person,
+            notice=build(callback, phone_of=privacy.phones_for(session=session, viewer=person)),
+            idempotency_key=f"{key}:{person.id}",
+        )
+        is not None
+        for person in people.desk_staff(session=session, estate_id=callback.ticket.estate_id)
+    )
 
 
 def overdue_callbacks(session: Session, now: datetime) -> int:
@@ -204,7 +268,7 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
             session=session,
             recipient=person,
             notice=callback_notices.callback_overdue(
-                callback, settings, phone_of=privacy.phones_for(session=session, viewer=person)
+                callback, settings, now, phone_of=privacy.phones_for(session=session, viewer=person)
             ),
             idempotency_key=f"callback_overdue:{callback.id}:{local.date()}:{person.id}",
         )

@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     callback_days_other: Days = 7
     # 002 asks for callbacks on complaints without a number; a week, like "other" repairs.
     callback_days_complaint: Days = 7
+    # The owner is asked in chat this many days after the work (at the latest on the last
+    # day), reminded once this many days after that, and the desk phones those who did not
+    # answer on the last day; a call nobody answers (未接通) is tried again the next working
+    # day, and after this many tries the owner is recorded as unreachable.
+    callback_ask_after_days: Days = 1
+    callback_owner_reminder_days: Days = 1
+    callback_call_attempts: Annotated[int, Field(ge=1, le=10)] = 3
     # 003 三(五): a problem found at callback goes back for rework within 24 hours.
     rework_hours: Hours = 24
     # 001: a patrol finding is resolved within one week; longer needs a manager.

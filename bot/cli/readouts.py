@@ -30,7 +30,7 @@ from storage.patrol import service as patrols
 from storage.patrol.models import FINDING_STATUS_LABELS, PATROL_CATEGORY_LABELS, FindingStatus
 from storage.people import privacy
 from storage.ticket import queries
-from storage.ticket.models import SEVERITY_LABELS, STATUS_LABELS, Ticket, TicketKind
+from storage.ticket.models import SEVERITY_LABELS, Ticket, TicketKind
 
 tickets_app = typer.Typer(help="Repair requests and complaints.", no_args_is_help=True)
 patrols_app = typer.Typer(help="Patrol findings.", no_args_is_help=True)
@@ -44,12 +44,19 @@ def _ticket_row(ticket: Ticket, settings: Settings) -> dict[str, Any]:
         "number": ticket.number,
         "kind": ticket.kind.value,
         "status": ticket.status.value,
-        "status_label": STATUS_LABELS[ticket.status],
+        "status_label": ticket.status_label,
         "category": ticket.category.value if ticket.category else None,
         "category_label": ticket.category.label if ticket.category else None,
         "severity": ticket.severity.value if ticket.severity else None,
         "severity_label": SEVERITY_LABELS[ticket.severity] if ticket.severity else None,
         "subject": ticket.subject,
+        # What it is about, in one column: a repair's category, a complaint's subject, a
+        # message's first words.
+        "about": (
+            ticket.category.label
+            if ticket.category
+            else (ticket.subject or ticket.description[:30])
+        ),
         "where": ticket.where,
         "reporter": ticket.reporter.name,
         "department": ticket.department.name if ticket.department else None,
@@ -83,7 +90,7 @@ def tickets_list(
     emit(
         rows,
         as_json,
-        ["number", "status_label", "category_label", "where", "reporter", "created_at"],
+        ["number", "status_label", "about", "where", "reporter", "created_at"],
     )
 
 

@@ -44,8 +44,9 @@ def console_chat(db: Database, user: str, *, interactive: bool, clock: bool = Fa
 
 
 def _console_chat(db: Database, user: str, *, interactive: bool, clock: bool) -> None:
-    dispatcher = Dispatcher(db, [ConsoleChannel(typer.echo)])
-    console = Console(Engine(db, FLOWS), user, after=lambda: asyncio.run(dispatcher.run_once()))
+    console = Console(Engine(db, FLOWS), user)
+    dispatcher = Dispatcher(db, [ConsoleChannel(typer.echo, offered=console.offered)])
+    console.after = lambda: asyncio.run(dispatcher.run_once())
     ticking = Clock(db) if clock else None
     if ticking is not None:
         ticking.start()

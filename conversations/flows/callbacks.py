@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from conversations.flows.common import (
     chosen_id,
     day,
@@ -13,6 +15,7 @@ from conversations.flows.common import (
 )
 from conversations.messages import Reply
 from conversations.steps import (
+    SATISFACTION,
     AskText,
     Choose,
     Context,
@@ -22,11 +25,11 @@ from conversations.steps import (
     remember,
     satisfaction_steps,
     then,
-    unless_empty,
 )
 from storage.attachment.models import AttachmentKind, AttachmentPurpose
+from storage.callback import notices as callback_notices
 from storage.callback import service as callbacks
-from storage.callback.models import Callback, Satisfaction
+from storage.callback.models import Callback, CallbackChannel, Satisfaction
 from storage.clock import utcnow
 from storage.errors import InvalidInput
 from storage.i18n import N_
@@ -154,15 +157,39 @@ def _callback_options(ctx: Context) -> list[Option]:
     now = utcnow()
     options = []
     for c in callbacks.pending(session=ctx.session, estate_id=estate_id(ctx)):
-        late = ctx.t("（已逾期）") if c.due_at <= now else ""
+        overdue = callback_notices.days_overdue(c, now, ctx.settings)
+        if overdue:
+            late = ctx.t("（已逾期 {days} 天）", days=overdue)
+        elif c.due_at <= now + timedelta(days=1):
+            late = ctx.t("（今天到期）")
+        else:
+            late = ""
+        tries = ctx.t("，未接通 {count} 次", count=c.attempts) if c.attempts else ""
         text = ctx.t(
-            "{ticket} 回访期限 {due_on}{late}",
+            "{ticket} 回访期限 {due_on}{late}{tries}",
             ticket=ticket_label(ctx, c.ticket),
             due_on=day(ctx, c.due_at),
             late=late,
+            tries=tries,
         )
         options.append(Option(str(c.id), text, translate=False))
     return options
+
+
+@then("callback", "channel")
+def _callbacks_start(ctx: Context) -> Next:
+    wanted = ctx.data.get("argument", "")
+    if wanted.isdigit():  # a reminder's 回访
+        pending = callbacks.pending(session=ctx.session, estate_id=estate_id(ctx))
+        if not any(c.id == int(wanted) for c in pending):
+            ctx.say("这次回访已经记录过了。")
+            return None
+        ctx.data["callback_id"] = int(wanted)
+        return "channel"
+    if not _callback_options(ctx):
+        ctx.say("目前没有待回访的工单。")
+        return None
+    return "callback"
 
 
 def _call_prompt(ctx: Context) -> str:
@@ -176,15 +203,57 @@ def _call_prompt(ctx: Context) -> str:
     if photos:  # what the owner is asked about
         ctx.replies.append(Reply(ctx.t("完工照片（{count} 张）：", count=len(photos)), (), photos))
     return ctx.t(
-        "请致电 {owner}（{phone}）回访 {number}，业主的评价：",
+        "回访 {number}：{owner}（{phone}），业主的评价：",
         owner=ticket.reporter.name,
         phone=privacy.phone_for(session=ctx.session, viewer=ctx.me, ticket=ticket) or "—",
         number=ticket.number,
     )
 
 
-def _desk_recorded(ctx: Context, satisfaction: Satisfaction, remark: str) -> Next:
-    callback = _record(ctx, satisfaction, remark)
+PHONE = Option(CallbackChannel.PHONE.value, N_("电话回访"))
+VISIT = Option(CallbackChannel.VISIT.value, N_("上门回访"))
+NO_ANSWER = Option("no_answer", N_("未接通"))
+
+
+def _outcomes(ctx: Context) -> list[Option]:
+    phoned = ctx.data.get("channel") == CallbackChannel.PHONE.value
+    return [*SATISFACTION, *([NO_ANSWER] if phoned else [])]
+
+
+@then("remark")
+def _outcome(ctx: Context, key: str) -> Next:
+    if key != NO_ANSWER.key:
+        ctx.data["satisfaction"] = Satisfaction(key).value
+        return "remark"
+    callback = callbacks.no_answer(
+        session=ctx.session, callback_id=ctx.data["callback_id"], actor=ctx.me
+    )
+    if callback.unreachable:
+        ctx.say(
+            "已记录：{number} 未接通 {count} 次，无法联系业主，工单已关闭。",
+            number=callback.ticket.number,
+            count=callback.attempts,
+        )
+    else:
+        ctx.say(
+            "已记录未接通（第 {count} 次），{day} 会提醒再打。",
+            count=callback.attempts,
+            day=day(ctx, callback.call_again_at),
+        )
+    return None
+
+
+@then()
+def _desk_remarked(ctx: Context, remark: str) -> Next:
+    satisfaction = Satisfaction(ctx.data["satisfaction"])
+    callback = callbacks.record(
+        session=ctx.session,
+        callback_id=ctx.data["callback_id"],
+        actor=ctx.me,
+        satisfaction=satisfaction,
+        note=remark or None,
+        channel=CallbackChannel(ctx.data["channel"]),
+    )
     if satisfaction is not Satisfaction.UNSATISFIED:
         ctx.say("已记录回访结果。")
     elif callback.ticket.kind is TicketKind.COMPLAINT:
@@ -203,16 +272,23 @@ CALLBACKS = Flow(
     key="callbacks",
     title=N_("回访"),
     allowed=lambda ctx: has_role(ctx, DESK_ROLES),
-    start=unless_empty(_callback_options, N_("目前没有待回访的工单。"), "callback"),
+    start=_callbacks_start,
     steps=[
         Choose(
             "callback",
             N_("待回访（最早到期的在前）："),
             _callback_options,
-            remember("callback_id", "satisfaction", chosen_id),
+            remember("callback_id", "channel", chosen_id),
         ),
-        *satisfaction_steps(
-            prompt=_call_prompt, remark=N_("业主意见（可跳过）："), recorded=_desk_recorded
+        Choose("channel", N_("回访方式："), [PHONE, VISIT], remember("channel", "outcome")),
+        Choose("outcome", _call_prompt, _outcomes, _outcome),
+        AskText(
+            "remark",
+            N_("业主意见（可跳过）："),
+            _desk_remarked,
+            what=N_("回访意见"),
+            max_length=500,
+            skippable=True,
         ),
     ],
 )

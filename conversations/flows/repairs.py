@@ -466,10 +466,10 @@ def _action_options(ctx: Context) -> list[Option]:
     ticket = queries.get_ticket(session=ctx.session, ticket_id=ctx.data["ticket_id"], viewer=ctx.me)
     if ticket.status in (TicketStatus.NEW, TicketStatus.DISPATCHED):
         return [ACCEPT, BACK]
-    options = [FINISH, EXPECTED, BACK]
-    if ticket.urgent and ticket.arrived_at is None:
-        options.insert(0, ARRIVED)
-    return options
+    # 完工 keeps its number whatever else is offered; on site, a visiting time is moot.
+    if ticket.arrived_at is not None:
+        return [FINISH, BACK]
+    return [FINISH, *([ARRIVED] if ticket.urgent else []), EXPECTED, BACK]
 
 
 def _taken(ctx: Context, ticket_id: int) -> Next:

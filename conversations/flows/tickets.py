@@ -43,7 +43,14 @@ def _detail(ctx: Context, key: str) -> Next:
     ticket = queries.get_ticket(session=ctx.session, ticket_id=chosen_id(key), viewer=ctx.me)
     lines = [ticket_label(ctx, ticket), ticket.description]
     for event in audit.history(session=ctx.session, object_type="ticket", object_id=ticket.id):
-        lines.append(f"{when(ctx, event.at)}  {ctx.t(STATUS_LABELS[TicketStatus(event.to_state)])}")
+        if event.from_state != event.to_state:
+            lines.append(
+                f"{when(ctx, event.at)}  {ctx.t(STATUS_LABELS[TicketStatus(event.to_state)])}"
+            )
+        elif ticket.kind is TicketKind.REPAIR and event.note:
+            # A step within a state (到场, the visiting time) the owner follows too; a
+            # complaint's working notes stay the staff's.
+            lines.append(f"{when(ctx, event.at)}  {event.note}")
     lines.append(_next_step(ctx, ticket))
     if ticket.kind is TicketKind.REPAIR and ticket.reply_text is None and ticket.done_note:
         lines.append(ctx.t("完工说明：{note}", note=ticket.done_note))

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Index, Text, text
+from sqlalchemy import ForeignKey, Index, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, enum_column
@@ -66,6 +66,15 @@ class Callback(Base):
         enum_column(Satisfaction, extensible=False)
     )
     note: Mapped[str | None] = mapped_column(Text)
+    # When the owner is asked in chat: the day after the work, so that there is time to
+    # answer and to be phoned before the deadline (003 篇十二 三(四)2: "within" N days).
+    ask_at: Mapped[datetime | None]
+    asked_at: Mapped[datetime | None]  # when the question went out, for its one reminder
+    # The desk's calls nobody answered (未接通), when to try again (the next working day),
+    # and, after the setting's number of tries, that the owner could not be reached.
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    call_again_at: Mapped[datetime | None]
+    unreachable: Mapped[bool] = mapped_column(default=False, server_default=false())
     rework_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
 
     ticket: Mapped[Ticket] = relationship(foreign_keys=[ticket_id], lazy="joined")

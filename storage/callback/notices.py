@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from storage.callback.models import SATISFACTION_LABELS, Callback
-from storage.clock import format_day
+from storage.clock import format_day, local_date
 from storage.config import Settings
 from storage.i18n import N_, Msg, Translator
 from storage.outbox.notice import Notice
@@ -20,7 +21,9 @@ def callback_due(callback: Callback) -> Notice:
     """The callback question, to the owner in chat on the due day."""
     ticket = callback.ticket
     if ticket.kind is TicketKind.COMPLAINT:
-        template = N_("您的投诉 {number}（{what}）已答复，您对处理结果满意吗？请在下面选择您的评价。")
+        template = N_(
+            "您的投诉 {number}（{what}）已答复，您对处理结果满意吗？请在下面选择您的评价。"
+        )
         what: object = ticket.subject or ""
     else:
         template = N_("您的报修 {number}（{what}）已完工，您对维修满意吗？请在下面选择您的评价。")
@@ -50,22 +53,65 @@ def _owner_of(ticket: Ticket, phone_of: PhoneOf) -> dict[str, object]:
 # ``storage.people.privacy.phones_for``): each recipient gets a notice of their own.
 
 
-def callback_reminder(callback: Callback, *, phone_of: PhoneOf) -> Notice:
-    """To the desk, the same day: whom to call."""
+def owner_reminder(callback: Callback) -> Notice:
+    """To the owner, once, when the question went unanswered."""
+    notice = callback_due(callback)
     return Notice(
-        "callback_reminder",
-        N_("【回访提醒】{number} {where}（{owner} {phone}）今天到回访期限，请及时回访。"),
-        _owner_of(callback.ticket, phone_of),
+        "callback_owner_reminder",
+        N_("提醒：{question}"),
+        {"question": Msg(notice.template, **notice.params)},
+        actions=notice.actions,
     )
 
 
-def callback_overdue(callback: Callback, settings: Settings, *, phone_of: PhoneOf) -> Notice:
+def callback_reminder(callback: Callback, *, phone_of: PhoneOf) -> Notice:
+    """To the desk, on the last day: whom to phone, as they did not answer in chat."""
+    return Notice(
+        "callback_reminder",
+        N_(
+            "【回访提醒】{number} {where}（{owner} {phone}）今天到回访期限，业主没有在聊天中"
+            "回复，请电话回访。"
+        ),
+        _owner_of(callback.ticket, phone_of),
+        actions=((f"/callbacks {callback.id}", N_("回访")),),
+    )
+
+
+def call_again(callback: Callback, *, phone_of: PhoneOf) -> Notice:
+    """To the desk, the working day after a call nobody answered."""
+    return Notice(
+        "callback_call_again",
+        N_(
+            "【再次回访】{number} {where}（{owner} {phone}）上次未接通（第 {attempts} 次），"
+            "请再打一次。"
+        ),
+        _owner_of(callback.ticket, phone_of) | {"attempts": callback.attempts},
+        actions=((f"/callbacks {callback.id}", N_("回访")),),
+    )
+
+
+def callback_overdue(
+    callback: Callback, settings: Settings, now: datetime, *, phone_of: PhoneOf
+) -> Notice:
     """To the desk's supervisor, every working day until it is made."""
     return Notice(
         "callback_overdue",
-        N_("【回访逾期】{number} {where}（{owner} {phone}）的回访 {due_on} 到期，仍未完成。"),
-        _owner_of(callback.ticket, phone_of) | {"due_on": format_day(callback.due_at, settings.tz)},
+        N_(
+            "【回访逾期】{number} {where}（{owner} {phone}）的回访 {due_on} 到期，"
+            "已逾期 {days} 天，仍未完成。"
+        ),
+        _owner_of(callback.ticket, phone_of)
+        | {
+            "due_on": format_day(callback.due_at, settings.tz),
+            "days": days_overdue(callback, now, settings),
+        },
     )
+
+
+def days_overdue(callback: Callback, now: datetime, settings: Settings) -> int:
+    """How many local days past its last day: 1 the day after."""
+    last_day = local_date(callback.due_at - timedelta(seconds=1), settings.tz)
+    return max(0, (local_date(now, settings.tz) - last_day).days)
 
 
 def quality_sample(picked: Sequence[Callback], t: Translator, *, phone_of: PhoneOf) -> Notice:

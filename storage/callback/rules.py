@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from storage.audit import service as audit
 from storage.callback.models import PENDING, Callback
-from storage.clock import days_after, format_day
+from storage.clock import days_after, format_day, local_date, start_of_local_day
 from storage.config import Settings
 from storage.database import settings_of
 from storage.people.models import Person
@@ -32,9 +32,23 @@ def callback_due_at(ticket: Ticket, start: datetime, settings: Settings) -> date
     return days_after(start, window_days(ticket, settings), settings.tz)
 
 
+def ask_owner_at(start: datetime, due_at: datetime, settings: Settings) -> datetime:
+    """The owner is asked the morning after the work (the setting's days), and at the
+    latest at the start of the last day."""
+    asked = start_of_local_day(
+        local_date(start, settings.tz) + timedelta(days=settings.callback_ask_after_days),
+        settings.tz,
+    )
+    last_day = start_of_local_day(
+        local_date(due_at - timedelta(seconds=1), settings.tz), settings.tz
+    )
+    return min(asked, last_day)
+
+
 def schedule(*, session: Session, ticket: Ticket, start: datetime, actor: Person) -> Callback:
     settings = settings_of(session)
-    callback = Callback(ticket=ticket, due_at=callback_due_at(ticket, start, settings))
+    due_at = callback_due_at(ticket, start, settings)
+    callback = Callback(ticket=ticket, due_at=due_at, ask_at=ask_owner_at(start, due_at, settings))
     audit.record_new(
         session=session,
         obj=callback,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,15 @@ from storage.callback.models import (
     CallbackChannel,
     Satisfaction,
 )
-from storage.clock import end_of_local_day, format_local, utcnow
+from storage.clock import (
+    end_of_local_day,
+    format_day,
+    format_local,
+    is_working_day,
+    local_date,
+    start_of_local_day,
+    utcnow,
+)
 from storage.database import settings_of
 from storage.errors import AlreadyRecorded, NotFound
 from storage.i18n import N_, Msg
@@ -46,12 +54,7 @@ def record(
     ticket = session.get(Ticket, callback.ticket_id, with_for_update={"of": Ticket})
     if ticket is None:
         raise NotFound("找不到回访 #{callback_id}", callback_id=callback_id)
-    if callback.done_at is not None:
-        who = callback.recorded_by.name if callback.recorded_by else Msg("他人")
-        when = format_local(callback.done_at, settings_of(session).tz)
-        raise AlreadyRecorded(
-            "{number} 的回访已于 {when} 由 {who} 记录", number=ticket.number, when=when, who=who
-        )
+    _not_yet_recorded(session, callback, ticket)
     if actor.id == ticket.reporter_id:
         channel = CallbackChannel.CHAT
     else:
@@ -117,6 +120,76 @@ def add_remark(*, session: Session, callback_id: int, actor: Person, note: str) 
     return callback
 
 
+def next_working_day(day: date) -> date:
+    following = day + timedelta(days=1)
+    while not is_working_day(following):
+        following += timedelta(days=1)
+    return following
+
+
+def no_answer(*, session: Session, callback_id: int, actor: Person) -> Callback:
+    """未接通: the desk phoned and nobody answered. Tried again the next working day; after
+    the setting's number of tries the owner is recorded as unreachable and the ticket is
+    closed with that said (it does not wait for ever)."""
+    callback = session.get(Callback, callback_id, with_for_update={"of": Callback})
+    if callback is None:
+        raise NotFound("找不到回访 #{callback_id}", callback_id=callback_id)
+    ticket = session.get_one(Ticket, callback.ticket_id, with_for_update={"of": Ticket})
+    _not_yet_recorded(session, callback, ticket)
+    people.require_staff(
+        session=session,
+        actor=actor,
+        estate_id=ticket.estate_id,
+        roles=DESK_ROLES,
+        doing=N_("记录回访"),
+    )
+    settings = settings_of(session)
+    now = utcnow()
+    callback.attempts += 1
+    if callback.attempts < settings.callback_call_attempts:
+        callback.call_again_at = start_of_local_day(
+            next_working_day(local_date(now, settings.tz)), settings.tz
+        )
+        audit.record(
+            session=session,
+            obj=callback,
+            from_state=PENDING,
+            to_state=PENDING,
+            actor=actor,
+            note=f"未接通（第 {callback.attempts} 次），"
+            f"{format_day(callback.call_again_at, settings.tz)} 再打",
+        )
+        return callback
+    callback.done_at, callback.recorded_by = now, actor
+    callback.channel, callback.unreachable = CallbackChannel.PHONE, True
+    callback.call_again_at = None
+    note = f"未接通 {callback.attempts} 次，无法联系业主"
+    audit.record(
+        session=session, obj=callback, from_state=PENDING, to_state=DONE, actor=actor, note=note
+    )
+    flow = lifecycle.flow_of(ticket)
+    flow.move(session=session, obj=ticket, target=TicketStatus.CALLED_BACK, actor=actor, note=note)
+    lifecycle.close(session=session, ticket=ticket, actor=actor, note=note)
+    return callback
+
+
+def _not_yet_recorded(session: Session, callback: Callback, ticket: Ticket) -> None:
+    if callback.done_at is not None:
+        who = callback.recorded_by.name if callback.recorded_by else Msg("他人")
+        when = format_local(callback.done_at, settings_of(session).tz)
+        raise AlreadyRecorded(
+            "{number} 的回访已于 {when} 由 {who} 记录", number=ticket.number, when=when, who=who
+        )
+
+
+def waiting(*, session: Session) -> list[Callback]:
+    """Every callback still to make, for the clock: asked, reminded, phoned."""
+    query = (
+        select(Callback).where(Callback.done_at.is_(None)).order_by(Callback.due_at, Callback.id)
+    )
+    return list(session.scalars(query))
+
+
 def pending_for_ticket(*, session: Session, ticket_id: int) -> Callback | None:
     return session.scalar(
         select(Callback).where(Callback.ticket_id == ticket_id, Callback.done_at.is_(None))
@@ -172,14 +245,19 @@ def pending(*, session: Session, estate_id: int, limit: int = 50) -> list[Callba
     return list(session.scalars(query))
 
 
-def ask_owner(*, session: Session, callback_id: int) -> OutboxMessage | None:
+def ask_owner(
+    *, session: Session, callback_id: int, now: datetime | None = None
+) -> OutboxMessage | None:
     """The callback question, sent to the owner in chat once (whoever asks twice)."""
     callback = session.get(Callback, callback_id)
     if callback is None or callback.done_at is not None:
         return None
-    return outbox.notify(
+    queued = outbox.notify(
         session=session,
         recipient=callback.ticket.reporter,
         notice=notices.callback_due(callback),
         idempotency_key=f"callback_due:{callback.id}",
     )
+    if queued is not None:
+        callback.asked_at = now or utcnow()
+    return queued

@@ -198,6 +198,15 @@ def repair_expected(ticket: Ticket) -> Notice:
     )
 
 
+def repair_arrived(ticket: Ticket) -> Notice:
+    """To the owner: someone is there."""
+    return Notice(
+        "repair_arrived",
+        N_("{holder} 已到达现场处理您的报修 {number}。"),
+        {"number": ticket.number, "holder": _holder(ticket)},
+    )
+
+
 def repair_taken_away(ticket: Ticket, new_holder: str) -> Notice:
     """To whoever held an order the desk gave to someone else: it is no longer theirs."""
     return Notice(

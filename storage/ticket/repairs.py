@@ -224,6 +224,9 @@ def arrive(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
     if ticket.arrived_at is None:
         ticket.arrived_at = utcnow()
         REPAIR_FLOW.keep(session=session, obj=ticket, actor=actor, note="到场")
+        outbox.notify(
+            session=session, recipient=ticket.reporter, notice=notices.repair_arrived(ticket)
+        )
     return ticket
 
 

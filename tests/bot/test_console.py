@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.console import Console, render
+from bot.console import Console, ConsoleChannel, render
 from conversations.engine import Engine
 from conversations.flows import FLOWS
 from conversations.messages import Button, Incoming, Reply
@@ -148,3 +149,19 @@ def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
         "请选择：\n  1) 是\n  2) 否"
     )
     db.dispose()
+
+
+def test_a_notice_shows_its_buttons_and_the_next_number_presses_them(tmp_path: Path) -> None:
+    """A page reaching the technician's console chat: 1) 接单, and 1 takes it."""
+    db = Database(load_settings(database_url=f"sqlite:///{tmp_path}/console.db"))
+    printed: list[str] = []
+    console = Console(Engine(db, FLOWS), "tech", write=printed.append)
+    channel = ConsoleChannel(printed.append, offered=console.offered)
+    page = Reply("【紧急维修】BX000001", (Button("/take 1", "接单"),))
+    asyncio.run(channel.send("tech", page))
+    assert printed == ["  [通知 → tech] 【紧急维修】BX000001\n      1) 接单"]
+    message = console.incoming("1")
+    assert message is not None
+    assert message.button == "/take 1"
+    asyncio.run(channel.send("desk", Reply("【新报修】", (Button("/assign 2", "派单"),))))
+    assert console.buttons == [Button("/take 1", "接单")]  # another chat's notice: not ours

@@ -124,6 +124,7 @@ def test_the_desk_calling_back_sees_the_photos_the_technician_left(
     desk_chat = chat("陈静")
     desk_chat.say("回访")
     desk_chat.press(desk_chat.buttons[0])
+    desk_chat.press("电话回访")
     assert [r.images for r in desk_chat.replies if r.images] == [("telegram:drain",)]
     assert "完工照片（1 张）" in desk_chat.text
-    assert "请致电 张伟" in desk_chat.text
+    assert "回访 BX000001：张伟" in desk_chat.text

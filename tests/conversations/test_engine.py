@@ -184,6 +184,7 @@ def test_two_staff_recording_the_same_callback_at_once_one_wins_the_other_is_tol
     for clerk in (first, second):
         clerk.say("回访")
         clerk.press("BX000001")
+        clerk.press("电话回访")
         clerk.press("满意")
     barrier = threading.Barrier(2)
     answers: dict[str, str] = {}

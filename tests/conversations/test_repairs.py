@@ -154,7 +154,7 @@ def test_a_leak_goes_from_owner_to_desk_to_technician_to_callback(
     desk.say("回访")
     assert "BX000001 1-1-502 房屋渗漏水 · 已完工 回访期限 2026-11-26" in desk.buttons[0]
     desk.press("BX000001")
-    assert "请致电 张伟（13800138001）" in desk.text
+    assert "回访 BX000001：张伟（13800138001）" in desk.press("电话回访")
     desk.press("满意")
     assert "已记录回访结果" in desk.press("跳过")
     assert ticket(estate).status is TicketStatus.CLOSED

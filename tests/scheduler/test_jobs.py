@@ -87,16 +87,19 @@ def test_the_days_figures_are_counted_once_and_not_again_once_every_head_has_the
     assert again == []
 
 
-def test_a_leak_done_on_monday_asks_the_owner_on_thursday(
+def test_a_leak_done_on_monday_asks_the_owner_on_tuesday_and_the_desk_phones_on_thursday(
     cuihu: SampleEstate, at: time_machine.Traveller
 ) -> None:
     s = cuihu.session
     cuihu.repair_done(at, RepairCategory.WATER_LEAK, local(2026, 11, 23, 15, 0))
-    assert jobs.due_callbacks(s, local(2026, 11, 25, 10, 0)) == 0  # Wednesday: not yet
-    assert jobs.due_callbacks(s, local(2026, 11, 26, 9, 0)) == 3  # Thursday
+    assert jobs.due_callbacks(s, local(2026, 11, 23, 20, 0)) == 0  # Monday: not yet
+    at.move_to(local(2026, 11, 24, 9, 0))
+    assert jobs.due_callbacks(s, local(2026, 11, 24, 9, 0)) == 1  # Tuesday: the owner
     [(owner, question)] = notices(s, "callback_due")
     assert owner == "张伟"
     assert "BX000001（房屋渗漏水）已完工" in question
+    assert jobs.due_callbacks(s, local(2026, 11, 25, 10, 0)) == 1  # Wednesday: reminded
+    assert jobs.due_callbacks(s, local(2026, 11, 26, 9, 0)) == 2  # Thursday: the desk
     assert [who for who, _ in notices(s, "callback_reminder")] == ["陈静", "刘洋"]
     assert jobs.due_callbacks(s, local(2026, 11, 26, 15, 0)) == 0  # and only once
 
@@ -107,7 +110,7 @@ def test_reminders_wait_for_the_morning_not_3_am(
     s = cuihu.session
     cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))
     assert jobs.due_callbacks(s, local(2026, 11, 25, 3, 0)) == 0  # due Wednesday, at night
-    assert jobs.due_callbacks(s, local(2026, 11, 25, 8, 0)) == 3
+    assert jobs.due_callbacks(s, local(2026, 11, 25, 8, 0)) == 3  # the owner, then the desk
 
 
 def test_an_overdue_callback_reaches_the_supervisor_each_working_day_until_done(

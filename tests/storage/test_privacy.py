@@ -22,6 +22,7 @@ from storage.callback import notices as callback_notices
 from storage.callback.models import Satisfaction
 from storage.chat import service as chat
 from storage.chat.models import Conversation
+from storage.clock import utcnow
 from storage.config import Settings
 from storage.errors import NotFound, PermissionDenied
 from storage.figures.monthly import monthly_report
@@ -103,7 +104,7 @@ def test_a_callback_notice_shows_the_number_in_full_to_the_desk_and_masked_to_ot
         assert f"（张伟 {MASKED}）" in text, name
         assert PHONE not in text
     overdue = callback_notices.callback_overdue(
-        callback, settings, phone_of=privacy.phones_for(session=s, viewer=None)
+        callback, settings, utcnow(), phone_of=privacy.phones_for(session=s, viewer=None)
     )
     assert MASKED in overdue.text(None)
     assert PHONE not in json.dumps({k: str(v) for k, v in overdue.params.items()})  # nor kept
