@@ -48,6 +48,32 @@ def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
         for label, count in sorted(due.items(), key=lambda item: -item[1]):
             on_time.append([label, count, done[label], done[label] / count])
             on_time.cell(row=on_time.max_row, column=4).number_format = "0.0%"
+    checks = book.create_sheet("品质抽查")
+    checks.append(
+        [
+            t("抽查"),
+            t("单号"),
+            t("地点"),
+            t("回访结果"),
+            t("抽查结果"),
+            t("意见"),
+            t("抽查人"),
+            t("日期"),
+        ]
+    )
+    for row in report.quality_checks:
+        checks.append(
+            [
+                row.kind,
+                row.number,
+                row.where,
+                row.callback,
+                row.found,
+                row.note,
+                row.checker,
+                row.on,
+            ]
+        )
     pareto = book.create_sheet("排列图")
     pareto.append([t("问题类别"), t("数量"), t("累计百分比")])
     total, running = sum(c for _, c in report.problems), 0

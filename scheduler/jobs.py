@@ -7,7 +7,6 @@ nothing twice. Jobs never talk to a platform: the outbox dispatcher does.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,10 +17,11 @@ from sqlalchemy.orm import Session
 from conversations.summaries import day_summary, month_summary
 from scheduler.documents import write_pareto
 from storage.callback import notices as callback_notices
+from storage.callback import quality
 from storage.callback import service as callbacks
-from storage.callback.models import Callback
+from storage.callback.models import Callback, QualityCheckKind
 from storage.chat.models import SeenMessage
-from storage.clock import is_working_day, local_date, start_of_local_day
+from storage.clock import local_date, start_of_local_day
 from storage.config import Settings
 from storage.database import settings_of
 from storage.duty import service as duty
@@ -261,7 +261,7 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
     """Past due: the desk's supervisor hears of it, then once every working day until done."""
     settings = settings_of(session)
     local = _local(now, settings)
-    if quiet(now, settings) or not is_working_day(local.date()):
+    if quiet(now, settings):
         return 0
     return sum(
         outbox.notify(
@@ -274,6 +274,7 @@ def overdue_callbacks(session: Session, now: datetime) -> int:
         )
         is not None
         for callback in callbacks.overdue(session=session, estate_id=None, now=now)
+        if callback.ticket.estate.is_working_day(local.date())
         for person in people.desk_heads(session=session, estate_id=callback.ticket.estate_id)
     )
 
@@ -390,7 +391,7 @@ def repair_deadlines(session: Session, now: datetime) -> int:
                 notice=ticket_notices.repair_due_soon(ticket, settings),
                 key=_deadline_key("repair_due_soon", ticket.id, ticket.due_at),
             )
-        if not is_working_day(local.date()):
+        if not estate.is_working_day(local.date()):
             continue
         for ticket in queries.overdue_work(session=session, estate_id=estate.id, now=now):
             queued += outbox.notify_each(
@@ -433,7 +434,7 @@ def message_deadlines(session: Session, now: datetime) -> int:
             queued += messages.tell_desk_of(session, ticket)
             if ticket.due_at is None or ticket.due_at > now:
                 continue
-            if not is_working_day(_local(now, settings).date()):
+            if not estate.is_working_day(_local(now, settings).date()):
                 continue
             queued += outbox.notify_each(
                 session=session,
@@ -484,51 +485,67 @@ def patrol_deadlines(session: Session, now: datetime) -> int:
 
 
 def quality_sample(session: Session, now: datetime) -> int:
-    """000 3.12: each week the quality specialist re-checks a few finished callbacks by phone.
-    The week's sample is drawn from a seed of (estate, week): a rerun draws the same."""
+    """Quality checks of finished callbacks, drawn and handed to who records them in chat
+    (品质抽查): each week the quality specialist re-checks last week's few by phone (000
+    3.12); each month the project manager spot-checks last month's (003 篇十二 三(四)1).
+    A sample is seeded by (estate, period): a rerun draws the same."""
     settings = settings_of(session)
     local = _local(now, settings)
     if quiet(now, settings):
         return 0
+    tz = settings.tz
     year, week, _ = local.isocalendar()
     monday = local.date() - timedelta(days=local.weekday())
-    since = start_of_local_day(monday - timedelta(days=7), settings.tz)
+    first = local.date().replace(day=1)
+    last_month = previous_month(first)
+    periods = (
+        (
+            QualityCheckKind.WEEKLY,
+            f"{year}-W{week:02d}",
+            start_of_local_day(monday - timedelta(days=7), tz),
+            start_of_local_day(monday, tz),
+            settings.quality_sample_size,
+        ),
+        (
+            QualityCheckKind.MONTHLY,
+            f"{last_month:%Y-%m}",
+            start_of_local_day(last_month, tz),
+            start_of_local_day(first, tz),
+            settings.quality_monthly_sample_size,
+        ),
+    )
     queued = 0
     for estate in _estates(session):
-        specialists = _readers(session, estate.id, [StaffRole.QUALITY_SPECIALIST])
-        if not specialists:
-            continue
-        done = list(
-            session.scalars(
-                select(Callback)
-                .join(Ticket, Callback.ticket_id == Ticket.id)
-                .where(
-                    Ticket.estate_id == estate.id,
-                    Callback.done_at >= since,
-                    Callback.done_at < start_of_local_day(monday, settings.tz),
-                )
-                .order_by(Callback.id)
+        for kind, period, since, until, size in periods:
+            checkers = _readers(session, estate.id, [quality.CHECKERS[kind]])
+            if not checkers:
+                continue
+            drawn = quality.draw(
+                session=session,
+                estate_id=estate.id,
+                kind=kind,
+                period=period,
+                done_from=since,
+                done_until=until,
+                size=size,
             )
-        )
-        if not done:
-            continue
-        picked = random.Random(f"{estate.code}:{year}-W{week}").sample(  # noqa: S311
-            done, min(settings.quality_sample_size, len(done))
-        )
-        for person in specialists:
-            queued += (
-                outbox.notify(
-                    session=session,
-                    recipient=person,
-                    notice=callback_notices.quality_sample(
-                        picked,
-                        translator(person.locale),
-                        phone_of=privacy.phones_for(session=session, viewer=person),
-                    ),
-                    idempotency_key=f"quality_sample:{estate.code}:{year}-W{week}:{person.id}",
+            if not drawn:
+                continue
+            for person in checkers:
+                queued += (
+                    outbox.notify(
+                        session=session,
+                        recipient=person,
+                        notice=callback_notices.quality_sample(
+                            [c.callback for c in drawn],
+                            translator(person.locale),
+                            kind,
+                            phone_of=privacy.phones_for(session=session, viewer=person),
+                        ),
+                        idempotency_key=f"quality_sample:{estate.code}:{period}:{person.id}",
+                    )
+                    is not None
                 )
-                is not None
-            )
     return queued
 
 

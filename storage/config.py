@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     patrol_verify_days: Days = 2
     # 000 3.12: the quality specialist re-checks at least 3 callbacks a week by phone.
     quality_sample_size: Annotated[int, Field(ge=1, le=100)] = 3
+    # 003 篇十二 三(四)1: the project manager spot-checks this many of last month's callbacks.
+    quality_monthly_sample_size: Annotated[int, Field(ge=1, le=100)] = 5
     # 001 4.10: patrol records are kept two years, then archived.
     retention_days: Annotated[int, Field(ge=30, le=3650)] = 730
     # Reminders are not sent at night; one due in these hours waits for the morning.

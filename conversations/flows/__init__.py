@@ -2,7 +2,7 @@
 ``storage/``."""
 
 from conversations.flows.binding import BIND, BINDINGS
-from conversations.flows.callbacks import CALLBACK, CALLBACKS
+from conversations.flows.callbacks import CALLBACK, CALLBACKS, QUALITY
 from conversations.flows.complaints import COMPLAINT, COMPLAINTS, REGISTER_COMPLAINT
 from conversations.flows.duty import ON_DUTY
 from conversations.flows.groups import LINK
@@ -23,6 +23,7 @@ FLOWS: tuple[Flow, ...] = (
     PATROL,
     ORDERS,
     CALLBACKS,
+    QUALITY,
     VERIFY,
     COMPLAINTS,
     MESSAGES,

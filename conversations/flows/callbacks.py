@@ -25,16 +25,18 @@ from conversations.steps import (
     remember,
     satisfaction_steps,
     then,
+    unless_empty,
 )
 from storage.attachment.models import AttachmentKind, AttachmentPurpose
 from storage.callback import notices as callback_notices
+from storage.callback import quality
 from storage.callback import service as callbacks
-from storage.callback.models import Callback, CallbackChannel, Satisfaction
+from storage.callback.models import SATISFACTION_LABELS, Callback, CallbackChannel, Satisfaction
 from storage.clock import utcnow
 from storage.errors import InvalidInput
 from storage.i18n import N_
 from storage.people import privacy
-from storage.people.models import DESK_ROLES
+from storage.people.models import DESK_ROLES, StaffRole
 from storage.ticket.models import TicketKind
 
 
@@ -287,6 +289,92 @@ CALLBACKS = Flow(
             N_("业主意见（可跳过）："),
             _desk_remarked,
             what=N_("回访意见"),
+            max_length=500,
+            skippable=True,
+        ),
+    ],
+)
+
+
+# ------------------------------------------------------------------ 品质抽查
+
+
+def _checks(ctx: Context) -> list[Option]:
+    found = quality.pending(session=ctx.session, estate_id=estate_id(ctx), actor=ctx.me)
+    return [
+        Option(
+            str(check.id),
+            f"{ticket_label(ctx, check.callback.ticket)}（{check.period}）",
+            translate=False,
+        )
+        for check in found
+    ]
+
+
+def _check_prompt(ctx: Context) -> str:
+    found = quality.pending(session=ctx.session, estate_id=estate_id(ctx), actor=ctx.me)
+    check = next((c for c in found if c.id == ctx.data["check_id"]), None)
+    if check is None:
+        raise InvalidInput("这项抽查已经记录过了")
+    callback, ticket = check.callback, check.callback.ticket
+    first = ctx.t(SATISFACTION_LABELS[callback.satisfaction]) if callback.satisfaction else "—"
+    return ctx.t(
+        "抽查 {number}：{owner}（{phone}）\n回访结果：{first}{note}\n业主现在的评价：",
+        number=ticket.number,
+        owner=ticket.reporter.name,
+        phone=privacy.phone_for(session=ctx.session, viewer=ctx.me, ticket=ticket) or "—",
+        first=first,
+        note=f"（{callback.note}）" if callback.note else "",
+    )
+
+
+@then()
+def _checked(ctx: Context, remark: str) -> Next:
+    satisfaction = Satisfaction(ctx.data["satisfaction"])
+    check = quality.record(
+        session=ctx.session,
+        check_id=ctx.data["check_id"],
+        actor=ctx.me,
+        satisfaction=satisfaction,
+        note=remark or None,
+    )
+    if satisfaction is Satisfaction.UNSATISFIED:
+        ctx.say(
+            "已记录。{number} 已重新打开：报修返工，投诉转项目负责人。",
+            number=check.callback.ticket.number,
+        )
+    else:
+        ctx.say("已记录抽查结果。")
+    return None
+
+
+def _checker(ctx: Context) -> bool:
+    return has_role(ctx, {StaffRole.QUALITY_SPECIALIST, StaffRole.PROJECT_MANAGER})
+
+
+QUALITY = Flow(
+    key="quality",
+    title=N_("品质抽查"),
+    allowed=_checker,
+    start=unless_empty(_checks, N_("目前没有待记录的抽查。"), "check"),
+    steps=[
+        Choose(
+            "check",
+            N_("待记录的抽查："),
+            _checks,
+            remember("check_id", "satisfaction", chosen_id),
+        ),
+        Choose(
+            "satisfaction",
+            _check_prompt,
+            SATISFACTION,
+            remember("satisfaction", "remark", lambda key: Satisfaction(key).value),
+        ),
+        AskText(
+            "remark",
+            N_("抽查意见（可跳过）："),
+            _checked,
+            what=N_("抽查意见"),
             max_length=500,
             skippable=True,
         ),

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Index, Text, false, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, enum_column
@@ -78,4 +78,38 @@ class Callback(Base):
     rework_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
 
     ticket: Mapped[Ticket] = relationship(foreign_keys=[ticket_id], lazy="joined")
+    recorded_by: Mapped[Person | None] = relationship()
+
+
+class QualityCheckKind(enum.StrEnum):
+    WEEKLY = "weekly"  # 000 3.12: the quality specialist's weekly re-check by phone
+    MONTHLY = "monthly"  # 003 篇十二 三(四)1: the project manager's monthly spot-check
+
+
+QUALITY_CHECK_LABELS = {
+    QualityCheckKind.WEEKLY: N_("品质抽查"),
+    QualityCheckKind.MONTHLY: N_("经理抽查"),
+}
+
+
+class QualityCheck(Base):
+    """A finished callback drawn to be checked again, and what the check found."""
+
+    __tablename__ = "quality_check"
+    __table_args__ = (UniqueConstraint("callback_id", "kind", "period"),)
+    audit_type: ClassVar[str] = "quality_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callback.id", ondelete="CASCADE"))
+    kind: Mapped[QualityCheckKind] = mapped_column(enum_column(QualityCheckKind, extensible=True))
+    period: Mapped[str] = mapped_column(String(16))  # 2026-W48, 2026-11
+    drawn_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(index=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(
+        enum_column(Satisfaction, extensible=False)
+    )
+    note: Mapped[str | None] = mapped_column(Text)
+
+    callback: Mapped[Callback] = relationship(lazy="joined")
     recorded_by: Mapped[Person | None] = relationship()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from storage.callback.models import SATISFACTION_LABELS, Callback
+from storage.callback.models import SATISFACTION_LABELS, Callback, QualityCheckKind
 from storage.clock import format_day, local_date
 from storage.config import Settings
 from storage.i18n import N_, Msg, Translator
@@ -114,16 +114,28 @@ def days_overdue(callback: Callback, now: datetime, settings: Settings) -> int:
     return max(0, (local_date(now, settings.tz) - last_day).days)
 
 
-def quality_sample(picked: Sequence[Callback], t: Translator, *, phone_of: PhoneOf) -> Notice:
-    """000 3.12: the week's households for the quality specialist to call again."""
+def quality_sample(
+    picked: Sequence[Callback], t: Translator, kind: QualityCheckKind, *, phone_of: PhoneOf
+) -> Notice:
+    """000 3.12: the week's households for the quality specialist to call again; 003 篇十二
+    三(四)1: the month's for the project manager. Recorded in 品质抽查."""
     lines = "\n".join(
         f"· {c.ticket.number} {c.ticket.where} {c.ticket.reporter.name} "
         f"{phone_of(c.ticket) or ''} "
         f"{t(SATISFACTION_LABELS[c.satisfaction]) if c.satisfaction else ''}".rstrip()
         for c in picked
     )
+    if kind is QualityCheckKind.MONTHLY:
+        template = N_(
+            "【经理抽查】请抽查上月回访的以下 {count} 户，并在「品质抽查」中记录：\n{lines}"
+        )
+    else:
+        template = N_(
+            "【品质抽查】本周请电话回访以下 {count} 户，并在「品质抽查」中记录：\n{lines}"
+        )
     return Notice(
         "quality_sample",
-        N_("【品质抽查】本周请电话回访以下 {count} 户：\n{lines}"),
+        template,
         {"count": len(picked), "lines": lines},
+        actions=(("/quality", N_("品质抽查")),),
     )

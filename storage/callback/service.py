@@ -21,13 +21,13 @@ from storage.clock import (
     end_of_local_day,
     format_day,
     format_local,
-    is_working_day,
     local_date,
     start_of_local_day,
     utcnow,
 )
 from storage.database import settings_of
 from storage.errors import AlreadyRecorded, NotFound
+from storage.estate.models import Estate
 from storage.i18n import N_, Msg
 from storage.outbox import service as outbox
 from storage.outbox.models import OutboxMessage
@@ -120,9 +120,9 @@ def add_remark(*, session: Session, callback_id: int, actor: Person, note: str) 
     return callback
 
 
-def next_working_day(day: date) -> date:
+def next_working_day(day: date, estate: Estate) -> date:
     following = day + timedelta(days=1)
-    while not is_working_day(following):
+    while not estate.is_working_day(following):
         following += timedelta(days=1)
     return following
 
@@ -148,7 +148,7 @@ def no_answer(*, session: Session, callback_id: int, actor: Person) -> Callback:
     callback.attempts += 1
     if callback.attempts < settings.callback_call_attempts:
         callback.call_again_at = start_of_local_day(
-            next_working_day(local_date(now, settings.tz)), settings.tz
+            next_working_day(local_date(now, settings.tz), ticket.estate), settings.tz
         )
         audit.record(
             session=session,

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.clock import is_working_day
 from storage.duty.models import DutyShift
 from storage.errors import InvalidInput, NotFound
 from storage.estate.models import Estate
@@ -26,7 +25,7 @@ WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")  # 周一 … 周�
 
 def desk_hours(estate: Estate, day: date) -> tuple[time, time]:
     """When the desk answers on ``day``: working-day or rest-day hours (003 篇十二 三(二))."""
-    if is_working_day(day):
+    if estate.is_working_day(day):
         return estate.desk_opens_workday, estate.desk_closes_workday
     return estate.desk_opens_rest_day, estate.desk_closes_rest_day
 

@@ -66,12 +66,20 @@ def _hours(text: str) -> tuple[time, time]:
     return opens, closes
 
 
+class CalendarSpec(_Strict):
+    """Corrections to China's calendar of working days, for this estate alone."""
+
+    holidays: list[dt_date] = Field(default_factory=list)  # closed, though China works
+    workdays: list[dt_date] = Field(default_factory=list)  # worked, though China rests
+
+
 class EstateSpec(_Strict):
     code: Code
     name: str = Field(min_length=1, max_length=100)
     digest_time: time = time(18, 30)
     briefing_time: time = time(8, 30)
     desk_hours: DeskHoursSpec = Field(default_factory=DeskHoursSpec)
+    calendar: CalendarSpec = Field(default_factory=lambda: CalendarSpec())
 
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -228,6 +236,15 @@ def import_estate(*, session: Session, data: Any, source: str = "estate file") -
     hours = spec.estate.desk_hours
     estate.desk_opens_workday, estate.desk_closes_workday = _hours(hours.workdays)
     estate.desk_opens_rest_day, estate.desk_closes_rest_day = _hours(hours.rest_days)
+    corrections = spec.estate.calendar
+    estate.calendar = (
+        {
+            "holidays": sorted(d.isoformat() for d in corrections.holidays),
+            "workdays": sorted(d.isoformat() for d in corrections.workdays),
+        }
+        if corrections.holidays or corrections.workdays
+        else None
+    )
 
     departments: dict[str, Department] = {
         d.code: d

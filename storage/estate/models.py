@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base
-from storage.clock import utcnow
+from storage.clock import is_working_day, utcnow
 
 
 class Estate(Base):
@@ -27,6 +27,19 @@ class Estate(Base):
     desk_closes_workday: Mapped[time] = mapped_column(default=time(18, 0))
     desk_opens_rest_day: Mapped[time] = mapped_column(default=time(9, 0))
     desk_closes_rest_day: Mapped[time] = mapped_column(default=time(17, 0))
+    # The estate's corrections to China's calendar: {"holidays": [...], "workdays": [...]},
+    # ISO dates (a day the company closes, a day it works that the State Council does not).
+    calendar: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+
+    def is_working_day(self, day: date) -> bool:
+        """China's working days (``storage.clock.is_working_day``), as the estate corrects
+        them."""
+        corrections = self.calendar or {}
+        if day.isoformat() in corrections.get("workdays", ()):
+            return True
+        if day.isoformat() in corrections.get("holidays", ()):
+            return False
+        return is_working_day(day)
 
     buildings: Mapped[list[Building]] = relationship(
         back_populates="estate", order_by="Building.code"

@@ -10,8 +10,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.callback.models import Callback, Satisfaction
-from storage.clock import start_of_local_day
+from storage.callback import quality
+from storage.callback.models import (
+    QUALITY_CHECK_LABELS,
+    SATISFACTION_LABELS,
+    Callback,
+    Satisfaction,
+)
+from storage.clock import local_date, start_of_local_day
 from storage.database import settings_of
 from storage.i18n import N_
 from storage.patrol.models import PATROL_CATEGORY_LABELS, PatrolFinding
@@ -26,6 +32,18 @@ def month_after(first: date) -> date:
 
 def previous_month(day: date) -> date:
     return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+@dataclass
+class QualityCheckRow:
+    kind: str  # zh-Hans label: 品质抽查 / 经理抽查
+    number: str
+    where: str
+    callback: str  # what the callback found
+    found: str  # what the check found
+    note: str
+    checker: str
+    on: str  # local date
 
 
 @dataclass
@@ -46,6 +64,8 @@ class MonthlyReport:
     repairs_due_by_technician: Counter[str] = field(default_factory=Counter)
     repairs_on_time_by_technician: Counter[str] = field(default_factory=Counter)
     vital_percent: int = 80  # the share of problems the vital few make up (a setting)
+    # The quality checks recorded in the month (品质抽查, 经理抽查): one row each, as read.
+    quality_checks: list[QualityCheckRow] = field(default_factory=list)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -148,4 +168,20 @@ def monthly_report(*, session: Session, estate_id: int, month: date) -> MonthlyR
             report.callbacks_on_time += 1
         if callback.satisfaction is not None:
             report.satisfaction[callback.satisfaction] += 1
+    for check in quality.done_in(
+        session=session, estate_id=estate_id, start=month, end=month_after(month), tz=tz
+    ):
+        first = check.callback.satisfaction
+        report.quality_checks.append(
+            QualityCheckRow(
+                kind=QUALITY_CHECK_LABELS[check.kind],
+                number=check.callback.ticket.number,
+                where=check.callback.ticket.where,
+                callback=SATISFACTION_LABELS[first] if first else "—",
+                found=SATISFACTION_LABELS[check.satisfaction] if check.satisfaction else "—",
+                note=check.note or "",
+                checker=check.recorded_by.name if check.recorded_by else "",
+                on=local_date(check.done_at, tz).isoformat() if check.done_at else "",
+            )
+        )
     return report

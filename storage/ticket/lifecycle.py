@@ -53,6 +53,8 @@ COMPLAINT_FLOW = StateMachine(
         S.ESCALATED: frozenset({S.ACCEPTED, S.DISPATCHED, S.REPLIED}),
         S.REPLIED: frozenset({S.CALLED_BACK}),
         S.CALLED_BACK: frozenset({S.CLOSED, S.ESCALATED}),
+        # A quality re-check that finds the owner unsatisfied reopens it, up.
+        S.CLOSED: frozenset({S.ESCALATED}),
     },
     COMPLAINT_STATUS_LABELS,
     entries=frozenset({S.NEW}),

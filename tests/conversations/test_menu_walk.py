@@ -50,8 +50,9 @@ from conversations.engine import Engine
 from conversations.flows import FLOWS
 from conversations.messages import Button, Incoming, Reply
 from conversations.steps import AskDate, AskPhotos, AskPlace, AskText, Choose, Context, Step
+from storage.callback import quality
 from storage.callback import service as callbacks
-from storage.callback.models import Satisfaction
+from storage.callback.models import QualityCheckKind, Satisfaction
 from storage.chat import service as chat_service
 from storage.config import load_settings
 from storage.database import Database
@@ -134,6 +135,7 @@ TYPED: dict[tuple[str, str], str] = {
     ("callback", "remark"): "师傅很专业",
     ("callback", "more"): "师傅很专业",
     ("callbacks", "remark"): "业主表示满意",
+    ("quality", "remark"): "复查无问题",
     ("patrol", "place"): "中心花园",
     ("patrol", "description"): "草坪枯黄",
     ("patrol", "deadline"): "11-28",
@@ -262,6 +264,17 @@ def _live_in(db: Database, clock: time_machine.Traveller) -> str:
         )
         for callback in callbacks.pending(session=session, estate_id=cuihu.id):
             callbacks.ask_owner(session=session, callback_id=callback.id)
+        # Quality checks drawn: the specialist's week and the manager's month.
+        for kind in QualityCheckKind:
+            quality.draw(
+                session=session,
+                estate_id=cuihu.id,
+                kind=kind,
+                period="walk",
+                done_from=local(2026, 11, 1, 0, 0),
+                done_until=local(2026, 11, 24, 0, 0),
+                size=3,
+            )
 
         # Findings: open (one with an extension asked), fixed by a technician and by the
         # department's head, fixed on site, and one fixed while its extension waits.

@@ -4,11 +4,15 @@ not answer; a call nobody answers is tried again the next working day."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import time_machine
 
 from scheduler import jobs
 from storage.callback import service as callbacks
 from storage.callback.models import CallbackChannel, Satisfaction
+from storage.estate import importer
 from storage.outbox import service as outbox
 from storage.ticket.models import RepairCategory, TicketStatus
 from tests.conftest import SampleEstate, local
@@ -114,3 +118,17 @@ def test_the_briefing_says_none_rather_than_ending_on_a_colon(
     [briefing] = outbox.for_recipient(session=cuihu.session, recipient_id=cuihu.person("陈静").id)
     assert "今天没有到期的回访。" in briefing.text
     assert not briefing.text.rstrip().endswith("：")
+
+
+def test_an_estates_own_calendar_corrects_chinas(
+    cuihu: SampleEstate, at: time_machine.Traveller, sample_data: dict[str, Any]
+) -> None:
+    """The estate file closes Friday 27 November and works Saturday 28 November."""
+    sample_data["estate"]["calendar"] = {"holidays": ["2026-11-27"], "workdays": ["2026-11-28"]}
+    importer.import_estate(session=cuihu.session, data=sample_data)
+    assert not cuihu.estate.is_working_day(date(2026, 11, 27))
+    assert cuihu.estate.is_working_day(date(2026, 11, 28))
+    cuihu.repair_done(at, RepairCategory.LIFT, local(2026, 11, 23, 15, 0))  # due Wednesday
+    assert jobs.overdue_callbacks(cuihu.session, local(2026, 11, 26, 9, 0)) == 1  # Thursday
+    assert jobs.overdue_callbacks(cuihu.session, local(2026, 11, 27, 9, 0)) == 0  # closed
+    assert jobs.overdue_callbacks(cuihu.session, local(2026, 11, 28, 9, 0)) == 1  # worked

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from conversations.summaries import month_summary
 from scheduler import jobs
 from scheduler.documents import write_pareto, write_workbook
-from storage.callback.models import Satisfaction
+from storage.callback import quality
+from storage.callback.models import QualityCheckKind, Satisfaction
 from storage.figures.monthly import MonthlyReport, monthly_report
 from storage.i18n import translator
 from storage.outbox.models import OutboxMessage
@@ -97,7 +98,27 @@ def test_the_months_figures(cuihu: SampleEstate, at: time_machine.Traveller) -> 
 def test_the_workbook_opens_and_holds_the_figures(
     cuihu: SampleEstate, at: time_machine.Traveller, tmp_path: Path
 ) -> None:
-    report = november(cuihu, at)
+    a_month_of_work(cuihu, at)
+    # The quality specialist re-checked one of the month's callbacks on the 27th.
+    [check] = quality.draw(
+        session=cuihu.session,
+        estate_id=cuihu.id,
+        kind=QualityCheckKind.WEEKLY,
+        period="2026-W48",
+        done_from=local(2026, 11, 1, 0, 0),
+        done_until=local(2026, 11, 27, 0, 0),
+        size=1,
+    )
+    at.move_to(local(2026, 11, 27, 10, 0))
+    quality.record(
+        session=cuihu.session,
+        check_id=check.id,
+        actor=cuihu.person("马玲"),
+        satisfaction=Satisfaction.SATISFIED,
+        note="业主确认已修好",
+    )
+    at.move_to(local(2026, 12, 1, 9, 0))
+    report = monthly_report(session=cuihu.session, estate_id=cuihu.id, month=date(2026, 11, 1))
     path = tmp_path / "2026-11.xlsx"
     write_workbook(report, "翠湖花园", path)
     book = load_workbook(path)
@@ -109,8 +130,12 @@ def test_the_workbook_opens_and_holds_the_figures(
         "巡查问题部门",
         "满意度",
         "维修按时完工",
+        "品质抽查",
         "排列图",
     ]
+    [recheck] = list(book["品质抽查"].iter_rows(min_row=2, values_only=True))
+    assert recheck[0] == "品质抽查"
+    assert recheck[4:] == ("满意", "业主确认已修好", "马玲", "2026-11-27")
     summary_rows = {row[0]: row[1] for row in book["概要"].iter_rows(values_only=True)}
     assert summary_rows["回访应回访数"] == 7
     assert abs(summary_rows["回访按时率"] - 5 / 7) < 1e-9

@@ -19,7 +19,7 @@ from storage.audit import service as audit
 from storage.audit.models import AuditErasure, AuditEvent
 from storage.base import Base
 from storage.callback import notices as callback_notices
-from storage.callback.models import Satisfaction
+from storage.callback.models import QualityCheckKind, Satisfaction
 from storage.chat import service as chat
 from storage.chat.models import Conversation
 from storage.clock import utcnow
@@ -40,6 +40,9 @@ from storage.ticket.models import RepairCategory, Ticket, TicketStatus
 from tests.conftest import SampleEstate, local
 
 PHONE, MASKED = "13800138001", "138****8001"
+
+
+WEEKLY = QualityCheckKind.WEEKLY
 
 
 def test_a_number_is_masked_to_its_first_three_and_last_four_digits() -> None:
@@ -126,8 +129,10 @@ def test_the_quality_sample_reads_numbers_as_its_reader_may(
     t = translator(None)
     specialist = privacy.phones_for(session=cuihu.session, viewer=cuihu.person("马玲"))
     guard = privacy.phones_for(session=cuihu.session, viewer=cuihu.person("冯军"))
-    assert PHONE in callback_notices.quality_sample([callback], t, phone_of=specialist).text(None)
-    masked = callback_notices.quality_sample([callback], t, phone_of=guard).text(None)
+    assert PHONE in callback_notices.quality_sample(
+        [callback], t, WEEKLY, phone_of=specialist
+    ).text(None)
+    masked = callback_notices.quality_sample([callback], t, WEEKLY, phone_of=guard).text(None)
     assert MASKED in masked
     assert PHONE not in masked
 
