@@ -258,8 +258,10 @@ class AskText:
             raise InvalidInput("这一步不能跳过，请填写{what}", what=Msg(self.what))
         if ctx.incoming.button is not None:
             raise InvalidInput("这里需要您输入文字")
-        if not ctx.incoming.said and (ctx.incoming.photos or ctx.incoming.voice):
+        if not ctx.incoming.said and ctx.incoming.voice:
             raise InvalidInput("这里需要您输入文字（语音未能识别）")
+        if not ctx.incoming.said and ctx.incoming.photos:
+            raise InvalidInput("这里需要您输入文字，照片请在需要照片的一步发送")
         return self.then(ctx, required(ctx.incoming.said, self.what, max_length=self.max_length))
 
 

@@ -625,9 +625,10 @@ def _assignable(ctx: Context) -> list[Option]:
         Option(
             str(t.id),
             ctx.t(
-                "{label}\n{description} · 已等 {waited}",
+                "{label} · {description} · 已等 {waited}",
                 label=("🔴 " if t.urgent else "") + ticket_label(ctx, t),
-                description=t.description[:20],
+                # Its first words on one line (a rework's reads 返工：… 原报修：…).
+                description=" ".join(t.description.split())[:20],
                 waited=waited(ctx, now - t.created_at),
             ),
             translate=False,
