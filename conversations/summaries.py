@@ -13,7 +13,8 @@ from storage.clock import NOT_SET, format_day
 from storage.config import Settings
 from storage.figures.daily import UNASSIGNED, DayActivity
 from storage.figures.monthly import MonthlyReport
-from storage.i18n import Translator
+from storage.figures.weekly import OpenItem, WeeklyReport
+from storage.i18n import Msg, Translator
 from storage.patrol import service as patrols
 from storage.ticket import messages, queries
 
@@ -178,3 +179,54 @@ def month_summary(report: MonthlyReport, estate: str, t: Translator) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def week_summary(report: WeeklyReport, estate: str, t: Translator, *, shown: int = 15) -> str:
+    """For the Friday meeting: the week's complaints and findings, then what is still
+    open, the late ones marked; a long list is cut with how many more."""
+    new_complaints = sum(report.complaints_new.values())
+    lines = [
+        t(
+            "【周报】{estate} {week}（{monday} 起）",
+            estate=estate,
+            week=report.week,
+            monday=report.monday.isoformat(),
+        ),
+        t(
+            "投诉：本周新增 {new}，本周答复 {answered}，仍未答复 {open}",
+            new=new_complaints,
+            answered=report.complaints_answered,
+            open=len(report.complaints_open),
+        ),
+    ]
+    lines += [f"· {t(label)} {count}" for label, count in report.complaints_new.most_common()]
+    lines += _open_lines(report.complaints_open, t, shown)
+    lines.append(
+        t(
+            "巡查问题：本周新增 {new}，本周整改 {fixed}，仍未整改 {open}",
+            new=sum(report.findings_new.values()),
+            fixed=report.findings_fixed,
+            open=len(report.findings_open),
+        )
+    )
+    lines += [f"· {name} {count}" for name, count in report.findings_new.most_common()]
+    lines += _open_lines(report.findings_open, t, shown)
+    return "\n".join(lines)
+
+
+def _read(text: str | Msg, t: Translator) -> str:
+    """A label in the reader's language; a name or an owner's words as written."""
+    return t(text) if isinstance(text, Msg) else text
+
+
+def _open_lines(items: list[OpenItem], t: Translator, shown: int) -> list[str]:
+    if not items:
+        return [t("（没有未完成的）")]
+    lines = [
+        f"  {item.number} {_read(item.what, t)} {item.where} · {_read(item.holder, t)} · "
+        + (t("已逾期（{due}）", due=item.due) if item.late else t("期限 {due}", due=item.due))
+        for item in items[:shown]
+    ]
+    if len(items) > shown:
+        lines.append(t("……还有 {count} 项", count=len(items) - shown))
+    return lines

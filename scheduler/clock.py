@@ -50,6 +50,7 @@ REGISTRY: tuple[ClockJob, ...] = (
     ClockJob("message_deadlines", jobs.message_deadlines),
     ClockJob("patrol_deadlines", jobs.patrol_deadlines),
     ClockJob("quality_sample", jobs.quality_sample, every_minutes=30),
+    ClockJob("weekly_figures", jobs.weekly_figures, every_minutes=30),
     ClockJob("monthly_reports", jobs.monthly_reports, every_minutes=30),
     ClockJob("archive_patrol_records", jobs.archive_patrol_records, every_minutes=24 * 60),
     ClockJob("forget_seen_messages", jobs.forget_seen_messages, every_minutes=24 * 60),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from storage.callback.models import SATISFACTION_LABELS, Satisfaction
 from storage.figures.monthly import MonthlyReport
-from storage.i18n import translator
+from storage.figures.weekly import WeeklyReport
+from storage.i18n import Msg, translator
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,38 @@ def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
         running += count
         pareto.append([label, count, running / total])
         pareto.cell(row=pareto.max_row, column=3).number_format = "0.0%"
+    for tab in book.worksheets:
+        for cell in tab[1]:
+            cell.font = Font(bold=True)
+    book.save(path)
+
+
+def write_weekly_workbook(report: WeeklyReport, estate: str, path: Path) -> None:
+    """The week's figures for the meeting: the counts, then what is still open."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    t = translator(None)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "概要"
+    sheet.append([t("项目"), estate])
+    sheet.append([t("周"), report.week])
+    sheet.append([t("本周新增投诉"), sum(report.complaints_new.values())])
+    sheet.append([t("本周答复投诉"), report.complaints_answered])
+    sheet.append([t("本周新增巡查问题"), sum(report.findings_new.values())])
+    sheet.append([t("本周整改巡查问题"), report.findings_fixed])
+    headers = ("编号", "事项", "地点", "负责", "期限", "逾期")
+    for title, items in (
+        ("未答复投诉", report.complaints_open),
+        ("未整改问题", report.findings_open),
+    ):
+        tab = book.create_sheet(title)
+        tab.append([t(header) for header in headers])
+        for item in items:
+            what = t(item.what) if isinstance(item.what, Msg) else item.what
+            holder = t(item.holder) if isinstance(item.holder, Msg) else item.holder
+            tab.append([item.number, what, item.where, holder, item.due, "是" if item.late else ""])
     for tab in book.worksheets:
         for cell in tab[1]:
             cell.font = Font(bold=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from conversations.summaries import day_summary, month_summary
+from conversations.summaries import day_summary, month_summary, week_summary
 from scheduler.documents import write_pareto
 from storage.callback import notices as callback_notices
 from storage.callback import quality
@@ -28,6 +28,7 @@ from storage.duty import service as duty
 from storage.estate.models import Estate
 from storage.figures.daily import DayActivity, day_activity
 from storage.figures.monthly import monthly_report, previous_month
+from storage.figures.weekly import weekly_report
 from storage.i18n import Translator, translator
 from storage.identity import attempts as binding_attempts
 from storage.outbox import service as outbox
@@ -558,6 +559,42 @@ def archive_patrol_records(session: Session, now: datetime) -> int:
         .values(archived_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def weekly_figures(session: Session, now: datetime) -> int:
+    """Before the weekly meeting (001 例会制度, 003 篇十二 三(七)): the week's complaints and
+    findings and what is still open, to the project manager and the department heads."""
+    settings = settings_of(session)
+    local = _local(now, settings)
+    meeting = local.replace(
+        hour=settings.weekly_meeting_time.hour,
+        minute=settings.weekly_meeting_time.minute,
+        second=0,
+        microsecond=0,
+    )
+    due = meeting - timedelta(hours=settings.weekly_figures_hours_before)
+    if local.isoweekday() != settings.weekly_meeting_weekday or not due <= local < meeting:
+        return 0
+    monday = local.date() - timedelta(days=local.weekday())
+    queued = 0
+    for estate in _estates(session):
+        readers = _readers(session, estate.id, [StaffRole.PROJECT_MANAGER, StaffRole.SUPERVISOR])
+        keys = {p.id: f"weekly:{estate.code}:{monday}:{p.id}" for p in readers}
+        if all(outbox.already_queued(session=session, idempotency_key=k) for k in keys.values()):
+            continue
+        figures = weekly_report(session=session, estate_id=estate.id, monday=monday, now=now)
+        for person in readers:
+            queued += (
+                outbox.notify_text(
+                    session=session,
+                    recipient=person,
+                    kind="weekly_figures",
+                    text=week_summary(figures, estate.name, translator(person.locale)),
+                    idempotency_key=keys[person.id],
+                )
+                is not None
+            )
+    return queued
 
 
 def monthly_reports(session: Session, now: datetime) -> int:

@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     quality_sample_size: Annotated[int, Field(ge=1, le=100)] = 3
     # 003 篇十二 三(四)1: the project manager spot-checks this many of last month's callbacks.
     quality_monthly_sample_size: Annotated[int, Field(ge=1, le=100)] = 5
+    # 001 例会制度: the weekly meeting, Friday (ISO weekday 5) at 16:00; the week's figures
+    # reach the project manager and the department heads this many hours before it.
+    weekly_meeting_weekday: Annotated[int, Field(ge=1, le=7)] = 5
+    weekly_meeting_time: dt_time = dt_time(16, 0)
+    weekly_figures_hours_before: Annotated[int, Field(ge=1, le=48)] = 2
     # 001 4.10: patrol records are kept two years, then archived.
     retention_days: Annotated[int, Field(ge=30, le=3650)] = 730
     # Reminders are not sent at night; one due in these hours waits for the morning.

@@ -18,13 +18,15 @@ from bot.cli.common import (
     parse_day,
     unit_of_work,
 )
-from conversations.summaries import month_summary
+from conversations.summaries import month_summary, week_summary
 from scheduler import jobs
-from scheduler.documents import write_pareto, write_workbook
+from scheduler.documents import write_pareto, write_weekly_workbook, write_workbook
 from storage.callback import service as callbacks
 from storage.clock import format_day, format_local, utcnow
 from storage.config import Settings
+from storage.errors import DomainError
 from storage.figures.monthly import monthly_report
+from storage.figures.weekly import week_of, weekly_report
 from storage.i18n import translator
 from storage.patrol import service as patrols
 from storage.patrol.models import FINDING_STATUS_LABELS, PATROL_CATEGORY_LABELS, FindingStatus
@@ -172,6 +174,28 @@ def digest(
                 typer.echo(f"{row.name}: {queued} digests queued")
             else:
                 typer.echo(jobs.digest_text(session, row, day, now, translator(None)))
+
+
+@report_app.command("weekly")
+def report_weekly(
+    week: Annotated[str, typer.Option(help="The ISO week, e.g. 2026-W49.")],
+    estate: EstateOption = None,
+    xlsx: Annotated[Path | None, typer.Option(help="Write the Excel workbook here.")] = None,
+) -> None:
+    """A week's complaints and patrol findings, and what is still open (the Friday meeting)."""
+    try:
+        monday = week_of(week)
+    except DomainError as error:
+        raise typer.BadParameter(translator(None)(error.message)) from None
+    with unit_of_work() as (session, _):
+        rows = estates_named(session, estate)
+        for row in rows:
+            figures = weekly_report(session=session, estate_id=row.id, monday=monday, now=utcnow())
+            typer.echo(week_summary(figures, row.name, translator(None)))
+            if xlsx is not None:
+                target = xlsx.with_stem(xlsx.stem + (f"-{row.code}" if len(rows) > 1 else ""))
+                write_weekly_workbook(figures, row.name, target)
+                typer.echo(f"workbook: {target}")
 
 
 @report_app.command("monthly")

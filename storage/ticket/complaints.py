@@ -146,7 +146,7 @@ def _require(session: Session, ticket: Ticket, actor: Person, handling: Handling
         "您不能对 {number} {doing}（现由{holder}负责）",
         number=ticket.number,
         doing=Msg(HANDLING_LABELS[handling]),
-        holder=notices._complaint_holder(ticket),
+        holder=notices.complaint_holder(ticket),
     )
 
 

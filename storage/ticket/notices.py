@@ -412,7 +412,7 @@ def complaint_unhandled(ticket: Ticket, settings: Settings) -> Notice:
         {
             **_complaint(ticket, settings),
             "hours": settings.complaint_handle_hours,
-            "holder": _complaint_holder(ticket),
+            "holder": complaint_holder(ticket),
         },
         actions=(handle_action(ticket),),
     )
@@ -426,12 +426,12 @@ def complaint_unanswered(ticket: Ticket, settings: Settings) -> Notice:
             "【投诉超时未答复】{number}：{subject}（{where}），答复期限 {reply_due}，"
             "现由{holder}负责"
         ),
-        {**_complaint(ticket, settings), "holder": _complaint_holder(ticket)},
+        {**_complaint(ticket, settings), "holder": complaint_holder(ticket)},
         actions=(handle_action(ticket),),
     )
 
 
-def _complaint_holder(ticket: Ticket) -> object:
+def complaint_holder(ticket: Ticket) -> str | Msg:
     """Who has the complaint now: a person, a department, the leadership or the desk."""
     if ticket.assignee is not None and ticket.status is TicketStatus.ACCEPTED:
         return ticket.assignee.person.name

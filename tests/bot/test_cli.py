@@ -174,6 +174,22 @@ def test_report_monthly_writes_the_workbook_and_the_chart(wuye: CliRunner, tmp_p
     assert bad.exit_code != 0
 
 
+def test_report_weekly_prints_the_week_and_writes_its_workbook(
+    wuye: CliRunner, tmp_path: Path
+) -> None:
+    wuye.invoke(app, ["run"])
+    result = wuye.invoke(
+        app, ["report", "weekly", "--week", "2026-W48", "--xlsx", str(tmp_path / "w.xlsx")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "【周报】翠湖花园 2026-W48（2026-11-23 起）" in result.output
+    assert "投诉：本周新增 0，本周答复 0，仍未答复 0" in result.output
+    assert (tmp_path / "w.xlsx").read_bytes()[:2] == b"PK"
+    bad = wuye.invoke(app, ["report", "weekly", "--week", "last week"])
+    assert bad.exit_code != 0
+    assert "2026-W49" in bad.output
+
+
 def test_jobs_run_is_a_dry_run_unless_sent(wuye: CliRunner, db_url: str) -> None:
     wuye.invoke(app, ["db", "upgrade"])
     wuye.invoke(app, ["estate", "import", str(SAMPLE)])
