@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from conversations.flows.common import (
     chosen_id,
@@ -32,7 +32,7 @@ from storage.callback import notices as callback_notices
 from storage.callback import quality
 from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Callback, CallbackChannel, Satisfaction
-from storage.clock import utcnow
+from storage.clock import local_date, utcnow
 from storage.errors import InvalidInput
 from storage.i18n import N_
 from storage.people import privacy
@@ -245,18 +245,62 @@ def _outcome(ctx: Context, key: str) -> Next:
     return None
 
 
-@then()
+SOLVED = Option("solved", N_("已解决"))
+UNSOLVED = Option("unsolved", N_("未解决，约定再次回访"))
+
+
+@then("solved")
 def _desk_remarked(ctx: Context, remark: str) -> Next:
+    ctx.data["remark"] = remark
+    if Satisfaction(ctx.data["satisfaction"]) is Satisfaction.UNSATISFIED:
+        return _desk_recorded(ctx, None)
+    return "solved"  # 002 2(3)A c: not solved yet, the desk sets the next callback
+
+
+@then("next_call")
+def _solved(ctx: Context, key: str) -> Next:
+    if key == UNSOLVED.key:
+        return "next_call"
+    return _desk_recorded(ctx, None)
+
+
+def _next_call_options(ctx: Context) -> list[Option]:
+    today = local_date(utcnow(), ctx.settings.tz)
+    return [
+        Option(
+            (today + timedelta(days=days)).isoformat(),
+            ctx.t(
+                "{days} 天后（{day}）", days=days, day=(today + timedelta(days=days)).isoformat()
+            ),
+            translate=False,
+        )
+        for days in (3, 7, 14)
+    ]
+
+
+@then()
+def _next_call(ctx: Context, key: str) -> Next:
+    try:
+        again_on = date.fromisoformat(key)
+    except ValueError:
+        raise InvalidInput("请从列表中选择日期") from None
+    return _desk_recorded(ctx, again_on)
+
+
+def _desk_recorded(ctx: Context, again_on: date | None) -> Next:
     satisfaction = Satisfaction(ctx.data["satisfaction"])
     callback = callbacks.record(
         session=ctx.session,
         callback_id=ctx.data["callback_id"],
         actor=ctx.me,
         satisfaction=satisfaction,
-        note=remark or None,
+        note=ctx.data.get("remark") or None,
         channel=CallbackChannel(ctx.data["channel"]),
+        again_on=again_on,
     )
-    if satisfaction is not Satisfaction.UNSATISFIED:
+    if again_on is not None:
+        ctx.say("已记录回访结果，{day} 再次回访（会提醒您）。", day=again_on.isoformat())
+    elif satisfaction is not Satisfaction.UNSATISFIED:
         ctx.say("已记录回访结果。")
     elif callback.ticket.kind is TicketKind.COMPLAINT:
         ctx.say(
@@ -292,6 +336,8 @@ CALLBACKS = Flow(
             max_length=500,
             skippable=True,
         ),
+        Choose("solved", N_("业主反映的问题解决了吗？"), [SOLVED, UNSOLVED], _solved),
+        Choose("next_call", N_("约定哪天再次回访？"), _next_call_options, _next_call),
     ],
 )
 

@@ -26,7 +26,7 @@ from storage.clock import (
     utcnow,
 )
 from storage.database import settings_of
-from storage.errors import AlreadyRecorded, NotFound
+from storage.errors import AlreadyRecorded, InvalidInput, NotFound
 from storage.estate.models import Estate
 from storage.i18n import N_, Msg
 from storage.outbox import service as outbox
@@ -46,6 +46,7 @@ def record(
     satisfaction: Satisfaction,
     note: str | None = None,
     channel: CallbackChannel | None = None,
+    again_on: date | None = None,
 ) -> Callback:
     """满意 / 较满意 close the ticket; 不满意 sends a repair back for rework (a complaint, up)."""
     callback = session.get(Callback, callback_id, with_for_update={"of": Callback})
@@ -83,8 +84,13 @@ def record(
         note=f"{label}" + (f"：{note}" if note else ""),
     )
     flow = lifecycle.flow_of(ticket)
-    flow.move(session=session, obj=ticket, target=TicketStatus.CALLED_BACK, actor=actor, note=label)
-    if satisfaction is not Satisfaction.UNSATISFIED:
+    if ticket.status is not TicketStatus.CALLED_BACK:  # a follow-up finds it called back
+        flow.move(
+            session=session, obj=ticket, target=TicketStatus.CALLED_BACK, actor=actor, note=label
+        )
+    if satisfaction is not Satisfaction.UNSATISFIED and again_on is not None:
+        _call_again_on(session, ticket, again_on, actor)
+    elif satisfaction is not Satisfaction.UNSATISFIED:
         lifecycle.close(session=session, ticket=ticket, actor=actor, note=f"回访{label}")
     elif ticket.kind is TicketKind.REPAIR:
         rework = repairs.open_rework(
@@ -125,6 +131,27 @@ def next_working_day(day: date, estate: Estate) -> date:
     while not estate.is_working_day(following):
         following += timedelta(days=1)
     return following
+
+
+def _call_again_on(session: Session, ticket: Ticket, day: date, actor: Person) -> Callback:
+    """002 2(3)A c: not solved at the callback: the desk calls again on the day it set;
+    the ticket stays called back until then."""
+    settings = settings_of(session)
+    if day <= local_date(utcnow(), settings.tz):
+        raise InvalidInput("再次回访的日期须在今天之后")
+    follow_up = Callback(
+        ticket=ticket,
+        due_at=end_of_local_day(day, settings.tz),
+        ask_at=start_of_local_day(day, settings.tz),
+    )
+    audit.record_new(
+        session=session,
+        obj=follow_up,
+        state=PENDING,
+        actor=actor,
+        note=f"问题未解决，{day.isoformat()} 再次回访",
+    )
+    return follow_up
 
 
 def no_answer(*, session: Session, callback_id: int, actor: Person) -> Callback:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from storage.callback.models import Callback, Satisfaction
 from storage.database import Database
 from storage.people.models import Person
+from storage.ticket.models import Ticket, TicketStatus
 from tests.conftest import local
 from tests.conversations.conftest import Chatter
 
@@ -128,3 +129,35 @@ def test_the_desk_calling_back_sees_the_photos_the_technician_left(
     assert [r.images for r in desk_chat.replies if r.images] == [("telegram:drain",)]
     assert "完工照片（1 张）" in desk_chat.text
     assert "回访 BX000001：张伟" in desk_chat.text
+
+
+def test_a_problem_not_solved_at_the_callback_is_called_back_again_on_the_day_set(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    """002 2(3)A c: the desk records the next callback date; the ticket waits for it."""
+    drain_unblocked(chat, estate)
+    desk = chat("陈静")
+    desk.say("回访")
+    desk.press(desk.buttons[0])
+    desk.press("电话回访")
+    desk.press("较满意")
+    desk.say("下水还有点慢，师傅说要换管")
+    desk.press("未解决")
+    assert desk.buttons[1].startswith("7 天后")
+    assert "再次回访" in desk.press("7 天后")
+    with estate.transaction() as session:
+        first, follow_up = session.scalars(select(Callback).order_by(Callback.id)).all()
+        assert first.done_at is not None
+        assert first.satisfaction is Satisfaction.FAIRLY_SATISFIED
+        assert follow_up.done_at is None
+        assert follow_up.due_at == local(2026, 12, 1, 0, 0)  # through 30 November
+        assert session.get_one(Ticket, first.ticket_id).status is TicketStatus.CALLED_BACK
+    clock.move_to(local(2026, 11, 30, 10, 0))
+    desk.say("回访")
+    desk.press(desk.buttons[0])
+    desk.press("电话回访")
+    desk.press("满意")
+    desk.press("跳过")
+    assert "已记录回访结果" in desk.press("已解决")
+    with estate.transaction() as session:
+        assert session.get_one(Ticket, first.ticket_id).status is TicketStatus.CLOSED

@@ -156,7 +156,8 @@ def test_a_leak_goes_from_owner_to_desk_to_technician_to_callback(
     desk.press("BX000001")
     assert "回访 BX000001：张伟（13800138001）" in desk.press("电话回访")
     desk.press("满意")
-    assert "已记录回访结果" in desk.press("跳过")
+    assert "问题解决了吗" in desk.press("跳过")
+    assert "已记录回访结果" in desk.press("已解决")
     assert ticket(estate).status is TicketStatus.CLOSED
 
 
