@@ -14,6 +14,7 @@ from sqlalchemy import Column, Table, select
 from sqlalchemy.exc import DBAPIError
 
 from storage.base import Base
+from storage.callback.models import Callback, QualityCheck, QualityCheckKind
 from storage.identity.models import BindingRequest, BindingStatus, ChatIdentity
 from storage.outbox import service as outbox
 from storage.patrol import service as patrols
@@ -32,8 +33,9 @@ def vocabularies() -> Iterator[tuple[Table, Column[object], type[enum.Enum]]]:
 
 
 def a_row_of_every_table(cuihu: SampleEstate) -> None:
-    """A repair done (with a photo and its callback), a complaint, a message, a finding with an
-    extension asked for, a bound account, a binding request, notices."""
+    """A repair done (with a photo and its callback, drawn for a quality check), a complaint,
+    a message, a finding with an extension asked for, a bound account, a binding request,
+    notices."""
     s, owner = cuihu.session, cuihu.person("张伟")
     repair = repairs.report_repair(
         session=s,
@@ -48,6 +50,8 @@ def a_row_of_every_table(cuihu: SampleEstate) -> None:
     lifecycle.accept(session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"))
     repairs.finish_repair(session=s, ticket_id=repair.id, actor=cuihu.person("周师傅"), note="好了")
     cuihu.called_back(repair)
+    [callback] = s.scalars(select(Callback)).all()
+    s.add(QualityCheck(callback=callback, kind=QualityCheckKind.WEEKLY, period="2026-W48"))
     complaints.file_complaint(
         session=s,
         actor=owner,
