@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,6 +69,16 @@ def wuye_serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], s
         started.set()
 
     threading.Thread(target=keep_log, daemon=True).start()
-    started.wait(60)
+    started.wait(120)
     assert process.poll() is None, (cwd / "serve.log").read_text()
+    # On a loaded machine the log line may come late (or its reader lag): wait for the port.
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert process.poll() is None, (cwd / "serve.log").read_text()
+            assert time.monotonic() < deadline, (cwd / "serve.log").read_text()
+            time.sleep(0.05)  # a real process starting: not the clock a test moves
     return process, f"http://127.0.0.1:{port}"
