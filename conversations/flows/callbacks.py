@@ -364,13 +364,14 @@ def _check_prompt(ctx: Context) -> str:
         raise InvalidInput("这项抽查已经记录过了")
     callback, ticket = check.callback, check.callback.ticket
     first = ctx.t(SATISFACTION_LABELS[callback.satisfaction]) if callback.satisfaction else "—"
+    said = f"（{callback.note}）" if callback.note else ""
     return ctx.t(
         "抽查 {number}：{owner}（{phone}）\n回访结果：{first}{note}\n业主现在的评价：",
         number=ticket.number,
         owner=ticket.reporter.name,
         phone=privacy.phone_for(session=ctx.session, viewer=ctx.me, ticket=ticket) or "—",
         first=first,
-        note=f"（{callback.note}）" if callback.note else "",
+        note=said,
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from conversations.steps import Context, Next, Option, then
+from conversations.steps import AskText, Context, Next, Option, then
 from storage.clock import format_day, format_local
 from storage.errors import InvalidInput
 from storage.estate import service as estates
 from storage.i18n import N_, Msg
+from storage.identity import service as identity
 from storage.people import service as people
 from storage.people.models import StaffMember, StaffRole
 from storage.ticket.models import ReportChannel, Ticket, TicketKind
@@ -134,3 +135,16 @@ def residents(ctx: Context) -> list[Option]:
         )
         for r in people.residents_of(session=ctx.session, unit_id=ctx.data["unit_id"])
     ]
+
+
+def owner_told(ctx: Context, ticket: Ticket) -> str:
+    """What the desk hears after registering for an owner: told in chat, or to phone them."""
+    if identity.identities_of(session=ctx.session, person_id=ticket.reporter_id):
+        return ctx.t("已在聊天中告诉业主单号。")
+    return ctx.t("业主没有绑定聊天账号，请电话告知单号。")
+
+
+# The desk types the unit of the owner it registers for, then picks the resident.
+UNIT_TYPED = AskText(
+    "unit", N_("请输入房号（例如 1-1-502）："), unit_typed, what=N_("房号"), max_length=32
+)

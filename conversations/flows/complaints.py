@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from conversations.flows.common import (
+    UNIT_TYPED,
     channel_of,
     chosen_id,
     department_options,
@@ -14,11 +15,11 @@ from conversations.flows.common import (
     has_role,
     is_resident,
     label,
+    owner_told,
     residents,
     ticket_label,
     ticket_options,
     unit_options,
-    unit_typed,
     when,
 )
 from conversations.messages import Button, Reply
@@ -40,7 +41,6 @@ from storage.clock import utcnow
 from storage.errors import InvalidInput
 from storage.estate import service as estates
 from storage.i18n import N_
-from storage.identity import service as identity
 from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import DESK_ROLES
@@ -205,15 +205,12 @@ def _register_complaint(ctx: Context) -> Next:
         photos=ctx.data.get("photos", []),
         channel=ReportChannel(ctx.data["channel"]),
     )
-    reachable = identity.identities_of(session=ctx.session, person_id=ticket.reporter_id)
     ctx.say(
         "已登记投诉 {number}（{name}，{unit}）。{told}",
         number=ticket.number,
         name=ticket.reporter.name,
         unit=ticket.where,
-        told=ctx.t("已在聊天中告诉业主单号。")
-        if reachable
-        else ctx.t("业主没有绑定聊天账号，请电话告知单号。"),
+        told=owner_told(ctx, ticket),
     )
     if ticket.status is TicketStatus.ESCALATED:
         ctx.say("已上报项目负责人。")
@@ -236,9 +233,7 @@ REGISTER_COMPLAINT = Flow(
             [Option(c.value, CHANNEL_LABELS[c]) for c in DESK_CHANNELS],
             remember("channel", "unit"),
         ),
-        AskText(
-            "unit", N_("请输入房号（例如 1-1-502）："), unit_typed, what=N_("房号"), max_length=32
-        ),
+        UNIT_TYPED,
         Choose(
             "resident",
             N_("是哪位住户投诉？"),

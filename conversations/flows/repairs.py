@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from conversations.flows.common import (
+    UNIT_TYPED,
     channel_of,
     chosen_id,
     day,
@@ -14,12 +15,12 @@ from conversations.flows.common import (
     is_resident,
     is_staff,
     label,
+    owner_told,
     residents,
     staff,
     ticket_label,
     ticket_options,
     unit_options,
-    unit_typed,
     waited,
     when,
 )
@@ -49,7 +50,6 @@ from storage.callback import service as callbacks
 from storage.clock import utcnow
 from storage.duty import service as duty
 from storage.i18n import N_
-from storage.identity import service as identity
 from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, ROLE_LABELS
@@ -354,15 +354,12 @@ def _registration_decided(ctx: Context, key: str) -> Next:
         urgent=bool(ctx.data.get("urgent")),
         channel=ReportChannel(ctx.data["channel"]),
     )
-    reachable = identity.identities_of(session=ctx.session, person_id=ticket.reporter_id)
     ctx.say(
         "已登记 {number}（{name}，{unit}）。{told}",
         number=ticket.number,
         name=ticket.reporter.name,
         unit=ticket.where,
-        told=ctx.t("已在聊天中告诉业主单号。")
-        if reachable
-        else ctx.t("业主没有绑定聊天账号，请电话告知单号。"),
+        told=owner_told(ctx, ticket),
     )
     if not ticket.urgent:
         ctx.say("需要派单时点「派单」。", [Button(f"/assign {ticket.id}", ctx.t("派单"))])
@@ -383,13 +380,7 @@ REGISTER = Flow(
             [Option(c.value, CHANNEL_LABELS[c]) for c in DESK_CHANNELS],
             remember("channel", "unit"),
         ),
-        AskText(
-            "unit",
-            N_("请输入房号（例如 1-1-502）："),
-            unit_typed,
-            what=N_("房号"),
-            max_length=32,
-        ),
+        UNIT_TYPED,
         Choose(
             "resident",
             N_("是哪位住户报修？"),
