@@ -240,7 +240,8 @@ def _outcome(ctx: Context, key: str) -> Next:
         ctx.say(
             "已记录未接通（第 {count} 次），{day} 会提醒再打。",
             count=callback.attempts,
-            day=day(ctx, callback.call_again_at),
+            # The day the next try begins (a start of day, not a deadline's end).
+            day=local_date(callback.call_again_at or utcnow(), ctx.settings.tz).isoformat(),
         )
     return None
 
@@ -385,10 +386,14 @@ def _checked(ctx: Context, remark: str) -> Next:
         satisfaction=satisfaction,
         note=remark or None,
     )
-    if satisfaction is Satisfaction.UNSATISFIED:
+    if satisfaction is Satisfaction.UNSATISFIED and check.callback.ticket.kind is TicketKind.REPAIR:
         ctx.say(
-            "已记录。{number} 已重新打开：报修返工，投诉转项目负责人。",
+            "已记录。{number} 已重新打开，返工单已派给原维修人员。",
             number=check.callback.ticket.number,
+        )
+    elif satisfaction is Satisfaction.UNSATISFIED:
+        ctx.say(
+            "已记录。{number} 已重新打开，转项目负责人处理。", number=check.callback.ticket.number
         )
     else:
         ctx.say("已记录抽查结果。")

@@ -10,7 +10,6 @@ from conversations.flows.common import (
     UNIT_TYPED,
     channel_of,
     chosen_id,
-    department_options,
     estate_id,
     has_role,
     is_resident,
@@ -43,7 +42,7 @@ from storage.estate import service as estates
 from storage.i18n import N_
 from storage.people import privacy
 from storage.people import service as people
-from storage.people.models import DESK_ROLES
+from storage.people.models import DESK_ROLES, DepartmentKind
 from storage.ticket import complaints, notices, queries
 from storage.ticket.models import (
     CHANNEL_LABELS,
@@ -420,8 +419,14 @@ def _forward(ctx: Context, key: str) -> Next:
 
 
 def _forward_options(ctx: Context) -> list[Option]:
+    """The departments that do the work: not the one it is with, the desk or the office."""
     ticket = _ticket(ctx)
-    return [o for o in department_options(ctx) if o.key != str(ticket.department_id)]
+    return [
+        Option(str(d.id), d.name, translate=False)
+        for d in people.departments(session=ctx.session, estate_id=ticket.estate_id)
+        if d.id != ticket.department_id
+        and d.kind not in (DepartmentKind.CUSTOMER_SERVICE, DepartmentKind.MANAGEMENT)
+    ]
 
 
 @then()

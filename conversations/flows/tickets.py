@@ -17,7 +17,13 @@ from storage.audit import service as audit
 from storage.i18n import N_
 from storage.people import service as people
 from storage.ticket import messages, queries
-from storage.ticket.models import STATUS_LABELS, Ticket, TicketKind, TicketStatus
+from storage.ticket.models import (
+    COMPLAINT_STATUS_LABELS,
+    STATUS_LABELS,
+    Ticket,
+    TicketKind,
+    TicketStatus,
+)
 
 SHOWN = 10  # the owner's latest tickets, enough for a phone screen
 
@@ -44,9 +50,11 @@ def _detail(ctx: Context, key: str) -> Next:
     lines = [ticket_label(ctx, ticket), ticket.description]
     for event in audit.history(session=ctx.session, object_type="ticket", object_id=ticket.id):
         if event.from_state != event.to_state:
-            lines.append(
-                f"{when(ctx, event.at)}  {ctx.t(STATUS_LABELS[TicketStatus(event.to_state)])}"
+            labels = (
+                COMPLAINT_STATUS_LABELS if ticket.kind is TicketKind.COMPLAINT else STATUS_LABELS
             )
+            state = ctx.t(labels[TicketStatus(event.to_state)])
+            lines.append(f"{when(ctx, event.at)}  {state}")
         elif ticket.kind is TicketKind.REPAIR and event.note:
             # A step within a state (到场, the visiting time) the owner follows too; a
             # complaint's working notes stay the staff's.
@@ -88,7 +96,7 @@ def _next_step(ctx: Context, ticket: Ticket) -> str:
         return ctx.t("下一步：受理并于 {due} 前答复您", due=when(ctx, ticket.reply_due_at))
     elif status is TicketStatus.ACCEPTED:
         return ctx.t("处理中，将于 {due} 前答复您", due=when(ctx, ticket.reply_due_at))
-    return ctx.t("当前状态：{status}", status=ctx.t(STATUS_LABELS[status]))
+    return ctx.t("当前状态：{status}", status=ctx.t(ticket.status_label))
 
 
 MINE = Flow(

@@ -99,8 +99,11 @@ def handlings(*, session: Session, ticket: Ticket, actor: Person) -> list[Handli
         )
         if ours or (leader and headless):
             return [Handling.TAKE_UP, Handling.HAND_BACK]
-        if desk and ticket.severity is not ComplaintSeverity.MAJOR:
-            return [Handling.ESCALATE]
+        if desk:
+            # Nobody there took it up (no one reachable, no one answering): the desk may send
+            # it elsewhere, or up.
+            minor = ticket.severity is not ComplaintSeverity.MAJOR
+            return [Handling.FORWARD, *([Handling.ESCALATE] if minor else [])]
         return []
     if ticket.status is S.ESCALATED and leader:
         return [Handling.TAKE_UP, Handling.FORWARD, Handling.REPLY]
@@ -128,8 +131,9 @@ def waiting_for(*, session: Session, estate_id: int, actor: Person) -> list[Tick
     found = []
     for ticket in queries.open_complaints(session=session, estate_id=estate_id):
         may = handlings(session=session, ticket=ticket, actor=actor)
-        # The desk waits for a department (it sees the late ones in 逾期事项).
-        if may and (ticket.status is not S.DISPATCHED or Handling.TAKE_UP in may):
+        # The desk waits for a department until the day to take it up has passed.
+        late = ticket.due_at is not None and ticket.due_at <= utcnow()
+        if may and (ticket.status is not S.DISPATCHED or Handling.TAKE_UP in may or late):
             found.append(ticket)
     return found
 
@@ -238,7 +242,8 @@ def file_complaint(
     )
     note = "投诉" + (f"（{ticket.channel_label}登记）" if registered and channel else "")
     open_ticket(session, ticket, state=S.NEW, actor=actor, note=note, photos=photos)
-    announce(session, ticket, now)
+    if severity is not ComplaintSeverity.MAJOR:  # a major one is the leadership's at once
+        announce(session, ticket, now)
     if severity is ComplaintSeverity.MAJOR:
         _escalate(session, ticket, actor, note="重大投诉，立即上报", tell_owner=False)
     if registered:
@@ -435,8 +440,11 @@ def reopen_unsatisfied_complaint(
 
 
 def reply_date_choices(ticket: Ticket, now: datetime) -> list[datetime]:
-    """The reply dates the leadership is offered: the default first, then sooner and later."""
+    """The reply dates the leadership is offered, all still ahead: the default first, then
+    sooner and later; a complaint already past its date is offered one, three, seven days."""
     default = ticket.reply_due_at or now
+    if default <= now:
+        return [now + timedelta(days=d) for d in (1, 3, 7)]
     found = [default, *(default + timedelta(days=d) for d in (2, 5))]
     sooner = default - timedelta(days=1)
     if sooner > now:
@@ -453,7 +461,7 @@ def in_hand(*, session: Session, ticket_id: int, actor: Person) -> Ticket:
         return ticket
     last = audit.history(session=session, object_type=Ticket.audit_type, object_id=ticket.id)[-1]
     raise AlreadyRecorded(
-        "{number} 已于 {when} 由 {who}处理（{what}），现为「{status}」",
+        "{number} 已于 {when} 由 {who} 处理（{what}），现为「{status}」",
         number=ticket.number,
         when=format_local(last.at, settings_of(session).tz),
         who=last.actor_label,

@@ -48,7 +48,7 @@ COMPLAINT_FLOW = StateMachine(
         # Answered at once, taken up, forwarded or reported up (002 2(2)B 一般性投诉).
         S.NEW: frozenset({S.ACCEPTED, S.REPLIED, S.DISPATCHED, S.ESCALATED, S.CANCELLED}),
         # The department takes it up, or hands it back (to the desk; a major one, up).
-        S.DISPATCHED: frozenset({S.ACCEPTED, S.NEW, S.ESCALATED}),
+        S.DISPATCHED: frozenset({S.ACCEPTED, S.NEW, S.ESCALATED, S.DISPATCHED}),
         S.ACCEPTED: frozenset({S.REPLIED, S.DISPATCHED, S.NEW, S.ESCALATED}),
         S.ESCALATED: frozenset({S.ACCEPTED, S.DISPATCHED, S.REPLIED}),
         S.REPLIED: frozenset({S.CALLED_BACK}),

@@ -283,7 +283,7 @@ def test_an_unsatisfied_complaint_callback_goes_up_to_the_project_manager(
 def test_a_button_pressed_after_a_colleague_acted_says_who_did_what(cuihu: SampleEstate) -> None:
     ticket = complain(cuihu)
     reply(cuihu, ticket, "刘洋", "已处理完毕")
-    with pytest.raises(AlreadyRecorded, match="由 刘洋处理（已处理完毕）"):
+    with pytest.raises(AlreadyRecorded, match="由 刘洋 处理（已处理完毕）"):
         complaints.in_hand(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("陈静"))
 
 
@@ -324,3 +324,35 @@ def test_repair_steps_do_not_apply_to_complaints(cuihu: SampleEstate) -> None:
         cuihu.dispatch(ticket)
     with pytest.raises(IllegalTransition, match="不是报修单"):
         lifecycle.accept(session=cuihu.session, ticket_id=ticket.id, actor=cuihu.person("陈静"))
+
+
+def test_a_complaint_past_its_reply_date_is_offered_dates_still_ahead(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    ticket = registered_major(cuihu)
+    assert "complaint_reported" not in kinds_sent_to(cuihu, "陈静")  # the leadership's at once
+    now = local(2026, 11, 30, 10, 0)  # past the 26th's reply date
+    at.move_to(now)
+    choices = complaints.reply_date_choices(ticket, now)
+    assert choices == [
+        local(2026, 12, 1, 10, 0),
+        local(2026, 12, 3, 10, 0),
+        local(2026, 12, 7, 10, 0),
+    ]
+    take_up(cuihu, ticket, "黄经理", reply_due_at=choices[0])
+    assert ticket.reply_due_at == local(2026, 12, 1, 10, 0)
+
+
+def test_a_forwarded_complaint_nobody_took_up_comes_back_to_the_desk(
+    cuihu: SampleEstate, at: time_machine.Traveller
+) -> None:
+    ticket = complain(cuihu)
+    cuihu.forward(ticket, to="gc")
+    desk = cuihu.person("陈静")
+    assert complaints.waiting_for(session=cuihu.session, estate_id=cuihu.id, actor=desk) == []
+    at.move_to(local(2026, 11, 24, 9, 0))  # a day on, nobody in 工程部 took it up
+    assert complaints.waiting_for(session=cuihu.session, estate_id=cuihu.id, actor=desk) == [ticket]
+    cuihu.forward(ticket, to="bj")
+    assert ticket.department is not None
+    assert ticket.department.code == "bj"
+    assert "complaint_forwarded" in kinds_sent_to(cuihu, "高主管")
