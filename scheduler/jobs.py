@@ -318,9 +318,13 @@ def complaint_deadlines(session: Session, now: datetime) -> int:
                 key=_deadline_key("complaint_unhandled", ticket.id, ticket.due_at),
             )
         for ticket in queries.complaints_not_replied(session=session, estate_id=estate.id, now=now):
+            # Late with the leadership: the company's leader above it hears too, if named.
+            late_up = complaints.held_by_leadership(ticket)
             queued += outbox.notify_each(
                 session=session,
-                recipients=people.project_managers(session=session, estate_id=estate.id),
+                recipients=(people.leadership if late_up else people.project_managers)(
+                    session=session, estate_id=estate.id
+                ),
                 notice=ticket_notices.complaint_unanswered(ticket, settings),
                 key=_deadline_key("complaint_unanswered", ticket.id, ticket.reply_due_at),
             )

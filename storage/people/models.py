@@ -40,6 +40,10 @@ class StaffRole(enum.StrEnum):
     SUPERVISOR = "supervisor"  # 主管/部门负责人
     PROJECT_MANAGER = "project_manager"  # 项目经理/服务中心主任
     QUALITY_SPECIALIST = "quality_specialist"  # 品质专员
+    # The company's leader above the project manager (公司领导), optional in an estate file:
+    # hears of major complaints with the project manager, and of what the leadership lets
+    # run late.
+    COMPANY_LEADER = "company_leader"
 
 
 ROLE_LABELS = {
@@ -51,6 +55,7 @@ ROLE_LABELS = {
     StaffRole.SUPERVISOR: N_("主管"),
     StaffRole.PROJECT_MANAGER: N_("项目经理"),
     StaffRole.QUALITY_SPECIALIST: N_("品质专员"),
+    StaffRole.COMPANY_LEADER: N_("公司领导"),
 }
 
 # Who approves a longer deadline (001: 经理、主管审批) and receives escalations.

@@ -161,6 +161,20 @@ def project_managers(*, session: Session, estate_id: int) -> list[Person]:
     )
 
 
+def company_leaders(*, session: Session, estate_id: int) -> list[Person]:
+    return holders(
+        staff_with_roles(session=session, roles={StaffRole.COMPANY_LEADER}, estate_id=estate_id)
+    )
+
+
+def leadership(*, session: Session, estate_id: int) -> list[Person]:
+    """Who a major complaint goes to (002 五清楚一报告): the project manager, and the
+    company's leader above them where the estate file names one."""
+    found = project_managers(session=session, estate_id=estate_id)
+    found += company_leaders(session=session, estate_id=estate_id)
+    return list({person.id: person for person in found}.values())
+
+
 def responsible_for(*, session: Session, department: Department) -> list[Person]:
     """Whom to tell about work for a department: its heads, or the project manager if none."""
     return department_heads(session=session, department_id=department.id) or project_managers(

@@ -63,7 +63,7 @@ HANDLING_LABELS = {
 
 
 def _is_leader(post: StaffMember) -> bool:
-    return post.role is StaffRole.PROJECT_MANAGER
+    return post.role in (StaffRole.PROJECT_MANAGER, StaffRole.COMPANY_LEADER)
 
 
 def is_desk(post: StaffMember) -> bool:
@@ -173,13 +173,18 @@ def holders(*, session: Session, ticket: Ticket) -> list[Person]:
     return intake.desk_on_duty(session, ticket.estate, utcnow())
 
 
+def held_by_leadership(ticket: Ticket) -> bool:
+    return ticket.status is S.ESCALATED or (
+        ticket.status is S.ACCEPTED and ticket.assignee is not None and _is_leader(ticket.assignee)
+    )
+
+
 def answerable(*, session: Session, ticket: Ticket) -> list[Person]:
     """Who answers for its holder, and hears when it is late: the department's head, the
-    desk's supervisor, or (for what the leadership holds) the project manager."""
-    if ticket.status is S.ESCALATED or (
-        ticket.status is S.ACCEPTED and ticket.assignee is not None and _is_leader(ticket.assignee)
-    ):
-        return people.project_managers(session=session, estate_id=ticket.estate_id)
+    desk's supervisor, or, for what the leadership holds, the project manager and the
+    company's leader above them (where the estate file names one)."""
+    if held_by_leadership(ticket):
+        return people.leadership(session=session, estate_id=ticket.estate_id)
     if ticket.department is not None and ticket.status in (S.DISPATCHED, S.ACCEPTED):
         return people.responsible_for(session=session, department=ticket.department)
     return people.desk_heads(session=session, estate_id=ticket.estate_id)
@@ -279,7 +284,7 @@ def _escalate(
     ticket.department, ticket.assignee = None, None
     outbox.notify_each(
         session=session,
-        recipients=people.project_managers(session=session, estate_id=ticket.estate_id),
+        recipients=people.leadership(session=session, estate_id=ticket.estate_id),
         notice=notices.major_complaint(ticket, settings_of(session)),
     )
     if tell_owner:  # who filed it was told in the chat where they filed it

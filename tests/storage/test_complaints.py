@@ -4,6 +4,7 @@ major ones reported at once."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from storage.audit import service as audit
 from storage.callback import service as callbacks
 from storage.callback.models import Satisfaction
 from storage.errors import AlreadyRecorded, IllegalTransition, NotFound, PermissionDenied
+from storage.estate import importer
 from storage.outbox import service as outbox
 from storage.ticket import complaints, lifecycle, queries
 from storage.ticket.models import ComplaintSeverity, ReportChannel, Ticket, TicketStatus
@@ -356,3 +358,30 @@ def test_a_forwarded_complaint_nobody_took_up_comes_back_to_the_desk(
     assert ticket.department is not None
     assert ticket.department.code == "bj"
     assert "complaint_forwarded" in kinds_sent_to(cuihu, "高主管")
+
+
+def test_the_companys_leader_above_the_manager_hears_of_major_complaints_and_late_ones(
+    cuihu: SampleEstate, at: time_machine.Traveller, sample_data: dict[str, Any]
+) -> None:
+    """An estate file may name the company's leader (公司领导) above the project manager."""
+    sample_data["staff"].append(
+        {
+            "code": "C01",
+            "name": "董总",
+            "phone": "13900139099",
+            "role": "company_leader",
+            "department": "gl",
+        }
+    )
+    importer.import_estate(session=cuihu.session, data=sample_data)
+    ticket = registered_major(cuihu)
+    assert "major_complaint" in kinds_sent_to(cuihu, "黄经理")
+    assert "major_complaint" in kinds_sent_to(cuihu, "董总")
+    take_up(cuihu, ticket, "黄经理")
+    jobs.complaint_deadlines(cuihu.session, local(2026, 11, 26, 9, 0))  # past the reply date
+    assert "complaint_unanswered" in kinds_sent_to(cuihu, "董总")
+    # A late general complaint with a department is the project manager's to hear alone.
+    other = complain(cuihu)
+    cuihu.forward(other, to="bj")
+    jobs.complaint_deadlines(cuihu.session, local(2026, 11, 26, 9, 30))
+    assert kinds_sent_to(cuihu, "董总").count("complaint_unanswered") == 1
