@@ -21,7 +21,7 @@ from storage.callback import quality
 from storage.callback import service as callbacks
 from storage.callback.models import Callback, QualityCheckKind
 from storage.chat.models import SeenMessage
-from storage.clock import local_date, start_of_local_day
+from storage.clock import deadline_day, local_date, start_of_local_day
 from storage.config import Settings
 from storage.database import settings_of
 from storage.duty import service as duty
@@ -204,9 +204,8 @@ def due_callbacks(session: Session, now: datetime) -> int:
     remind_after = timedelta(days=settings.callback_owner_reminder_days)
     queued = 0
     for callback in callbacks.waiting(session=session):
-        ask_at = callback.ask_at or start_of_local_day(
-            local_date(callback.due_at - timedelta(seconds=1), settings.tz), settings.tz
-        )
+        last_day = deadline_day(callback.due_at, settings.tz)
+        ask_at = callback.ask_at or start_of_local_day(last_day, settings.tz)
         if now < ask_at:
             continue
         queued += callbacks.ask_owner(session=session, callback_id=callback.id, now=now) is not None
@@ -221,7 +220,6 @@ def due_callbacks(session: Session, now: datetime) -> int:
                 )
                 is not None
             )
-        last_day = local_date(callback.due_at - timedelta(seconds=1), settings.tz)
         if local_date(now, settings.tz) >= last_day and callback.attempts == 0:
             queued += _tell_desk_staff(
                 session,

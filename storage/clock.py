@@ -55,11 +55,16 @@ def format_time(moment: datetime | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%H:%M")
 
 
+def deadline_day(moment: datetime, tz: ZoneInfo) -> date:
+    """The local calendar day of an end-exclusive deadline: due_at 00:00 Fri is Thursday."""
+    return (moment.astimezone(tz) - timedelta(microseconds=1)).date()
+
+
 def format_day(moment: datetime | None, tz: ZoneInfo) -> str:
     """The local calendar day of an end-exclusive deadline: due_at 00:00 Fri reads "Thursday"."""
     if moment is None:
         return NOT_SET
-    return (moment.astimezone(tz) - timedelta(microseconds=1)).date().isoformat()
+    return deadline_day(moment, tz).isoformat()
 
 
 def is_working_day(day: date) -> bool:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from storage.callback.models import SATISFACTION_LABELS, Callback, QualityCheckKind
-from storage.clock import format_day, local_date
+from storage.clock import deadline_day, format_day, local_date
 from storage.config import Settings
 from storage.i18n import N_, Msg, Translator
 from storage.outbox.notice import Notice
@@ -110,7 +110,7 @@ def callback_overdue(
 
 def days_overdue(callback: Callback, now: datetime, settings: Settings) -> int:
     """How many local days past its last day: 1 the day after."""
-    last_day = local_date(callback.due_at - timedelta(seconds=1), settings.tz)
+    last_day = deadline_day(callback.due_at, settings.tz)
     return max(0, (local_date(now, settings.tz) - last_day).days)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from storage.audit import service as audit
 from storage.callback.models import PENDING, Callback
-from storage.clock import days_after, format_day, local_date, start_of_local_day
+from storage.clock import days_after, deadline_day, format_day, local_date, start_of_local_day
 from storage.config import Settings
 from storage.database import settings_of
 from storage.people.models import Person
@@ -35,14 +35,9 @@ def callback_due_at(ticket: Ticket, start: datetime, settings: Settings) -> date
 def ask_owner_at(start: datetime, due_at: datetime, settings: Settings) -> datetime:
     """The owner is asked the morning after the work (the setting's days), and at the
     latest at the start of the last day."""
-    asked = start_of_local_day(
-        local_date(start, settings.tz) + timedelta(days=settings.callback_ask_after_days),
-        settings.tz,
-    )
-    last_day = start_of_local_day(
-        local_date(due_at - timedelta(seconds=1), settings.tz), settings.tz
-    )
-    return min(asked, last_day)
+    tz = settings.tz
+    asked = local_date(start, tz) + timedelta(days=settings.callback_ask_after_days)
+    return start_of_local_day(min(asked, deadline_day(due_at, tz)), tz)
 
 
 def schedule(*, session: Session, ticket: Ticket, start: datetime, actor: Person) -> Callback:

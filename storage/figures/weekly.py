@@ -16,10 +16,8 @@ from storage.database import settings_of
 from storage.errors import InvalidInput
 from storage.i18n import Msg
 from storage.patrol.models import PATROL_CATEGORY_LABELS, FindingStatus, PatrolFinding
-from storage.ticket import notices
-from storage.ticket.lifecycle import COMPLAINT_UNANSWERED
+from storage.ticket import notices, queries
 from storage.ticket.models import SEVERITY_LABELS, Ticket, TicketKind
-from storage.ticket.queries import in_open_status
 
 
 def week_of(text: str) -> date:
@@ -87,15 +85,7 @@ def weekly_report(*, session: Session, estate_id: int, monday: date, now: dateti
             )
         ).all()
     )
-    for ticket in session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.estate_id == estate_id,
-            Ticket.kind == TicketKind.COMPLAINT,
-            in_open_status(COMPLAINT_UNANSWERED),
-        )
-        .order_by(Ticket.reply_due_at, Ticket.id)
-    ):
+    for ticket in queries.open_complaints(session=session, estate_id=estate_id):
         report.complaints_open.append(
             OpenItem(
                 number=ticket.number,

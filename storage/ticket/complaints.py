@@ -79,8 +79,10 @@ def handlings(*, session: Session, ticket: Ticket, actor: Person) -> list[Handli
     if ticket.kind is not TicketKind.COMPLAINT:
         return []
     post = people.staff_post(session=session, person_id=actor.id, estate_id=ticket.estate_id)
-    if post is None:
-        return []
+    return [] if post is None else _handlings(session, ticket, post)
+
+
+def _handlings(session: Session, ticket: Ticket, post: StaffMember) -> list[Handling]:
     desk, leader = is_desk(post), _is_leader(post)
     # A department's complaints are its head's to handle: never shown to the line staff
     # they may be about (``queries.can_view``).
@@ -130,7 +132,7 @@ def waiting_for(*, session: Session, estate_id: int, actor: Person) -> list[Tick
         return []
     found = []
     for ticket in queries.open_complaints(session=session, estate_id=estate_id):
-        may = handlings(session=session, ticket=ticket, actor=actor)
+        may = _handlings(session, ticket, post)
         # The desk waits for a department until the day to take it up has passed.
         late = ticket.due_at is not None and ticket.due_at <= utcnow()
         if may and (ticket.status is not S.DISPATCHED or Handling.TAKE_UP in may or late):
@@ -370,7 +372,7 @@ def hand_back(*, session: Session, ticket_id: int, actor: Person, reason: str) -
         session=session, obj=ticket, target=target, actor=actor, note=f"{department}退回：{reason}"
     )
     ticket.department, ticket.assignee = None, None
-    notice = notices.complaint_handed_back(ticket, department, reason)
+    notice, now = notices.complaint_handed_back(ticket, department, reason), utcnow()
     if major:
         outbox.notify_each(
             session=session,
@@ -382,8 +384,9 @@ def hand_back(*, session: Session, ticket_id: int, actor: Person, reason: str) -
             session,
             ticket.estate,
             notice,
-            key=f"complaint_handed_back:{ticket.id}:{utcnow()}",
-            now=utcnow(),
+            # Each hand-back is news of its own: keyed by when it happened.
+            key=f"complaint_handed_back:{ticket.id}:{now.isoformat()}",
+            now=now,
         )
     return ticket
 
