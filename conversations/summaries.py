@@ -4,6 +4,7 @@ overdue, the month."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -11,12 +12,93 @@ from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Satisfaction
 from storage.clock import NOT_SET, format_day
 from storage.config import Settings
-from storage.figures.daily import UNASSIGNED, DayActivity
+from storage.figures.daily import UNASSIGNED, DayActivity, DigestItem, ReaderDigest
 from storage.figures.monthly import MonthlyReport
 from storage.figures.weekly import OpenItem, WeeklyReport
 from storage.i18n import Msg, Translator
 from storage.patrol import service as patrols
 from storage.ticket import messages, queries
+
+
+def _counts(items: list[DigestItem]) -> dict[str, int]:
+    return {
+        "new": sum(i.new for i in items),
+        "open": sum(i.open for i in items),
+        "overdue": sum(i.overdue for i in items),
+    }
+
+
+def _item_line(item: DigestItem, t: Translator, tz: ZoneInfo) -> str:
+    marks = (" " + t("【逾期】")) if item.overdue else (" " + t("【新】")) if item.new else ""
+    return (
+        t(
+            "· {number} {place} · {about} · 期限 {due_on} · {holder}（{state}）",
+            number=item.number,
+            place=item.place,
+            about=t(item.about),
+            due_on=format_day(item.due_at, tz) if item.due_at else t(NOT_SET),
+            holder=t(item.holder),
+            state=t(item.state),
+        )
+        + marks
+    )
+
+
+def reader_digest_text(
+    digest: ReaderDigest, estate: str, t: Translator, tz: ZoneInfo, limit: int | None
+) -> tuple[str, bool]:
+    """The 18:30 digest of one reader (001 4.10): counts first, then the findings and the
+    work orders, most urgent first, each section cut at ``limit`` with "and N more";
+    returns the text and whether anything was cut."""
+    title = (
+        t(
+            "【每日汇总】{estate} · {department} {day}",
+            estate=estate,
+            department=digest.department,
+            day=digest.day.isoformat(),
+        )
+        if digest.department
+        else t("【每日汇总】{estate} · 全部部门 {day}", estate=estate, day=digest.day.isoformat())
+    )
+    lines = [title]
+    if digest.quiet:
+        lines.append(t("今天没有新的巡查问题和工单，也没有未完成或逾期的。"))
+    findings, orders = _counts(digest.findings), _counts(digest.work_orders)
+    lines.append(
+        t(
+            "巡查问题：新 {new}｜未整改 {open}｜逾期 {overdue}",
+            new=findings["new"],
+            open=findings["open"],
+            overdue=findings["overdue"],
+        )
+    )
+    lines.append(
+        t(
+            "工单：新 {new}｜未完成 {open}｜逾期 {overdue}",
+            new=orders["new"],
+            open=orders["open"],
+            overdue=orders["overdue"],
+        )
+    )
+    cut = False
+    for heading, items in ((t("巡查问题："), digest.findings), (t("工单："), digest.work_orders)):
+        if not items:
+            continue
+        lines.append(heading)
+        shown = items if limit is None else items[:limit]
+        lines += [_item_line(item, t, tz) for item in shown]
+        if len(items) > len(shown):
+            cut = True
+            lines.append(t("……还有 {count} 项", count=len(items) - len(shown)))
+    if digest.rounds_done or digest.rounds_missed:
+        lines.append(
+            t(
+                "巡检：已完成 {done}；未完成 {missed}",
+                done="、".join(digest.rounds_done) or t("无"),
+                missed="、".join(digest.rounds_missed) or t("无"),
+            )
+        )
+    return "\n".join(lines), cut
 
 
 def day_summary(activity: DayActivity, t: Translator) -> str:

@@ -1,16 +1,37 @@
-"""The monthly figures as files: an Excel workbook and a Pareto chart (排列图)."""
+"""The figures as files: the monthly and weekly workbooks, the Pareto chart (排列图), and
+the month's patrol record (公共区域巡检记录表)."""
 
 from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping, Sequence
+from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from storage.attachment.models import AttachmentKind
+from storage.audit.models import AuditEvent
 from storage.callback.models import SATISFACTION_LABELS, Satisfaction
+from storage.clock import NOT_SET, format_day, format_local
 from storage.figures.monthly import MonthlyReport
 from storage.figures.weekly import WeeklyReport
-from storage.i18n import Msg, translator
+from storage.i18n import Msg, Translator, translator
+from storage.patrol.models import (
+    FINDING_STATUS_LABELS,
+    PATROL_CATEGORY_LABELS,
+    ROUND_KIND_LABELS,
+    FindingStatus,
+    PatrolFinding,
+    RoundStatus,
+    RoundVisit,
+)
+from storage.patrol.rounds import Coverage
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +103,7 @@ def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
         running += count
         pareto.append([label, count, running / total])
         pareto.cell(row=pareto.max_row, column=3).number_format = "0.0%"
+    _coverage_sheet(book, report.rounds, t)
     for tab in book.worksheets:
         for cell in tab[1]:
             cell.font = Font(bold=True)
@@ -117,6 +139,151 @@ def write_weekly_workbook(report: WeeklyReport, estate: str, path: Path) -> None
     for tab in book.worksheets:
         for cell in tab[1]:
             cell.font = Font(bold=True)
+    book.save(path)
+
+
+def _coverage_sheet(book: Workbook, rows: Sequence[Coverage], t: Translator) -> None:
+    """巡检覆盖: per kind of round, how many were due, done, done late (补登), missed, and the
+    problems they found."""
+    tab = book.create_sheet("巡检覆盖")
+    tab.append([t("类别"), t("应巡检"), t("已完成"), t("补登"), t("未完成"), t("发现问题")])
+    for row in rows:
+        tab.append([t(row.label), row.due, row.done, row.late, row.missed, row.findings])
+
+
+def _state_label(state: str | None, t: Translator) -> str:
+    """A finding's state as the trail keeps it (its plain value), as people read it."""
+    if state is None:
+        return NOT_SET
+    try:
+        return t(FINDING_STATUS_LABELS[FindingStatus(state)])
+    except ValueError:
+        return state
+
+
+def _visit_status(visit: RoundVisit, t: Translator) -> str:
+    if visit.status is RoundStatus.MISSED:
+        return t("未完成")
+    return t("补登") if visit.missed_at is not None else t("已完成")
+
+
+def write_patrol_record(
+    *,
+    estate: str,
+    month: date,
+    findings: Sequence[PatrolFinding],
+    trails: Mapping[int, Sequence[AuditEvent]],
+    visits: Sequence[RoundVisit],
+    coverage: Sequence[Coverage],
+    tz: ZoneInfo,
+    path: Path,
+) -> None:
+    """The month's patrol record (001 4.9, 4.10): the 公共区域巡检记录表, a finding a row
+    from report to verification; every step of each (巡查问题处理表); the rounds walked or
+    missed (巡检记录); and the rounds by kind (巡检覆盖). ``trails`` maps a finding's id to
+    its audit trail. Times are local to ``tz``."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    t = translator(None)
+    book = Workbook()
+    record = book.active
+    record.title = "公共区域巡检记录表"
+    record.append(
+        [
+            t("编号"),
+            t("发现时间"),
+            t("地点"),
+            t("类别"),
+            t("问题描述"),
+            t("发现人"),
+            t("责任部门"),
+            t("整改期限"),
+            t("整改情况"),
+            t("整改人"),
+            t("整改时间"),
+            t("验证结果"),
+            t("验证人"),
+            t("验证时间"),
+            t("验证意见"),
+            t("状态"),
+            t("照片数"),
+        ]
+    )
+    for f in findings:
+        passed = f.verification_passed
+        record.append(
+            [
+                f.number,
+                format_local(f.created_at, tz),
+                f.place,
+                t(PATROL_CATEGORY_LABELS[f.category]),
+                f.description,
+                f.reporter.person.name,
+                f.department.name if f.department else NOT_SET,
+                format_day(f.due_at, tz),
+                f.fix_note or NOT_SET,
+                f.fixed_by.person.name if f.fixed_by else NOT_SET,
+                format_local(f.fixed_at, tz),
+                NOT_SET if passed is None else t("通过") if passed else t("不通过"),
+                f.verified_by.person.name if f.verified_by else NOT_SET,
+                format_local(f.verified_at, tz),
+                f.verification_note or NOT_SET,
+                t(FINDING_STATUS_LABELS[f.status]),
+                sum(a.kind is AttachmentKind.PHOTO for a in f.attachments),
+            ]
+        )
+    steps = book.create_sheet("巡查问题处理表")
+    steps.append([t("编号"), t("时间"), t("操作人"), t("从"), t("到"), t("说明")])
+    for f in findings:
+        for event in trails.get(f.id, ()):
+            steps.append(
+                [
+                    f.number,
+                    format_local(event.at, tz),
+                    event.actor_label,
+                    _state_label(event.from_state, t),
+                    _state_label(event.to_state, t),
+                    event.note or "",
+                ]
+            )
+    walked = book.create_sheet("巡检记录")
+    walked.append(
+        [
+            t("日期"),
+            t("巡检"),
+            t("类别"),
+            t("巡检人"),
+            t("登记时间"),
+            t("状态"),
+            t("区域数"),
+            t("有问题项"),
+        ]
+    )
+    for visit in visits:
+        patrol_round = visit.round
+        problems = [
+            check.area + (f"（{check.finding.number}）" if check.finding else "")
+            for check in visit.checks
+            if not check.ok
+        ]
+        walked.append(
+            [
+                visit.day.isoformat(),
+                patrol_round.name,
+                t(ROUND_KIND_LABELS.get(patrol_round.kind, patrol_round.kind.value)),
+                visit.recorded_by.person.name if visit.recorded_by else NOT_SET,
+                format_local(visit.recorded_at, tz),
+                _visit_status(visit, t),
+                len(visit.checks),
+                "、".join(problems),
+            ]
+        )
+    _coverage_sheet(book, coverage, t)
+    for tab in book.worksheets:
+        for cell in tab[1]:
+            cell.font = Font(bold=True)
+    book.properties.title = f"{estate} {month:%Y-%m} 公共区域巡检记录表"
     book.save(path)
 
 

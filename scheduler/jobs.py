@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session
 
-from conversations.summaries import day_summary, month_summary, week_summary
+from conversations.summaries import day_summary, month_summary, reader_digest_text, week_summary
 from scheduler.documents import write_pareto
 from storage.callback import notices as callback_notices
 from storage.callback import quality
@@ -26,7 +26,7 @@ from storage.config import Settings
 from storage.database import settings_of
 from storage.duty import service as duty
 from storage.estate.models import Estate
-from storage.figures.daily import DayActivity, day_activity
+from storage.figures.daily import day_activity, estate_digest, reader_digest, staff_codes
 from storage.figures.monthly import monthly_report, previous_month
 from storage.figures.weekly import weekly_report
 from storage.i18n import Translator, translator
@@ -34,8 +34,9 @@ from storage.identity import attempts as binding_attempts
 from storage.outbox import service as outbox
 from storage.outbox.notice import Notice
 from storage.patrol import notices as patrol_notices
+from storage.patrol import rounds
 from storage.patrol import service as patrols
-from storage.patrol.models import PatrolFinding
+from storage.patrol.models import FindingStatus, PatrolFinding
 from storage.people import privacy
 from storage.people import service as people
 from storage.people.models import (
@@ -84,43 +85,81 @@ def daily_digests(session: Session, now: datetime) -> int:
     )
 
 
-def digest_text(session: Session, estate: Estate, day: date, now: datetime, t: Translator) -> str:
-    activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
-    return _digest(estate, activity, t)
-
-
-def _digest(estate: Estate, activity: DayActivity, t: Translator) -> str:
-    return t("【每日汇总】{estate}", estate=estate.name) + "\n" + day_summary(activity, t)
+def digest_text(
+    session: Session,
+    estate: Estate,
+    day: date,
+    now: datetime,
+    t: Translator,
+    *,
+    department_id: int | None = None,
+    limit: int | None = None,
+) -> tuple[str, bool]:
+    """One reader's digest: a department's (every department's with None, with each
+    department's counts and the callbacks), cut at ``limit`` items a section; and whether
+    it was cut."""
+    found = reader_digest(
+        session=session, estate=estate, day=day, department_id=department_id, now=now
+    )
+    text, cut = reader_digest_text(found, estate.name, t, settings_of(session).tz, limit)
+    if department_id is None:
+        activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
+        text += "\n" + day_summary(activity, t)
+    return text, cut
 
 
 def digest(session: Session, estate: Estate, day: date, now: datetime) -> int:
-    """One estate's digest of one day, to its department heads and project manager.
+    """One estate's digest of one day: each department head reads their department's
+    findings and work orders, the project manager every department's (001 4.10).
 
-    The day's figures are counted once, and only for readers who have not had it yet:
-    the clock asks every minute from the digest time until midnight.
+    The day is read once, and only when a reader has not had it yet: the clock asks every
+    minute from the digest time until midnight. A long list is cut, with a button to see
+    all.
     """
-    readers = _readers(session, estate.id, [StaffRole.SUPERVISOR, StaffRole.PROJECT_MANAGER])
-    keys = {person.id: f"digest:{estate.code}:{person.id}:{day}" for person in readers}
+    settings = settings_of(session)
+    posts = people.staff_with_roles(
+        session=session,
+        roles=[StaffRole.SUPERVISOR, StaffRole.PROJECT_MANAGER],
+        estate_id=estate.id,
+    )
+    keys = {post.id: f"digest:{estate.code}:{post.person_id}:{day}" for post in posts}
     waiting = [
-        person
-        for person in readers
-        if not outbox.already_queued(session=session, idempotency_key=keys[person.id])
+        post
+        for post in posts
+        if not outbox.already_queued(session=session, idempotency_key=keys[post.id])
     ]
     if not waiting:
         return 0
+    found = estate_digest(session=session, estate=estate, day=day, now=now)
     activity = day_activity(session=session, estate_id=estate.id, day=day, now=now)
-    texts: dict[str, str] = {}  # one rendering per language
+    rendered: dict[tuple[int | None, str], tuple[str, bool]] = {}
     queued = 0
-    for person in waiting:
-        if person.locale not in texts:
-            texts[person.locale] = _digest(estate, activity, translator(person.locale))
+    for post in waiting:
+        person, t = post.person, translator(post.person.locale)
+        scope = None if post.role is StaffRole.PROJECT_MANAGER else post.department_id
+        if (scope, person.locale) not in rendered:
+            mine = (
+                found
+                if scope is None
+                else found.of_department(
+                    post.department, staff_codes(session=session, department=post.department)
+                )
+            )
+            text, cut = reader_digest_text(
+                mine, estate.name, t, settings.tz, settings.digest_list_limit
+            )
+            if scope is None:
+                text += "\n" + day_summary(activity, t)
+            rendered[scope, person.locale] = text, cut
+        text, cut = rendered[scope, person.locale]
         queued += (
             outbox.notify_text(
                 session=session,
                 recipient=person,
                 kind="digest",
-                text=texts[person.locale],
-                idempotency_key=keys[person.id],
+                text=text,
+                idempotency_key=keys[post.id],
+                buttons=[(f"/digest {day.isoformat()}", t("查看全部"))] if cut else [],
             )
             is not None
         )
@@ -455,7 +494,8 @@ def _deadline_key(kind: str, object_id: int, deadline: datetime | None) -> str:
 
 def patrol_deadlines(session: Session, now: datetime) -> int:
     """Not fixed by the deadline (or the approved extension) → the department head;
-    fixed but not verified within the verify days → customer service."""
+    handed back and not sent on by it → the desk's head; fixed but not verified within
+    the verify days → customer service."""
     settings = settings_of(session)
     if quiet(now, settings):
         return 0
@@ -471,6 +511,16 @@ def patrol_deadlines(session: Session, now: datetime) -> int:
                     notice=patrol_notices.finding_overdue(finding, settings),
                     key=f"finding_overdue:{finding.id}:{finding.due_at}",
                 )
+        # A handed-back finding is the desk's to send on: late, its head hears.
+        for finding in patrols.overdue(
+            session=session, estate_id=estate.id, now=now, status=FindingStatus.RETURNED
+        ):
+            queued += outbox.notify_each(
+                session=session,
+                recipients=people.desk_heads(session=session, estate_id=estate.id),
+                notice=patrol_notices.finding_overdue(finding, settings),
+                key=f"finding_overdue:{finding.id}:{finding.due_at}",
+            )
         late = now - timedelta(days=settings.patrol_verify_days)
         for finding in patrols.awaiting_verification(
             session=session, estate_id=estate.id, fixed_before=late
@@ -481,6 +531,42 @@ def patrol_deadlines(session: Session, now: datetime) -> int:
                 notice=patrol_notices.finding_unverified(finding, settings),
                 key=f"finding_unverified:{finding.id}:{finding.fixed_at}",
             )
+    return queued
+
+
+def patrol_rounds(session: Session, now: datetime) -> int:
+    """001 巡检规程 4.1 (巡检人员应严格遵守巡检时间): at a round's window start its walkers
+    are reminded; at its end, a round nobody recorded is missed and the supervisor told."""
+    settings = settings_of(session)
+    local = _local(now, settings)
+    today = local.date()
+    queued = 0
+    for estate in _estates(session):
+        for patrol_round in rounds.rounds_of(session=session, estate_id=estate.id):
+            if not rounds.scheduled_on(patrol_round, today, estate):
+                continue
+            starts, ends = rounds.window(patrol_round, today, settings.tz)
+            if local < starts:
+                continue
+            walking = rounds.walkers(session=session, patrol_round=patrol_round)
+            if local < ends:
+                if rounds.visit(session=session, patrol_round=patrol_round, day=today) is None:
+                    queued += outbox.notify_each(
+                        session=session,
+                        recipients=people.holders(walking),
+                        notice=patrol_notices.round_reminder(patrol_round, today),
+                        key=f"round_reminder:{patrol_round.id}:{today}",
+                    )
+                continue
+            if rounds.mark_missed(session=session, patrol_round=patrol_round, day=today, now=now):
+                queued += outbox.notify_each(
+                    session=session,
+                    recipients=rounds.supervisors(session=session, patrol_round=patrol_round),
+                    notice=patrol_notices.round_missed(
+                        patrol_round, today, "、".join(p.person.name for p in walking)
+                    ),
+                    key=f"round_missed:{patrol_round.id}:{today}",
+                )
     return queued
 
 

@@ -312,27 +312,41 @@ def _backup_revision(file: Path, kind: Kind) -> str | None:
 
 def _drop_tables_not_in(engine: Engine, file: Path) -> None:
     """Drop the tables the backup does not hold, such as a newer migration's in a database
-    upgraded before the restore: ``--clean`` drops only what the backup holds, and a newer
-    table's foreign key would stop it dropping the table it points at. Called only on a
+    upgraded before the restore, and the foreign keys of a newer migration's columns:
+    ``--clean`` drops only what the backup holds, and a newer foreign key would stop it
+    dropping the table it points at. Called only on a
     database that holds no data, or that ``force`` allows to be replaced."""
-    schema = inspect(engine).default_schema_name
-    backed_up = {
-        fields[5]
+    inspector = inspect(engine)
+    schema = inspector.default_schema_name
+    listed = [
+        fields
         for line in _run(
             "pg_restore", ["--list", str(file)], env=dict(os.environ), secret=None
         ).splitlines()
-        if not line.startswith(";")
-        and len(fields := line.split()) > 5
-        and fields[3:5] == ["TABLE", schema]
-    }
-    extra = sorted(set(inspect(engine).get_table_names()) - backed_up)
-    if not extra:
+        if not line.startswith(";") and len(fields := line.split()) > 5
+    ]
+    backed_up = {fields[5] for fields in listed if fields[3:5] == ["TABLE", schema]}
+    # A newer column's foreign key (on a table the backup holds) to a table --clean drops.
+    foreign_keys = {fields[7] for fields in listed if fields[3:6] == ["FK", "CONSTRAINT", schema]}
+    extra = sorted(set(inspector.get_table_names()) - backed_up)
+    newer_keys = [
+        (table, key["name"])
+        for table in sorted(backed_up & set(inspector.get_table_names()))
+        for key in inspector.get_foreign_keys(table)
+        if key["name"] and key["name"] not in foreign_keys
+    ]
+    if not extra and not newer_keys:
         return
     quote = engine.dialect.identifier_preparer.quote
     with engine.begin() as connection:
-        connection.exec_driver_sql(
-            "DROP TABLE IF EXISTS " + ", ".join(quote(name) for name in extra) + " CASCADE"
-        )
+        for table, name in newer_keys:
+            connection.exec_driver_sql(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(name)}"
+            )
+        if extra:
+            connection.exec_driver_sql(
+                "DROP TABLE IF EXISTS " + ", ".join(quote(name) for name in extra) + " CASCADE"
+            )
 
 
 def _run_postgres_tool(name: str, url: URL, arguments: list[str]) -> str:

@@ -93,6 +93,16 @@ class Settings(BaseSettings):
     rework_hours: Hours = 24
     # 001: a patrol finding is resolved within one week; longer needs a manager.
     patrol_fix_days: Days = 7
+    # 001 方案 六.1: an approved extension moves a finding's deadline at most this many days
+    # beyond the first one.
+    patrol_extension_cap_days: Annotated[int, Field(ge=1, le=365)] = 30
+    # 001 4.4.5: what a patroller writes that makes a finding urgent by itself (a gas or
+    # burning smell), comma-separated in the environment; the patroller may say so too.
+    urgent_finding_words: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"燃气", "煤气", "石油气", "液化气", "焦味", "冒烟", "起火", "着火", "漏电"}
+    )
+    # The 18:30 digest lists at most this many items per section, then "and N more".
+    digest_list_limit: Annotated[int, Field(ge=1, le=100)] = 8
     # 003 篇十: a complaint is handled within 24 h; 篇十二 三(三): replied within 72 h.
     complaint_handle_hours: Hours = 24
     complaint_reply_hours: Hours = 72
@@ -189,7 +199,7 @@ class Settings(BaseSettings):
     # masked) costs about 3% of a webhook's CPU (bench/README.md).
     access_log: bool = False
 
-    @field_validator("urgent_categories", mode="before")
+    @field_validator("urgent_categories", "urgent_finding_words", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,8 @@ from storage.estate import importer
 from storage.estate import service as estates
 from storage.estate.models import Estate, Unit
 from storage.outbox.notice import Notice
+from storage.patrol import service as patrols
+from storage.patrol.models import PatrolFinding
 from storage.people.models import Department, Person, StaffMember
 from storage.ticket import complaints, lifecycle, repairs
 from storage.ticket.models import RepairCategory, Ticket
@@ -245,6 +247,24 @@ class SampleEstate:
             ticket_id=complaint.id,
             actor=self.person(by),
             department_id=self.department(to).id,
+        )
+
+    def extend(
+        self, finding: PatrolFinding, *, asked_by: str, approved_by: str, to: date, reason: str
+    ) -> None:
+        """The department asks for more time (申请延期) and its head approves it."""
+        request = patrols.request_extension(
+            session=self.session,
+            finding_id=finding.id,
+            actor=self.person(asked_by),
+            new_due_on=to,
+            reason=reason,
+        )
+        patrols.decide_extension(
+            session=self.session,
+            request_id=request.id,
+            actor=self.person(approved_by),
+            approve=True,
         )
 
     def department(self, code: str) -> Department:

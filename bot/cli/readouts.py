@@ -3,7 +3,7 @@ digest, the month's report."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,16 +20,26 @@ from bot.cli.common import (
 )
 from conversations.summaries import month_summary, week_summary
 from scheduler import jobs
-from scheduler.documents import write_pareto, write_weekly_workbook, write_workbook
+from scheduler.documents import (
+    write_pareto,
+    write_patrol_record,
+    write_weekly_workbook,
+    write_workbook,
+)
 from storage.callback import service as callbacks
 from storage.clock import format_day, format_local, utcnow
 from storage.config import Settings
 from storage.errors import DomainError
-from storage.figures.monthly import monthly_report
+from storage.figures.monthly import month_after, monthly_report
 from storage.figures.weekly import week_of, weekly_report
 from storage.i18n import translator
+from storage.patrol import rounds
 from storage.patrol import service as patrols
-from storage.patrol.models import FINDING_STATUS_LABELS, PATROL_CATEGORY_LABELS, FindingStatus
+from storage.patrol.models import (
+    FINDING_STATUS_LABELS,
+    PATROL_CATEGORY_LABELS,
+    FindingStatus,
+)
 from storage.people import privacy
 from storage.ticket import queries
 from storage.ticket.models import SEVERITY_LABELS, Ticket, TicketKind
@@ -130,6 +140,54 @@ def patrols_list(
     )
 
 
+def _month(value: str) -> date:
+    """The first day of a month given as 2026-11."""
+    try:
+        return date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a month like 2026-11") from None
+
+
+@patrols_app.command("export")
+def patrols_export(
+    month: Annotated[str, typer.Option(help="The month, e.g. 2026-11.")],
+    xlsx: Annotated[Path, typer.Option(help="Write the Excel workbook here.")],
+    estate: EstateOption = None,
+) -> None:
+    """A month's patrol record (公共区域巡检记录表) as an Excel workbook: the findings reported
+    in it (archived ones too) and every step of each, the rounds walked or missed, and the
+    rounds by kind."""
+    first = _month(month)
+    last = month_after(first) - timedelta(days=1)
+    with unit_of_work() as (session, settings):
+        rows = estates_named(session, estate)
+        now = utcnow()
+        for row in rows:
+            findings = patrols.findings_reported(
+                session=session, estate_id=row.id, first=first, last=last
+            )
+            visits = rounds.visits_between(
+                session=session, estate_id=row.id, first=first, last=last
+            )
+            target = xlsx.with_stem(xlsx.stem + (f"-{row.code}" if len(rows) > 1 else ""))
+            write_patrol_record(
+                estate=row.name,
+                month=first,
+                findings=findings,
+                trails={f.id: patrols.history(session=session, finding=f) for f in findings},
+                visits=visits,
+                coverage=rounds.coverage(
+                    session=session, estate=row, first=first, last=last, now=now
+                ),
+                tz=settings.tz,
+                path=target,
+            )
+            typer.echo(
+                f"{row.name}: {len(findings)} findings, {len(visits)} round visits"
+                f" → workbook: {target}"
+            )
+
+
 @callbacks_app.command("due")
 def callbacks_due(
     estate: EstateOption = None,
@@ -173,7 +231,8 @@ def digest(
                 queued = jobs.digest(session, row, day, now)
                 typer.echo(f"{row.name}: {queued} digests queued")
             else:
-                typer.echo(jobs.digest_text(session, row, day, now, translator(None)))
+                text, _ = jobs.digest_text(session, row, day, now, translator(None))
+                typer.echo(text)
 
 
 @report_app.command("weekly")
@@ -206,10 +265,7 @@ def report_monthly(
     png: Annotated[Path | None, typer.Option(help="Write the Pareto chart (排列图) here.")] = None,
 ) -> None:
     """A month's statistics: printed, and as an Excel workbook and a Pareto chart."""
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise typer.BadParameter(f"{month!r} is not a month like 2026-11") from None
+    first = _month(month)
     with unit_of_work() as (session, _):
         rows = estates_named(session, estate)
         for row in rows:

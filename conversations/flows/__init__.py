@@ -8,9 +8,10 @@ from conversations.flows.duty import ON_DUTY
 from conversations.flows.groups import LINK
 from conversations.flows.language import LANGUAGE
 from conversations.flows.messages import MESSAGES
-from conversations.flows.patrols import APPROVALS, EXTENSION, PATROL, VERIFY
-from conversations.flows.readouts import OVERDUE, TODAY
+from conversations.flows.patrols import APPROVALS, EXTENSION, PATROL, RECTIFY, VERIFY
+from conversations.flows.readouts import DIGEST, OVERDUE, TODAY
 from conversations.flows.repairs import ASSIGN, ORDERS, REGISTER, REPAIR, TAKE
+from conversations.flows.rounds import ROUND
 from conversations.flows.tickets import MINE, WORDS_FLOW
 from conversations.steps import Flow
 
@@ -21,6 +22,8 @@ FLOWS: tuple[Flow, ...] = (
     MINE,
     CALLBACK,
     PATROL,
+    RECTIFY,
+    ROUND,
     ORDERS,
     CALLBACKS,
     QUALITY,
@@ -34,6 +37,7 @@ FLOWS: tuple[Flow, ...] = (
     APPROVALS,
     TODAY,
     OVERDUE,
+    DIGEST,
     ON_DUTY,
     BINDINGS,
     LINK,

@@ -22,6 +22,7 @@ class AttachmentPurpose(enum.StrEnum):
 
     REPORT = "report"
     DONE = "done"
+    VERIFIED = "verified"  # what the verifier saw on site (现场验证)
 
 
 class Attachment(Base):

@@ -22,6 +22,7 @@ from storage.duty import service as duty
 from storage.errors import InvalidInput
 from storage.estate.models import Building, Estate, Unit
 from storage.estate.service import normalize_designation
+from storage.patrol.models import PatrolRound, RoundKind
 from storage.people.models import (
     Department,
     DepartmentKind,
@@ -155,6 +156,55 @@ class StaffSpec(_Strict):
     active: bool = True
 
 
+class AreaSpec(_Strict):
+    """An area a round checks, and its check points (日检区域安排)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    points: list[str] = Field(default_factory=list)
+
+
+class RoundSpec(_Strict):
+    """A patrol round (001 巡检规程 3.2-3.5): its kind, who walks it (the leader first), on
+    which weekdays (or ``workdays``: China's working days), in which window, what it checks.
+    A 经理复查 (recheck) goes through last week's findings and needs no areas."""
+
+    code: Code
+    name: str = Field(min_length=1, max_length=100)
+    kind: RoundKind
+    walkers: list[Code] = Field(min_length=1)
+    days: list[str] | str
+    time: str = Field(pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$")
+    areas: list[AreaSpec | str] = Field(default_factory=list)
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _days_and_hours(self) -> RoundSpec:
+        if isinstance(self.days, str) and self.days not in ("workdays", "daily"):
+            raise ValueError(f"round {self.code}: days is a list of mon … sun, workdays or daily")
+        for day in self.days if isinstance(self.days, list) else []:
+            if day not in WEEKDAY_NAMES:
+                raise ValueError(f"round {self.code}: {day!r} is not one of {WEEKDAY_NAMES}")
+        starts, ends = _hours(self.time)
+        if ends <= starts:
+            raise ValueError(f"round {self.code}: {self.time!r} ends before it starts")
+        if self.kind is not RoundKind.RECHECK and not self.areas:
+            raise ValueError(f"round {self.code}: name the areas it checks")
+        return self
+
+    def weekdays(self) -> list[int]:
+        if isinstance(self.days, str):
+            return list(range(7))
+        return sorted(WEEKDAY_NAMES.index(day) for day in self.days)
+
+    def area_records(self) -> list[dict[str, object]]:
+        return [
+            {"name": area, "points": []}
+            if isinstance(area, str)
+            else {"name": area.name, "points": area.points}
+            for area in self.areas
+        ]
+
+
 class EstateFile(_Strict):
     estate: EstateSpec
     departments: list[DepartmentSpec] = Field(default_factory=list)
@@ -162,6 +212,7 @@ class EstateFile(_Strict):
     residents: list[ResidentSpec] = Field(default_factory=list)
     staff: list[StaffSpec] = Field(default_factory=list)
     duty: list[DutySpec] = Field(default_factory=list)
+    patrol_rounds: list[RoundSpec] = Field(default_factory=list)
     # Lines `wuye run` shows a newcomer trying the sample estate; {invite:CODE} and
     # {name:CODE} stand for a fresh binding code and the name of the staff member CODE.
     try_it: list[str] = Field(default_factory=list)
@@ -176,6 +227,10 @@ class EstateFile(_Strict):
         for line in self.duty:
             if line.staff not in codes:
                 raise ValueError(f"duty: unknown staff {line.staff!r}")
+        for patrol_round in self.patrol_rounds:
+            for walker in patrol_round.walkers:
+                if walker not in codes:
+                    raise ValueError(f"round {patrol_round.code}: unknown staff {walker!r}")
         units = {f"{b.code}-{n}" for b in self.buildings for n in b.numbers()}
         for resident in self.residents:
             for designation in resident.units:
@@ -332,6 +387,25 @@ def import_estate(*, session: Session, data: Any, source: str = "estate file") -
         )
     if added := len(duty.every_shift(session, estate_id=estate.id)) - rostered:
         created["duty shifts"] += added
+
+    for round_spec in spec.patrol_rounds:
+        patrol_round = session.scalar(
+            select(PatrolRound).where(
+                PatrolRound.estate_id == estate.id, PatrolRound.code == round_spec.code
+            )
+        )
+        if patrol_round is None:
+            patrol_round = PatrolRound(estate_id=estate.id, code=round_spec.code)
+            session.add(patrol_round)
+            created["patrol rounds"] += 1
+        patrol_round.name, patrol_round.kind = round_spec.name, round_spec.kind
+        patrol_round.weekdays = round_spec.weekdays()
+        patrol_round.working_days_only = round_spec.days == "workdays"
+        patrol_round.starts_at, patrol_round.ends_at = _hours(round_spec.time)
+        patrol_round.walkers = list(round_spec.walkers)
+        patrol_round.areas = round_spec.area_records()
+        patrol_round.active = round_spec.active
+    session.flush()
     return created
 
 

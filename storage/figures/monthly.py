@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,10 +17,13 @@ from storage.callback.models import (
     Callback,
     Satisfaction,
 )
-from storage.clock import local_date, start_of_local_day
+from storage.clock import local_date, start_of_local_day, utcnow
 from storage.database import settings_of
+from storage.estate.models import Estate
 from storage.i18n import N_
+from storage.patrol import rounds
 from storage.patrol.models import PATROL_CATEGORY_LABELS, PatrolFinding
+from storage.patrol.rounds import Coverage
 from storage.ticket.models import SEVERITY_LABELS, RepairCategory, Ticket, TicketKind
 
 NOT_DISPATCHED = N_("未派单")  # the holder of a repair nobody was given
@@ -66,6 +69,8 @@ class MonthlyReport:
     vital_percent: int = 80  # the share of problems the vital few make up (a setting)
     # The quality checks recorded in the month (品质抽查, 经理抽查): one row each, as read.
     quality_checks: list[QualityCheckRow] = field(default_factory=list)
+    # The month's rounds by kind (巡检覆盖): due (by ``now``), done, done late, missed.
+    rounds: list[Coverage] = field(default_factory=list)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -113,7 +118,11 @@ def finished_on_time(ticket: Ticket) -> bool:
     return ticket.arrived_at is not None and ticket.arrived_at <= ticket.arrive_due_at
 
 
-def monthly_report(*, session: Session, estate_id: int, month: date) -> MonthlyReport:
+def monthly_report(
+    *, session: Session, estate_id: int, month: date, now: datetime | None = None
+) -> MonthlyReport:
+    """The month's figures; its rounds count as due those whose window ended by ``now``
+    (default: the current time)."""
     settings = settings_of(session)
     tz = settings.tz
     start = start_of_local_day(month, tz)
@@ -184,4 +193,11 @@ def monthly_report(*, session: Session, estate_id: int, month: date) -> MonthlyR
                 on=local_date(check.done_at, tz).isoformat() if check.done_at else "",
             )
         )
+    report.rounds = rounds.coverage(
+        session=session,
+        estate=session.get_one(Estate, estate_id),
+        first=month,
+        last=month_after(month) - timedelta(days=1),
+        now=now or utcnow(),
+    )
     return report

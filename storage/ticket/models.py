@@ -211,6 +211,10 @@ class Ticket(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
     status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus, extensible=False))
     rework_of_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # A work order made of a patrol finding (转维修单): done, the finding goes to on-site
+    # verification instead of an owner's callback. (A name, not a relationship: patrols
+    # know tickets, tickets do not import patrols.)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("patrol_finding.id"), index=True)
     # 紧急维修: paged through the night, up a ladder until someone accepts.
     urgent: Mapped[bool] = mapped_column(default=False, server_default=false())
     channel: Mapped[ReportChannel | None] = mapped_column(

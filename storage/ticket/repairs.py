@@ -20,6 +20,7 @@ from storage.estate.models import Estate
 from storage.i18n import N_
 from storage.outbox import service as outbox
 from storage.outbox.notice import Notice
+from storage.patrol import service as patrols
 from storage.people import service as people
 from storage.people.models import Department, DepartmentKind, Person
 from storage.text import optional, required
@@ -54,6 +55,7 @@ def report_repair(
     contact_phone: str | None = None,
     urgent: bool = False,
     channel: ReportChannel | None = None,
+    finding_id: int | None = None,
 ) -> Ticket:
     """A repair reported (by its owner, or registered by the desk for one): its deadlines
     set, and announced at once to whoever receives it (``intake.announce``)."""
@@ -82,6 +84,7 @@ def report_repair(
         preferred_time=optional(preferred_time, "预约时间", max_length=100),
         urgent=is_urgent(category, urgent, settings_of(session)),
         channel=channel,
+        finding_id=finding_id,
     )
     now = utcnow()
     ticket.estate = session.get_one(Estate, where.estate_id)
@@ -284,6 +287,17 @@ def finish_repair(
     now = utcnow()
     ticket.done_at, ticket.done_note = now, note
     attachments.attach(session=session, to=ticket, purpose=AttachmentPurpose.DONE, photos=photos)
+    if ticket.finding_id is not None:
+        # A patrol finding's work order: the patroller verifies it on site (001 4.9.4), in
+        # place of an owner's callback.
+        patrols.fixed_by_work_order(
+            session=session,
+            finding_id=ticket.finding_id,
+            post=post,
+            note=f"维修单 {ticket.number} 完工：{note}",
+            photos=photos,
+        )
+        return ticket
     callback = callback_rules.schedule(session=session, ticket=ticket, start=now, actor=actor)
     outbox.notify(
         session=session,
@@ -302,9 +316,11 @@ def _repairer(session: Session, original: Ticket) -> list[Person]:
     return people.project_managers(session=session, estate_id=original.estate_id)
 
 
-def open_rework(*, session: Session, original: Ticket, actor: Person, note: str) -> Ticket:
-    """003 三(五): what the callback found goes back to the repairer, to be done within the
-    rework hours."""
+def open_rework(
+    *, session: Session, original: Ticket, actor: Person, note: str, why: str = "回访不满意"
+) -> Ticket:
+    """003 三(五): what the callback (or a finding's on-site verification) found goes back
+    to the repairer, to be done within the rework hours."""
     settings = settings_of(session)
     now = utcnow()
     rework = Ticket(
@@ -320,6 +336,7 @@ def open_rework(*, session: Session, original: Ticket, actor: Person, note: str)
         department_id=original.department_id,
         assignee_id=original.assignee_id,
         rework_of=original,
+        finding_id=original.finding_id,
         dispatched_at=now,
         due_at=now + timedelta(hours=settings.rework_hours),
     )
@@ -328,7 +345,7 @@ def open_rework(*, session: Session, original: Ticket, actor: Person, note: str)
         rework,
         state=S.DISPATCHED,
         actor=actor,
-        note=f"回访不满意，返工（原单 {original.number}）",
+        note=f"{why}，返工（原单 {original.number}）",
     )
     outbox.notify_each(
         session=session,

@@ -6,9 +6,12 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
+import time_machine
+from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -17,10 +20,13 @@ from storage.config import load_settings
 from storage.database import Database
 from storage.estate import service as estates
 from storage.identity import service as identity
-from storage.people.models import Person
+from storage.patrol import rounds
+from storage.patrol import service as patrols
+from storage.patrol.models import PatrolCategory, PatrolFinding, PatrolRound
+from storage.people.models import Department, Person
 from storage.ticket import repairs
 from storage.ticket.models import RepairCategory
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, local
 from tests.servers import WUYE
 
 
@@ -144,7 +150,8 @@ def test_digest_is_a_dry_run_unless_sent_and_sent_once(wuye: CliRunner, db_url: 
     wuye.invoke(app, ["run"])
     shown = wuye.invoke(app, ["digest", "--estate", "cuihu", "--date", "2026-11-24"])
     assert shown.exit_code == 0, shown.output
-    assert "【每日汇总】翠湖花园\n2026-11-24 汇总" in shown.output
+    assert "【每日汇总】翠湖花园 · 全部部门 2026-11-24\n" in shown.output
+    assert "2026-11-24 汇总" in shown.output  # each department's counts
     sent = wuye.invoke(app, ["digest", "--date", "2026-11-24", "--send"])
     assert "翠湖花园: 6 digests queued" in sent.output
     again = wuye.invoke(app, ["digest", "--date", "2026-11-24", "--send"])
@@ -171,6 +178,145 @@ def test_report_monthly_writes_the_workbook_and_the_chart(wuye: CliRunner, tmp_p
     assert (tmp_path / "m.xlsx").read_bytes()[:2] == b"PK"
     assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
     bad = wuye.invoke(app, ["report", "monthly", "--month", "November"])
+    assert bad.exit_code != 0
+
+
+def test_patrols_export_writes_the_months_record_archived_findings_too(
+    wuye: CliRunner, db_url: str, tmp_path: Path, at: time_machine.Traveller
+) -> None:
+    """November: 陈静's full patrol (客服全面巡查, Thursdays) finds 2栋's lobby dirty on the
+    5th, 保洁部 cleans it, she verifies it; nobody walks it on the 12th; 刘洋 records the
+    19th's late. A parking-garage lamp reported on the 20th is archived since. What was
+    reported on 31 October or 1 December (local time: 30 November in UTC) is not November's."""
+    wuye.invoke(app, ["run"])
+    db = Database(load_settings(database_url=db_url))
+    with db.transaction() as s:
+        estate = estates.get_estate(session=s, code="cuihu")
+
+        def person(name: str) -> Person:
+            return s.scalars(select(Person).where(Person.name == name)).one()
+
+        def department(code: str) -> int:
+            return s.scalars(
+                select(Department.id).where(
+                    Department.estate_id == estate.id, Department.code == code
+                )
+            ).one()
+
+        def report(
+            place: str, category: PatrolCategory, what: str, to: str, photos: tuple[str, ...] = ()
+        ) -> PatrolFinding:
+            return patrols.report_finding(
+                session=s,
+                actor=person("陈静"),
+                estate_id=estate.id,
+                place=place,
+                category=category,
+                description=what,
+                department_id=department(to),
+                photos=photos,
+            )
+
+        full_patrol = s.scalars(
+            select(PatrolRound).where(PatrolRound.estate_id == estate.id, PatrolRound.code == "QC")
+        ).one()
+        at.move_to(local(2026, 10, 31, 23, 30))
+        report("东门", PatrolCategory.OTHER, "十月的", "zx")
+        at.move_to(local(2026, 11, 5, 15, 0))
+        dirty = report(
+            "2栋大堂", PatrolCategory.CLEANLINESS, "地面有污渍", "bj", photos=("p/dirty.jpg",)
+        )
+        s.flush()
+        rounds.record(
+            session=s,
+            actor=person("陈静"),
+            round_id=full_patrol.id,
+            checks=[rounds.Check("1栋", True), rounds.Check("2栋", False, finding_id=dirty.id)],
+        )
+        at.move_to(local(2026, 11, 6, 10, 0))
+        patrols.fix(
+            session=s,
+            finding_id=dirty.id,
+            actor=person("许阿姨"),
+            note="已清洗",
+            photos=["p/clean.jpg"],
+        )
+        at.move_to(local(2026, 11, 6, 15, 0))
+        patrols.verify(
+            session=s, finding_id=dirty.id, actor=person("陈静"), passed=True, note="干净了"
+        )
+        rounds.mark_missed(
+            session=s, patrol_round=full_patrol, day=date(2026, 11, 12), now=local(2026, 11, 12, 17)
+        )
+        rounds.mark_missed(
+            session=s, patrol_round=full_patrol, day=date(2026, 11, 19), now=local(2026, 11, 19, 17)
+        )
+        at.move_to(local(2026, 11, 19, 18, 30))
+        rounds.record(
+            session=s,
+            actor=person("刘洋"),
+            round_id=full_patrol.id,
+            checks=[rounds.Check("中心花园", True)],
+        )
+        at.move_to(local(2026, 11, 20, 9, 0))
+        lamp = report("地下车库", PatrolCategory.PUBLIC_FACILITY, "照明灯不亮", "gc")
+        lamp.archived_at = local(2028, 11, 21, 3, 0)  # as the retention job would, two years on
+        assert lamp not in patrols.list_findings(session=s, estate_id=estate.id)
+        at.move_to(local(2026, 12, 1, 0, 10))
+        report("北门", PatrolCategory.OTHER, "十二月的", "zx")
+        numbers = (dirty.number, lamp.number)
+    db.dispose()
+
+    at.move_to(local(2026, 12, 1, 9, 0))
+    path = tmp_path / "patrols.xlsx"
+    result = wuye.invoke(
+        app, ["patrols", "export", "--month", "2026-11", "--xlsx", str(path), "--estate", "cuihu"]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"翠湖花园: 2 findings, 3 round visits → workbook: {path}" in result.output
+    book = load_workbook(path)
+    assert book.sheetnames == ["公共区域巡检记录表", "巡查问题处理表", "巡检记录", "巡检覆盖"]
+    record = list(book["公共区域巡检记录表"].iter_rows(values_only=True))
+    assert record[0] == (
+        *("编号", "发现时间", "地点", "类别", "问题描述", "发现人", "责任部门", "整改期限"),
+        *("整改情况", "整改人", "整改时间", "验证结果", "验证人", "验证时间", "验证意见"),
+        *("状态", "照片数"),
+    )
+    assert record[1:] == [
+        (
+            *(numbers[0], "2026-11-05 15:00", "2栋大堂", "清洁卫生", "地面有污渍", "陈静"),
+            *("保洁部", "2026-11-12", "已清洗", "许阿姨", "2026-11-06 10:00"),
+            *("通过", "陈静", "2026-11-06 15:00", "干净了", "已验证", 2),
+        ),
+        (
+            *(numbers[1], "2026-11-20 09:00", "地下车库", "公共设施设备", "照明灯不亮", "陈静"),
+            *("工程部", "2026-11-27", "—", "—", "—", "—", "—", "—", "—", "待整改", 0),
+        ),
+    ]
+    trail = list(book["巡查问题处理表"].iter_rows(values_only=True))
+    assert trail == [
+        ("编号", "时间", "操作人", "从", "到", "说明"),
+        (numbers[0], "2026-11-05 15:00", "陈静", "—", "待整改", "巡查发现：清洁卫生"),
+        (numbers[0], "2026-11-06 10:00", "许阿姨", "待整改", "待验证", "已清洗"),
+        (numbers[0], "2026-11-06 15:00", "陈静", "待验证", "已验证", "验证通过：干净了"),
+        (numbers[1], "2026-11-20 09:00", "陈静", "—", "待整改", "巡查发现：公共设施设备"),
+    ]
+    visits = list(book["巡检记录"].iter_rows(values_only=True))
+    assert visits == [
+        ("日期", "巡检", "类别", "巡检人", "登记时间", "状态", "区域数", "有问题项"),
+        (
+            *("2026-11-05", "客服全面巡查", "客服全面巡查", "陈静", "2026-11-05 15:00"),
+            *("已完成", 2, f"2栋（{numbers[0]}）"),
+        ),
+        ("2026-11-12", "客服全面巡查", "客服全面巡查", "—", "—", "未完成", 0, None),
+        ("2026-11-19", "客服全面巡查", "客服全面巡查", "刘洋", "2026-11-19 18:30", "补登", 1, None),
+    ]
+    covered = {row[0]: row[1:] for row in book["巡检覆盖"].iter_rows(min_row=2, values_only=True)}
+    assert set(covered) == {"日检", "周检", "巡检", "客服全面巡查", "主管抽查", "经理复查"}
+    # Four Thursdays: walked on the 5th and (late) the 19th, missed the 12th and the 26th.
+    assert covered["客服全面巡查"] == (4, 2, 1, 2, 1)
+    assert covered["巡检"] == (5, 0, 0, 5, 0)  # five Mondays, none recorded
+    bad = wuye.invoke(app, ["patrols", "export", "--month", "Nov", "--xlsx", str(path)])
     assert bad.exit_code != 0
 
 

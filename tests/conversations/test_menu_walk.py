@@ -63,6 +63,7 @@ from storage.i18n import Msg, translator
 from storage.identity import service as identity
 from storage.outbox.models import OutboxMessage
 from storage.patrol import service as patrols
+from storage.patrol import work_orders
 from storage.patrol.models import PatrolCategory, PatrolFinding
 from storage.people.models import Person
 from storage.ticket import complaints, lifecycle, messages, repairs
@@ -139,6 +140,10 @@ TYPED: dict[tuple[str, str], str] = {
     ("patrol", "place"): "中心花园",
     ("patrol", "description"): "草坪枯黄",
     ("patrol", "deadline"): "11-28",
+    ("rectify", "fix_note"): "已清扫干净",
+    ("rectify", "return_reason"): "不属于本部门，应由工程部处理",
+    ("round", "description"): "楼梯间有垃圾",
+    ("round", "recheck_note"): "仍有垃圾未清理",
     ("verify", "verify_note"): "已复查",
     ("verify", "failed_note"): "仍有1盏灯不亮",
     ("extension", "new_due"): "12-20",
@@ -184,6 +189,10 @@ def _live_in(db: Database, clock: time_machine.Traveller) -> str:
         cuihu.repair_done(clock, RepairCategory.WATER_LEAK, local(2026, 11, 16, 14, 0))
         # Friday: a leak done, its callback due today; complaints answered and called back.
         cuihu.repair_done(clock, RepairCategory.WATER_LEAK, local(2026, 11, 20, 10, 0))
+        # Last week's finding, fixed and verified: the project manager's 经理复查 goes over it.
+        gate = _finding(cuihu, "陈静", "北门", PatrolCategory.CLEANLINESS, "bj")
+        patrols.fix(session=session, finding_id=gate.id, actor=cuihu.person("许阿姨"), note="扫净")
+        patrols.verify(session=session, finding_id=gate.id, actor=cuihu.person("刘洋"), passed=True)
         answered = _complain(cuihu, "李强", "2-2-301", "快递柜损坏")
         complaints.reply_complaint(
             session=session, ticket_id=answered.id, actor=cuihu.person("陈静"), text="已报修"
@@ -314,6 +323,18 @@ def _live_in(db: Database, clock: time_machine.Traveller) -> str:
         )
         patrols.fix(
             session=session, finding_id=bins.id, actor=cuihu.person("许阿姨"), note="已清运"
+        )
+        # Handed back by the gardeners to the desk; a broken lamp made a work order.
+        roof = _finding(cuihu, "陈静", "2栋天台", PatrolCategory.OTHER, "lh")
+        patrols.hand_back(
+            session=session, finding_id=roof.id, actor=cuihu.person("林师傅"), reason="不是绿化"
+        )
+        lamp = _finding(cuihu, "陈静", "3栋电梯厅", PatrolCategory.PUBLIC_FACILITY, "gc")
+        work_orders.to_work_order(
+            session=session,
+            finding_id=lamp.id,
+            actor=cuihu.person("陈静"),
+            category=RepairCategory.ELECTRICAL,
         )
     clock.move_to(local(2026, 11, 23, 10, 0))
     return invite

@@ -47,7 +47,8 @@ def test_a_patrol_finding_dispatched_for_a_week_then_fixed_and_verified(
     assert "整改前后的照片（1 张）" in verifier.text
     assert "请写明问题所在" in verifier.press("不通过")
     assert "跳过" not in verifier.buttons  # a failed check says why: no skip is offered
-    assert "验证未通过，已退回整改" in verifier.say("仍有1盏不亮")
+    verifier.say("仍有1盏不亮")
+    assert "验证未通过，已退回工程部重新整改" in verifier.press("跳过")
     assert findings(estate)[0].status is FindingStatus.OPEN
 
 
@@ -77,7 +78,7 @@ def test_an_extension_is_asked_by_the_department_and_approved_by_its_supervisor(
     gardener.say("申请延期")
     gardener.press("XC000001")
     gardener.press("14天后")
-    assert "等待经理或主管审批" in gardener.say("需要等草皮到货")
+    assert "等待部门主管或项目经理审批" in gardener.say("需要等草皮到货")
     assert "您没有权限使用「延期审批」" in gardener.say("/approvals")
     supervisor = chat("罗主管")
     supervisor.say("延期审批")

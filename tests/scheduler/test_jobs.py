@@ -48,10 +48,22 @@ def test_a_days_activity_is_digested_at_1830_for_every_head_and_the_manager(
     digests = dict(notices(s, "digest"))
     assert set(digests) == {"孙丽", "郑工", "何队长", "高主管", "罗主管", "黄经理"}
     text = digests["黄经理"]
-    assert text.startswith("【每日汇总】翠湖花园\n2026-11-24 汇总")
+    assert text.startswith("【每日汇总】翠湖花园 · 全部部门 2026-11-24\n")
+    # Counts first, then what there is, with where, what, by when and who holds it.
+    assert "巡查问题：新 1｜未整改 1｜逾期 0\n工单：新 1｜未完成 0｜逾期 0" in text
+    assert "· XC000001 中心花园 · 园林绿化 · 期限 2026-12-01 · 绿化部（待整改） 【新】" in text
+    assert "· BX000001 1-1-502 · 电路/照明 · 期限 2026-11-27 · 周师傅（已完工） 【新】" in text
+    # Nobody recorded the day's checks at 09:30-10:00.
+    assert "巡检：已完成 无；未完成 日检·保洁部、日检·工程部" in text
     assert "新工单 1｜新巡查问题 1｜已处理 1｜未结 1｜逾期 0" in text
     assert "· 工程部：新 1，已处理 1，未结 0，逾期 0" in text
     assert "· 绿化部：新 1，已处理 0，未结 1，逾期 0" in text
+    # Each head reads their own department's.
+    assert "XC000001" in digests["罗主管"]
+    assert "BX000001" not in digests["罗主管"]
+    assert "BX000001" in digests["郑工"]
+    assert "XC000001" not in digests["郑工"]
+    assert "今天没有新的巡查问题和工单" in digests["何队长"]
     assert jobs.daily_digests(s, local(2026, 11, 24, 18, 31)) == 0  # once a day
     assert jobs.daily_digests(s, local(2026, 11, 25, 18, 30)) == 6  # and again the next
 
@@ -61,7 +73,7 @@ def test_a_digest_missed_while_the_process_was_down_is_sent_when_it_is_back(
 ) -> None:
     assert jobs.daily_digests(cuihu.session, local(2026, 11, 24, 20, 5)) == 6
     quiet_day = dict(notices(cuihu.session, "digest"))["郑工"]
-    assert "今天没有新的报修、投诉或巡查问题" in quiet_day  # on a quiet day it still comes
+    assert "今天没有新的巡查问题和工单，也没有未完成或逾期的。" in quiet_day  # it still comes
 
 
 def test_the_days_figures_are_counted_once_and_not_again_once_every_head_has_them(
@@ -83,7 +95,7 @@ def test_the_days_figures_are_counted_once_and_not_again_once_every_head_has_the
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     # The figures' queries ran once for six readers, and not at all the minute after.
-    assert 0 < len(first) < 10
+    assert 0 < len(first) < 14
     assert again == []
 
 
@@ -197,12 +209,8 @@ def test_patrol_findings_late_or_unverified_are_chased(
     assert [who for who, _ in notices(s, "finding_unverified")] == ["陈静", "刘洋"]
     assert jobs.patrol_deadlines(s, local(2026, 12, 1, 9, 0)) == 1  # the week is over
     assert [who for who, _ in notices(s, "finding_overdue")] == ["郑工"]
-    patrols.extend(
-        session=s,
-        finding_id=late.id,
-        actor=cuihu.person("郑工"),
-        new_due_on=date(2026, 12, 10),
-        reason="等配件",
+    cuihu.extend(
+        late, asked_by="周师傅", approved_by="郑工", to=date(2026, 12, 10), reason="等配件"
     )
     assert jobs.patrol_deadlines(s, local(2026, 12, 2, 9, 0)) == 0  # extended: not late
     assert jobs.patrol_deadlines(s, local(2026, 12, 11, 9, 0)) == 1  # late again, once

@@ -18,8 +18,9 @@ from storage.callback.models import QualityCheckKind, Satisfaction
 from storage.figures.monthly import MonthlyReport, monthly_report
 from storage.i18n import translator
 from storage.outbox.models import OutboxMessage
+from storage.patrol import rounds
 from storage.patrol import service as patrols
-from storage.patrol.models import PatrolCategory
+from storage.patrol.models import PatrolCategory, PatrolRound
 from storage.ticket import complaints, lifecycle, repairs
 from storage.ticket.models import RepairCategory
 from tests.conftest import SampleEstate, local
@@ -109,6 +110,17 @@ def test_the_workbook_opens_and_holds_the_figures(
         done_until=local(2026, 11, 27, 0, 0),
         size=1,
     )
+    # The full patrol (客服全面巡查, Thursdays) walked on the 26th only, one area not right.
+    at.move_to(local(2026, 11, 26, 15, 0))
+    [full_patrol] = cuihu.session.scalars(
+        select(PatrolRound).where(PatrolRound.estate_id == cuihu.id, PatrolRound.code == "QC")
+    )
+    rounds.record(
+        session=cuihu.session,
+        actor=cuihu.person("陈静"),
+        round_id=full_patrol.id,
+        checks=[rounds.Check("1栋", True), rounds.Check("中心花园", False, note="枯枝未清")],
+    )
     at.move_to(local(2026, 11, 27, 10, 0))
     quality.record(
         session=cuihu.session,
@@ -132,6 +144,7 @@ def test_the_workbook_opens_and_holds_the_figures(
         "维修按时完工",
         "品质抽查",
         "排列图",
+        "巡检覆盖",
     ]
     [recheck] = list(book["品质抽查"].iter_rows(min_row=2, values_only=True))
     assert recheck[0] == "品质抽查"
@@ -149,6 +162,13 @@ def test_the_workbook_opens_and_holds_the_figures(
     pareto = list(book["排列图"].iter_rows(min_row=2, values_only=True))
     assert pareto[0][:2] == ("房屋渗漏水", 4)
     assert pareto[-1][2] == 1.0
+    coverage = list(book["巡检覆盖"].iter_rows(values_only=True))
+    assert coverage[0] == ("类别", "应巡检", "已完成", "补登", "未完成", "发现问题")
+    by_kind = {row[0]: row[1:] for row in coverage[1:]}
+    assert set(by_kind) == {"日检", "周检", "巡检", "客服全面巡查", "主管抽查", "经理复查"}
+    # Four Thursdays in November, the 26th walked; five Mondays' 巡检, none recorded.
+    assert by_kind["客服全面巡查"] == (4, 1, 0, 3, 1)
+    assert by_kind["巡检"] == (5, 0, 0, 5, 0)
 
 
 def test_the_pareto_chart_is_a_png(

@@ -18,7 +18,7 @@ from storage.callback.models import Callback, QualityCheck, QualityCheckKind
 from storage.identity.models import BindingRequest, BindingStatus, ChatIdentity
 from storage.outbox import service as outbox
 from storage.patrol import service as patrols
-from storage.patrol.models import PatrolCategory
+from storage.patrol.models import PatrolCategory, PatrolRound, RoundStatus, RoundVisit
 from storage.ticket import complaints, lifecycle, messages, repairs
 from storage.ticket.models import RepairCategory
 from tests.conftest import SampleEstate, answer_notice
@@ -75,6 +75,8 @@ def a_row_of_every_table(cuihu: SampleEstate) -> None:
         new_due_on=date(2026, 12, 20),
         reason="等配件",
     )
+    tour = s.scalars(select(PatrolRound).where(PatrolRound.code == "XJ")).one()
+    s.add(RoundVisit(round=tour, day=date(2026, 11, 23), status=RoundStatus.MISSED))
     messages.leave_message(
         session=s,
         actor=owner,
