@@ -5,6 +5,7 @@ decides)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from conversations.flows.common import (
@@ -31,6 +32,7 @@ from conversations.steps import (
     Flow,
     Next,
     Option,
+    Step,
     confirm_step,
     go,
     remember,
@@ -78,7 +80,7 @@ def _onsite(ctx: Context, key: str) -> Next:
 TO_REPAIR = Option("repair", N_("转维修单（按报修处理）"))
 
 
-def _departments_or_repair(ctx: Context) -> list[Option]:
+def departments_or_repair(ctx: Context) -> list[Option]:
     """The departments, and 转维修单 for a broken facility (001 4.9.2a: handled as a repair)."""
     return [*department_options(ctx), TO_REPAIR]
 
@@ -188,6 +190,26 @@ def _report_finding(ctx: Context) -> Next:
     return None
 
 
+# What was found, after where (巡查) or which area (巡检记录): its category, the patroller's
+# words and photos; then whether it was fixed on the spot ("onsite").
+WHAT_WAS_FOUND: list[Step] = [
+    Choose(
+        "category",
+        N_("问题类别："),
+        [Option(c.value, PATROL_CATEGORY_LABELS[c]) for c in PatrolCategory],
+        remember("category", "description", lambda key: PatrolCategory(key).value),
+    ),
+    AskText(
+        "description",
+        N_("请描述问题："),
+        remember("description", "photos"),
+        what=N_("问题描述"),
+        max_length=2000,
+    ),
+    AskPhotos("photos", N_("请发送现场照片，发完点「完成」；没有点「跳过」。"), go("onsite")),
+]
+
+
 PATROL = Flow(
     key="patrol",
     title=N_("巡查"),
@@ -202,20 +224,7 @@ PATROL = Flow(
             what=N_("巡查地点"),
             max_length=200,
         ),
-        Choose(
-            "category",
-            N_("问题类别："),
-            [Option(c.value, PATROL_CATEGORY_LABELS[c]) for c in PatrolCategory],
-            remember("category", "description", lambda key: PatrolCategory(key).value),
-        ),
-        AskText(
-            "description",
-            N_("请描述问题："),
-            remember("description", "photos"),
-            what=N_("问题描述"),
-            max_length=2000,
-        ),
-        AskPhotos("photos", N_("请发送现场照片，发完点「完成」；没有点「跳过」。"), go("onsite")),
+        *WHAT_WAS_FOUND,
         Choose(
             "onsite",
             N_("已经现场整改了吗？（燃气味、焦味、冒烟等请选「需紧急处理」）"),
@@ -225,7 +234,7 @@ PATROL = Flow(
         Choose(
             "department",
             N_("交给哪个部门整改？公共设施损坏可转维修单。"),
-            _departments_or_repair,
+            departments_or_repair,
             _department,
         ),
         Choose(
@@ -262,23 +271,30 @@ def _awaiting(ctx: Context) -> list[Option]:
 _list_awaiting = unless_empty(_awaiting, N_("目前没有待验证的整改。"), "finding")
 
 
+def _named(ctx: Context, offered: Callable[[Context], list[Option]]) -> bool:
+    """Whether a notice's button (``/verify 12``, ``/rectify 12``) named a finding that is
+    still ``offered``: then it is the one the flow is about. One no longer offered (fixed,
+    verified or handed on meanwhile) says what it is now, and the list follows."""
+    wanted = ctx.data.get("argument", "")
+    if not wanted.isdigit():
+        return False
+    if wanted in {o.key for o in offered(ctx)}:
+        ctx.data["finding_id"] = int(wanted)
+        return True
+    finding = ctx.session.get(PatrolFinding, int(wanted))
+    if finding is not None:
+        ctx.say(
+            "{number} 现在{state}。",
+            number=finding.number,
+            state=label(FINDING_STATUS_LABELS[finding.status]),
+        )
+    return False
+
+
 @then("finding", "verdict")
 def _verify_start(ctx: Context) -> Next:
-    """From the menu, the fixes waiting; from the 待现场验证 notice's button, that one (or,
-    verified meanwhile, the list and why)."""
-    wanted = ctx.data.get("argument", "")
-    if wanted.isdigit() and wanted in {o.key for o in _awaiting(ctx)}:
-        ctx.data["finding_id"] = int(wanted)
-        return "verdict"
-    if wanted.isdigit():
-        finding = ctx.session.get(PatrolFinding, int(wanted))
-        if finding is not None:
-            ctx.say(
-                "{number} 现在{state}。",
-                number=finding.number,
-                state=label(FINDING_STATUS_LABELS[finding.status]),
-            )
-    return _list_awaiting(ctx)
+    """From the menu, the fixes waiting; from the 待现场验证 notice's button, that one."""
+    return "verdict" if _named(ctx, _awaiting) else _list_awaiting(ctx)
 
 
 def _verdict_prompt(ctx: Context) -> str:
@@ -414,11 +430,7 @@ _list_extendable = unless_empty(_extendable, N_("您的部门目前没有待整�
 @then("finding", "new_due")
 def _extension_start(ctx: Context) -> Next:
     """From 整改's 申请延期, that finding; from the menu, the department's open ones."""
-    wanted = ctx.data.get("argument", "")
-    if wanted.isdigit() and wanted in {o.key for o in _extendable(ctx)}:
-        ctx.data["finding_id"] = int(wanted)
-        return "new_due"
-    return _list_extendable(ctx)
+    return "new_due" if _named(ctx, _extendable) else _list_extendable(ctx)
 
 
 @then("why")
@@ -624,21 +636,8 @@ _list_held = unless_empty(_held, N_("目前没有需要您部门整改的巡查�
 
 @then("finding", "action")
 def _rectify_start(ctx: Context) -> Next:
-    """From a notice's 整改, that finding; from the menu, what the department holds. One
-    fixed or handed on meanwhile says so, and the list follows."""
-    wanted = ctx.data.get("argument", "")
-    if wanted.isdigit():
-        finding = ctx.session.get(PatrolFinding, int(wanted))
-        if finding is not None and wanted in {o.key for o in _held(ctx)}:
-            ctx.data["finding_id"] = finding.id
-            return "action"
-        if finding is not None:
-            ctx.say(
-                "{number} 现在{state}。",
-                number=finding.number,
-                state=label(FINDING_STATUS_LABELS[finding.status]),
-            )
-    return _list_held(ctx)
+    """From a notice's 整改, that finding; from the menu, what the department holds."""
+    return "action" if _named(ctx, _held) else _list_held(ctx)
 
 
 FIXED = Option("fixed", N_("已整改"))

@@ -8,12 +8,16 @@ from typing import Any
 
 from sqlalchemy import select
 
-from conversations.flows.common import chosen_id, day, department_options, estate_id, staff
-from conversations.flows.patrols import REPAIR_CATEGORIES, TO_REPAIR
+from conversations.flows.common import chosen_id, day, estate_id, staff
+from conversations.flows.patrols import (
+    REPAIR_CATEGORIES,
+    TO_REPAIR,
+    WHAT_WAS_FOUND,
+    departments_or_repair,
+)
 from conversations.steps import (
     NO,
     YES,
-    AskPhotos,
     AskText,
     Choose,
     Context,
@@ -21,8 +25,6 @@ from conversations.steps import (
     Next,
     Option,
     confirm_step,
-    go,
-    remember,
     then,
     unless_empty,
 )
@@ -32,7 +34,6 @@ from storage.patrol import rounds, work_orders
 from storage.patrol import service as patrols
 from storage.patrol.models import (
     FINDING_STATUS_LABELS,
-    PATROL_CATEGORY_LABELS,
     FindingStatus,
     PatrolCategory,
     PatrolFinding,
@@ -305,29 +306,12 @@ ROUND = Flow(
     steps=[
         Choose("round", N_("今天待登记的巡检："), _due, _begin),
         Choose("area", _area_prompt, [NORMAL, PROBLEM], _area_checked),
-        Choose(
-            "category",
-            N_("问题类别："),
-            [Option(c.value, PATROL_CATEGORY_LABELS[c]) for c in PatrolCategory],
-            remember("category", "description", lambda key: PatrolCategory(key).value),
-        ),
-        AskText(
-            "description",
-            N_("请描述问题："),
-            remember("description", "photos"),
-            what=N_("问题描述"),
-            max_length=2000,
-        ),
-        AskPhotos(
-            "photos",
-            N_("请发送现场照片，发完点「完成」；没有点「跳过」。"),
-            go("onsite"),
-        ),
+        *WHAT_WAS_FOUND,
         Choose("onsite", N_("已经现场整改了吗？"), [YES, NO], _onsite),
         Choose(
             "department",
             N_("交给哪个部门整改？公共设施损坏可转维修单。"),
-            lambda ctx: [*department_options(ctx), TO_REPAIR],
+            departments_or_repair,
             _department,
         ),
         Choose("repair_category", N_("维修类别："), REPAIR_CATEGORIES, _repair_category),

@@ -112,13 +112,6 @@ def to_record(*, session: Session, post: StaffMember, now: datetime) -> list[Pat
     return found
 
 
-def get_round(*, session: Session, round_id: int, estate_id: int) -> PatrolRound:
-    patrol_round = session.get(PatrolRound, round_id)
-    if patrol_round is None or patrol_round.estate_id != estate_id:
-        raise NotFound("找不到巡检 #{round_id}", round_id=round_id)
-    return patrol_round
-
-
 @dataclass(frozen=True)
 class Check:
     """What the walker found in one area: 正常, or the finding reported there."""
