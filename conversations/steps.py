@@ -333,6 +333,11 @@ class AskDate:
     def take(self, ctx: Context) -> Next:
         today = ctx.today()
         button, said = ctx.incoming.button, ctx.incoming.said
+        if button is None:  # a button's label typed ("7天后") is that button
+            button = next(
+                (b.key for b in self.buttons(ctx) if matches(said, Option(b.key, b.label, False))),
+                None,
+            )
         day: date | None = None
         if button is not None and button.startswith("d") and button[1:].isdigit():
             day = today + timedelta(days=int(button[1:]))

@@ -77,7 +77,7 @@ def _onsite(ctx: Context, key: str) -> Next:
     return "department"
 
 
-TO_REPAIR = Option("repair", N_("转维修单（按报修处理）"))
+TO_REPAIR = Option("repair", N_("转维修单"))
 
 
 def departments_or_repair(ctx: Context) -> list[Option]:

@@ -517,6 +517,12 @@ def _finish(ctx: Context) -> Next:
         note=ctx.data["note"],
         photos=ctx.data.get("photos", []),
     )
+    if ticket.finding_id is not None:  # a patrol finding's work order: verified on site
+        ctx.say(
+            "{number} 已完工，巡查问题已请巡查人现场验证。",
+            number=ticket.number,
+        )
+        return None
     callback = callbacks.pending_for_ticket(session=ctx.session, ticket_id=ticket.id)
     ctx.say(
         "{number} 已完工，已通知业主。回访期限 {due_on}。",

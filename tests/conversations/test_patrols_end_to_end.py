@@ -136,7 +136,7 @@ def test_a_broken_lamp_becomes_a_work_order_and_its_completion_waits_for_verific
     tech.press("完工")
     tech.say("更换灯泡")
     tech.press("跳过")
-    tech.press("确认提交")
+    assert "已完工，巡查问题已请巡查人现场验证" in tech.press("确认提交")
     [finding] = findings(estate)
     assert finding.status is FindingStatus.FIXED
     assert finding.fix_note == "维修单 BX000001 完工：更换灯泡"
