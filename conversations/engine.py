@@ -67,6 +67,14 @@ def _is(incoming: Incoming, *options: Option) -> bool:
     )
 
 
+def _start_argument(incoming: Incoming) -> str:
+    """What follows /start (a deep link's or a QR code's payload), or ""."""
+    command, _, argument = incoming.said.partition(" ")
+    if incoming.button is not None or command.casefold() != f"/{START.key}":
+        return ""
+    return argument.strip()
+
+
 @dataclass(frozen=True)
 class Answer:
     """The replies to one message, and the outbox rows keeping them until they are sent."""
@@ -234,8 +242,14 @@ class Engine:
                 ctx.say("当前没有进行中的操作。")
             flow, step = None, None
             ctx.show_menu = True
+        elif (argument := _start_argument(incoming)) and ctx.person is None:
+            # /start with what a link or a QR code carries (a binding code): binding takes
+            # it at once, whatever the stranger was doing.
+            flow, step = self._start(ctx, self.greeting, argument)
         elif _is(incoming, HELP, MENU, START) and ctx.person is None and flow is None:
             flow, step = self._start(ctx, self.greeting)  # /start: the first thing anyone sends
+        elif _start_argument(incoming):
+            ctx.show_menu = True  # a bound person scanning the poster again: their menu
         elif _is(incoming, HELP, MENU, START):
             ctx.show_menu = True
             if flow is not None and step is not None:

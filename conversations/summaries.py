@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Satisfaction
-from storage.clock import NOT_SET, format_day
+from storage.clock import NOT_SET, format_day, format_local
 from storage.config import Settings
 from storage.figures.daily import UNASSIGNED, DayActivity, DigestItem, ReaderDigest
 from storage.figures.monthly import MonthlyReport
@@ -90,6 +90,16 @@ def reader_digest_text(
         if len(items) > len(shown):
             cut = True
             lines.append(t("……还有 {count} 项", count=len(items) - len(shown)))
+    for outage in digest.outages:
+        lines.append(
+            t(
+                "{kind}中：{where}（{title}），预计 {ends} 恢复",
+                kind=Msg(outage.kind),
+                where=outage.where,
+                title=outage.title,
+                ends=format_local(outage.ends_at, tz),
+            )
+        )
     if digest.rounds_done or digest.rounds_missed:
         lines.append(
             t(
@@ -260,6 +270,16 @@ def month_summary(report: MonthlyReport, estate: str, t: Translator) -> str:
                 categories="、".join(t(label) for label in report.vital_few),
             )
         )
+    lines += [
+        t(
+            "业主评议 {period}：回收 {answered}/{asked}，综合满意率 {overall}",
+            period=found.survey.period,
+            answered=found.answered,
+            asked=found.asked,
+            overall=percent(found.overall),
+        )
+        for found in report.surveys
+    ]
     return "\n".join(lines)
 
 

@@ -50,6 +50,8 @@ REGISTRY: tuple[ClockJob, ...] = (
     ClockJob("message_deadlines", jobs.message_deadlines),
     ClockJob("patrol_deadlines", jobs.patrol_deadlines),
     ClockJob("patrol_rounds", jobs.patrol_rounds),
+    ClockJob("resident_notices", jobs.resident_notices),
+    ClockJob("owner_surveys", jobs.owner_surveys, every_minutes=30),
     ClockJob("quality_sample", jobs.quality_sample, every_minutes=30),
     ClockJob("weekly_figures", jobs.weekly_figures, every_minutes=30),
     ClockJob("monthly_reports", jobs.monthly_reports, every_minutes=30),

@@ -29,6 +29,7 @@ from storage.patrol.models import (
     RoundVisit,
 )
 from storage.patrol.rounds import Coverage
+from storage.survey.service import Results
 
 if TYPE_CHECKING:
     from openpyxl import Workbook
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
+def write_workbook(report: MonthlyReport, estate: str, path: Path, tz: ZoneInfo) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -104,6 +105,8 @@ def write_workbook(report: MonthlyReport, estate: str, path: Path) -> None:
         pareto.append([label, count, running / total])
         pareto.cell(row=pareto.max_row, column=3).number_format = "0.0%"
     _coverage_sheet(book, report.rounds, t)
+    for found in report.surveys:
+        _survey_sheets(book, found, t, tz)
     for tab in book.worksheets:
         for cell in tab[1]:
             cell.font = Font(bold=True)
@@ -140,6 +143,67 @@ def write_weekly_workbook(report: WeeklyReport, estate: str, path: Path) -> None
         for cell in tab[1]:
             cell.font = Font(bold=True)
     book.save(path)
+
+
+def write_survey_workbook(found: Results, estate: str, path: Path, tz: ZoneInfo) -> None:
+    """业主评议's results (003 篇十二 七(一)): rates per item, the answers household by
+    household, and the remarks."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    t = translator(None)
+    book = Workbook()
+    book.remove(book.active)
+    _survey_sheets(book, found, t, tz, estate=estate)
+    for tab in book.worksheets:
+        for cell in tab[1]:
+            cell.font = Font(bold=True)
+    book.save(path)
+
+
+def _survey_sheets(
+    book: Workbook, found: Results, t: Translator, tz: ZoneInfo, estate: str = ""
+) -> None:
+    survey = found.survey
+    summary = book.create_sheet(f"业主评议{survey.period}")
+    summary.append([t("评议项目"), *(t(SATISFACTION_LABELS[s]) for s in Satisfaction), t("满意率")])
+    for item in found.items:
+        summary.append([item.label, *(item.counts[s] for s in Satisfaction), item.rate])
+        summary.cell(row=summary.max_row, column=len(Satisfaction) + 2).number_format = "0.0%"
+    summary.append([])
+    for label, value, percent in (
+        (t("项目"), estate, False),
+        (t("已入住户数"), survey.occupied, False),
+        (t("抽取户数"), found.asked, False),
+        (t("回收份数"), found.answered, False),
+        (t("回收率"), found.response_rate, True),
+        (t("综合满意率"), found.overall, True),
+    ):
+        if label == t("项目") and not estate:
+            continue
+        summary.append([label, value])
+        if percent:
+            summary.cell(row=summary.max_row, column=2).number_format = "0.0%"
+    answers = book.create_sheet(f"答卷{survey.period}")
+    answers.append(
+        [t("房号"), t("住户"), *(item["label"] for item in survey.items), t("意见"), t("提交时间")]
+    )
+    for invitation in survey.invitations:
+        given = invitation.answers or {}
+        answers.append(
+            [
+                invitation.unit.designation,
+                invitation.person.name,
+                *(
+                    t(SATISFACTION_LABELS[Satisfaction(given[item["key"]])])
+                    if item["key"] in given
+                    else t("未答")
+                    for item in survey.items
+                ),
+                invitation.remark or "",
+                format_local(invitation.answered_at, tz) if invitation.answered_at else "",
+            ]
+        )
 
 
 def _coverage_sheet(book: Workbook, rows: Sequence[Coverage], t: Translator) -> None:

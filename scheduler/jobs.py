@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from conversations.summaries import day_summary, month_summary, reader_digest_text, week_summary
 from scheduler.documents import write_pareto
+from storage.announcement import service as announcements
 from storage.callback import notices as callback_notices
 from storage.callback import quality
 from storage.callback import service as callbacks
@@ -43,6 +44,7 @@ from storage.people.models import (
     Person,
     StaffRole,
 )
+from storage.survey import service as surveys
 from storage.ticket import complaints, intake, messages, queries
 from storage.ticket import notices as ticket_notices
 from storage.ticket.lifecycle import WORK_UNFINISHED
@@ -56,9 +58,7 @@ def _local(now: datetime, settings: Settings) -> datetime:
 
 def quiet(now: datetime, settings: Settings) -> bool:
     """Night: reminders wait for the morning (quiet_hours_start → quiet_hours_end)."""
-    clock = _local(now, settings).time()
-    start, end = settings.quiet_hours_start, settings.quiet_hours_end
-    return clock >= start or clock < end if start > end else start <= clock < end
+    return settings.is_quiet(now)
 
 
 def _estates(session: Session) -> list[Estate]:
@@ -568,6 +568,24 @@ def patrol_rounds(session: Session, now: datetime) -> int:
                     key=f"round_missed:{patrol_round.id}:{today}",
                 )
     return queued
+
+
+def resident_notices(session: Session, now: datetime) -> int:
+    """通知公告: an approved notice whose time has come goes out (an ordinary one waits for
+    the morning, an emergency does not); an outage past its expected end is over and its
+    residents told so."""
+    settings = settings_of(session)
+    released = announcements.release_due(session=session, now=now, settings=settings)
+    return released + announcements.end_due(session=session, now=now, settings=settings)
+
+
+def owner_surveys(session: Session, now: datetime) -> int:
+    """业主评议: one reminder to whoever has not answered; a survey past its days closes and
+    its results go to the project manager and the quality specialist."""
+    if quiet(now, settings_of(session)):
+        return 0
+    reminded = surveys.remind_due(session=session, now=now, settings=settings_of(session))
+    return reminded + surveys.close_due(session=session, now=now)
 
 
 # ---------------------------------------------------------------- weekly, monthly, yearly

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -84,3 +85,34 @@ def is_working_day(day: date) -> bool:
 @cache
 def _unknown_year(year: int) -> None:
     log.warning("China's holidays of %s are not known yet: Monday to Friday are working", year)
+
+
+_MOMENT = re.compile(
+    r"^(?:(今天|明天|后天)|(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?)?\s*"
+    r"(\d{1,2})[:：点](\d{2})?分?$"
+)
+_DAYS_AHEAD = {"今天": 0, "明天": 1, "后天": 2}
+
+
+def parse_local_moment(text: str, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """A moment as the desk writes it, in local time: 18:00, 今天 18:00, 明天 8点,
+    12-05 18:00, 2026-12-05 18:00. A bare time already past today is tomorrow's. None when
+    it is none of these."""
+    match = _MOMENT.match(text.strip().replace("  ", " "))
+    if match is None:
+        return None
+    word, year, month, day, hour, minute = match.groups()
+    local_now = now.astimezone(tz)
+    try:
+        if month is not None:
+            when = local_now.replace(
+                year=int(year) if year else local_now.year, month=int(month), day=int(day)
+            ).date()
+        else:
+            when = local_now.date() + timedelta(days=_DAYS_AHEAD.get(word or "今天", 0))
+        moment = datetime.combine(when, time(int(hour), int(minute or 0)), tzinfo=tz)
+    except ValueError:  # 13-40, 25:00
+        return None
+    if word is None and month is None and moment <= local_now:
+        moment += timedelta(days=1)
+    return moment.astimezone(UTC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from datetime import time as dt_time
 from functools import cached_property
 from pathlib import Path
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # A local Bot API server, or a fake one in tests.
     telegram_api_base_url: str = "https://api.telegram.org"
+    # The bot's @name, for the deep links of binding codes (t.me/<name>?start=<code>);
+    # asked of the Bot API (getMe) when not set.
+    telegram_bot_username: str | None = None
     # Telegram's limits: about 30 messages a second overall, 1 a second in one chat (short
     # bursts tolerated), 20 a minute in a group.
     telegram_messages_per_second: Annotated[float, Field(gt=0, le=1000)] = 30
@@ -153,7 +157,27 @@ class Settings(BaseSettings):
     # How often the clock's jobs run: once a minute is what the procedures need.
     clock_tick_seconds: Annotated[int, Field(ge=1, le=3600)] = 60
 
+    # 通知公告: a notice to residents needs a supervisor's approval (or the project
+    # manager's) before it goes out; an emergency one goes at once, through quiet hours.
+    announcement_needs_approval: bool = True
+    # An owner of a building under an outage who reports a matching repair is told of the
+    # outage first; these categories match each kind (comma-separated in the environment).
+    water_outage_categories: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"plumbing", "water_leak"}
+    )
+    power_outage_categories: Annotated[frozenset[str], NoDecode] = frozenset({"electrical"})
+    lift_outage_categories: Annotated[frozenset[str], NoDecode] = frozenset({"lift"})
+    # 业主评议 (003 篇十二 七(一)): a quarter's survey asks at least this share of the occupied
+    # households, none asked in the past this many days; it closes after this many days
+    # (collected within half a month), and reminds once after this many.
+    survey_sample_percent: Annotated[int, Field(ge=1, le=100)] = 20
+    survey_no_repeat_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    survey_days: Days = 15
+    survey_reminder_days: Days = 5
+
     invite_valid_days: Days = 7
+    # The codes of a lobby campaign's binding sheet (wuye invite --sheet) stay valid longer.
+    invite_sheet_valid_days: Days = 30
     # A new chat account that proves unit + phone is bound at once, or waits for the desk.
     bind_requires_approval: bool = False
 
@@ -199,7 +223,14 @@ class Settings(BaseSettings):
     # masked) costs about 3% of a webhook's CPU (bench/README.md).
     access_log: bool = False
 
-    @field_validator("urgent_categories", "urgent_finding_words", mode="before")
+    @field_validator(
+        "urgent_categories",
+        "urgent_finding_words",
+        "water_outage_categories",
+        "power_outage_categories",
+        "lift_outage_categories",
+        mode="before",
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -300,6 +331,13 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def is_quiet(self, now: datetime) -> bool:
+        """Night (quiet_hours_start → quiet_hours_end): reminders and ordinary notices wait
+        for the morning; emergencies do not."""
+        clock = now.astimezone(self.tz).time()
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        return clock >= start or clock < end if start > end else start <= clock < end
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,5 +1,6 @@
 """Every model, imported once so that the metadata (and Alembic) sees the whole schema."""
 
+from storage.announcement.models import Announcement, AnnouncementDelivery
 from storage.attachment.models import Attachment, AttachmentKind
 from storage.audit.models import AuditEvent
 from storage.base import Base
@@ -11,7 +12,7 @@ from storage.chat.models import (
     SeenMessage,
 )
 from storage.duty.models import DutyShift
-from storage.estate.models import Building, Estate, Unit
+from storage.estate.models import Building, Estate, Unit, UnitState
 from storage.identity.models import (
     BindingRequest,
     BindingStatus,
@@ -42,6 +43,7 @@ from storage.people.models import (
     StaffRole,
 )
 from storage.shared.models import SharedValue
+from storage.survey.models import Survey, SurveyInvitation
 from storage.ticket.models import (
     CallbackClass,
     ComplaintSeverity,
@@ -53,6 +55,8 @@ from storage.ticket.models import (
 )
 
 __all__ = [
+    "Announcement",
+    "AnnouncementDelivery",
     "Attachment",
     "AttachmentKind",
     "AuditEvent",
@@ -96,8 +100,11 @@ __all__ = [
     "SharedValue",
     "StaffMember",
     "StaffRole",
+    "Survey",
+    "SurveyInvitation",
     "Ticket",
     "TicketKind",
     "TicketStatus",
     "Unit",
+    "UnitState",
 ]

@@ -11,7 +11,18 @@ from typing import Any
 import typer
 
 from bot.channels import REGISTRY
-from bot.cli import admin, backup, developers, duty, jobs, person, readouts, running
+from bot.cli import (
+    admin,
+    backup,
+    developers,
+    duty,
+    jobs,
+    notices,
+    person,
+    readouts,
+    residents,
+    running,
+)
 from storage.config import SettingsError
 from storage.errors import DomainError
 
@@ -35,6 +46,9 @@ for name, group in (
     ("callbacks", readouts.callbacks_app),
     ("report", readouts.report_app),
     ("person", person.person_app),
+    ("residents", residents.residents_app),
+    ("notice", notices.notice_app),
+    ("survey", notices.survey_app),
     ("jobs", jobs.jobs_app),
     ("i18n", developers.i18n_app),
 ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,9 @@ import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot import invites
 from bot.cli.common import database, unit_of_work
+from storage.clock import local_date, utcnow
 from storage.errors import InvalidInput
 from storage.estate import importer
 from storage.estate import service as estates
@@ -18,8 +21,9 @@ from storage.estate.models import Building, Estate, Unit
 from storage.identity import service as identity
 from storage.patrol import service as patrols
 from storage.patrol.models import FindingStatus
+from storage.people import privacy, roster
 from storage.people import service as people
-from storage.people.models import ROLE_LABELS, Person, Residency, StaffMember
+from storage.people.models import RELATION_LABELS, ROLE_LABELS, Person, Residency, StaffMember
 from storage.ticket import queries
 
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -98,11 +102,30 @@ def invite(
     estate: Annotated[str, typer.Option("--estate", help="Estate code.")],
     staff: Annotated[str | None, typer.Option(help="Staff code (工号).")] = None,
     phone: Annotated[str | None, typer.Option(help="A resident's phone on file.")] = None,
+    qr: Annotated[
+        Path | None,
+        typer.Option("--qr", help="Also write the code as a QR code (PNG) to this file."),
+    ] = None,
+    building: Annotated[
+        str | None, typer.Option("--building", help="Every resident of a building (--sheet).")
+    ] = None,
+    sheet: Annotated[
+        Path | None,
+        typer.Option("--sheet", help="With --building: a PDF, one page of codes per unit."),
+    ] = None,
 ) -> None:
-    """Issue a one-time binding code for a staff member or a resident."""
+    """Issue a one-time binding code for a staff member or a resident; or, for a lobby
+    campaign, a PDF with one page of codes per unit of a building. A code binds at once,
+    sent as a first message, from the Telegram link or by scanning the WeChat QR code."""
+    if building is not None or sheet is not None:
+        if building is None or sheet is None or staff is not None or phone is not None:
+            raise typer.BadParameter("a sheet needs --building and --sheet, and no --staff/--phone")
+        _invite_sheet(estate, building, sheet)
+        return
     if (staff is None) == (phone is None):
         raise typer.BadParameter("give exactly one of --staff or --phone")
-    with unit_of_work() as (session, settings):
+    with database() as db, db.transaction() as session:
+        settings = db.settings
         estate_row = estates.get_estate(session=session, code=estate)
         person: Person | None
         if staff is not None:
@@ -116,3 +139,56 @@ def invite(
             raise InvalidInput("no such staff member or resident in this estate")
         code = identity.create_invite(session=session, person=person, estate_id=estate_row.id)
         typer.echo(f"{person.name}: {code}  (valid {settings.invite_valid_days} days, once)")
+        if qr is not None:
+            found = invites.scannable(settings, db, code, settings.invite_valid_days)
+            if found.telegram is None and found.wechat is None:
+                raise InvalidInput(
+                    "no QR code without a platform: set WUYE_TELEGRAM_BOT_USERNAME (or "
+                    "WUYE_TELEGRAM_TOKEN) or WeChat's app id and secret"
+                )
+            for link in filter(None, (found.telegram, found.wechat)):
+                typer.echo(f"  {link}")
+            for written in invites.qr_files(found, qr):
+                typer.echo(f"written: {written}")
+
+
+def _invite_sheet(estate: str, building: str, sheet: Path) -> None:
+    with database() as db, db.transaction() as session:
+        settings = db.settings
+        days = settings.invite_sheet_valid_days
+        estate_row = estates.get_estate(session=session, code=estate)
+        lines = roster.list_residents(session=session, estate_id=estate_row.id, building=building)
+        if not lines:
+            raise InvalidInput(
+                "building {building} of {estate} has no residents on file",
+                building=building,
+                estate=estate,
+            )
+        pages: dict[str, list[invites.SheetEntry]] = {}
+        for line in lines:
+            if line.bound:
+                continue  # already bound: nothing to hand out
+            person = people.get_person(session=session, person_id=line.person_id)
+            code = identity.create_invite(
+                session=session, person=person, estate_id=estate_row.id, valid_days=days
+            )
+            pages.setdefault(line.unit, []).append(
+                invites.SheetEntry(
+                    name=privacy.mask_name(line.name),
+                    relation=RELATION_LABELS[line.relation],
+                    found=invites.scannable(settings, db, code, days),
+                )
+            )
+        valid_until = local_date(utcnow(), settings.tz) + timedelta(days=days)
+        invites.write_sheet(
+            [invites.SheetPage(unit, entries) for unit, entries in pages.items()],
+            sheet,
+            estate=estate_row.name,
+            valid_until=valid_until,
+        )
+        codes = sum(len(entries) for entries in pages.values())
+        bound = sum(line.bound for line in lines)
+        typer.echo(
+            f"written: {sheet}: {len(pages)} units, {codes} codes (valid {days} days); "
+            f"{bound} residents already bound"
+        )

@@ -266,7 +266,7 @@ def report_monthly(
 ) -> None:
     """A month's statistics: printed, and as an Excel workbook and a Pareto chart."""
     first = _month(month)
-    with unit_of_work() as (session, _):
+    with unit_of_work() as (session, settings):
         rows = estates_named(session, estate)
         for row in rows:
             figures = monthly_report(session=session, estate_id=row.id, month=first)
@@ -274,7 +274,7 @@ def report_monthly(
             suffix = f"-{row.code}" if len(rows) > 1 else ""
             if xlsx is not None:
                 target = xlsx.with_stem(xlsx.stem + suffix)
-                write_workbook(figures, row.name, target)
+                write_workbook(figures, row.name, target, settings.tz)
                 typer.echo(f"workbook: {target}")
             if png is not None:
                 target = png.with_stem(png.stem + suffix)

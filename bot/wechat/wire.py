@@ -47,6 +47,11 @@ def to_incoming(message: Any, media: dict[str, str]) -> Incoming | None:
         event = (message.event or "").lower()
         if event == "subscribe":
             return Incoming(**base, text="/start")  # greet, and start binding
+        if event in ("subscribe_scan", "scan"):
+            # 带参数二维码: the scene is a binding code (qrscene_<code> on a first follow,
+            # wechatpy strips the prefix); /start <code> binds at once, like a deep link.
+            scene = str(getattr(message, "scene_id", "") or "").strip()
+            return Incoming(**base, text=f"/start {scene}".strip())
         if event == "click" and message.key:
             return Incoming(**base, button=message.key)
     return None

@@ -12,7 +12,7 @@ from storage.estate import service as estates
 from storage.i18n import N_, Msg
 from storage.identity import service as identity
 from storage.people import service as people
-from storage.people.models import StaffMember, StaffRole
+from storage.people.models import RELATION_LABELS, StaffMember, StaffRole
 from storage.ticket.models import ReportChannel, Ticket, TicketKind
 
 
@@ -113,8 +113,6 @@ def unit_options(ctx: Context) -> list[Option]:
 
 # ------------------------------------------------------------ the desk registers for an owner
 
-RELATION_LABELS = {"owner": N_("业主"), "tenant": N_("租户"), "family": N_("家属")}
-
 
 @then("resident")
 def unit_typed(ctx: Context, text: str) -> Next:
@@ -130,11 +128,14 @@ def residents(ctx: Context) -> list[Option]:
     return [
         Option(
             str(r.person_id),
-            f"{r.person.name}（{ctx.t(RELATION_LABELS.get(r.relation.value, r.relation.value))}）",
+            f"{r.person.name}（{ctx.t(RELATION_LABELS.get(r.relation, r.relation.value))}）",
             translate=False,
         )
         for r in people.residents_of(session=ctx.session, unit_id=ctx.data["unit_id"])
     ]
+
+
+RELATION_OPTIONS = [Option(relation.value, label) for relation, label in RELATION_LABELS.items()]
 
 
 def owner_told(ctx: Context, ticket: Ticket) -> str:

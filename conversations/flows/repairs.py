@@ -44,11 +44,14 @@ from conversations.steps import (
     then,
     unless_empty,
 )
+from storage.announcement import service as announcements
+from storage.announcement.models import ANNOUNCEMENT_KIND_LABELS, Announcement
 from storage.audit import service as audit
 from storage.callback import rules as callback_rules
 from storage.callback import service as callbacks
-from storage.clock import utcnow
+from storage.clock import format_local, utcnow
 from storage.duty import service as duty
+from storage.estate import service as estates
 from storage.i18n import N_
 from storage.people import privacy
 from storage.people import service as people
@@ -84,12 +87,47 @@ def _after_the_place(ctx: Context) -> Next:
     return "description" if not ctx.data.get("description") else "photos"
 
 
-@then("public_place", "description", "photos")
+@then("public_place", "description", "photos", "outage")
 def _place(ctx: Context, key: str) -> Next:
     if key == PUBLIC:
         return "public_place"
     ctx.data["unit_id"] = chosen_id(key)
+    if ctx.data.get("category") and _outages(ctx):
+        return "outage"  # the building's water is off: that may be all it is
     return _after_the_place(ctx)
+
+
+def _outages(ctx: Context) -> list[Announcement]:
+    if not ctx.data.get("unit_id"):
+        return []
+    unit = estates.get_unit(session=ctx.session, unit_id=ctx.data["unit_id"])
+    return announcements.outages_for(session=ctx.session, unit=unit, category=ctx.data["category"])
+
+
+def _outage_prompt(ctx: Context) -> str:
+    lines = [
+        ctx.t(
+            "{where}正在{kind}：{title}，预计 {ends} 恢复。",
+            where=announcements.places([outage]),
+            kind=ctx.t(ANNOUNCEMENT_KIND_LABELS[outage.kind]),
+            title=outage.title,
+            ends=format_local(outage.ends_at, ctx.settings.tz),
+        )
+        for outage in _outages(ctx)
+    ]
+    lines.append(ctx.t("如果您的问题是因此引起的，恢复后仍有问题再报修即可。仍要现在报修吗？"))
+    return "\n".join(lines)
+
+
+GO_ON, NOT_NOW = "go_on", "not_now"
+
+
+@then("description", "photos")
+def _outage(ctx: Context, key: str) -> Next:
+    if key == GO_ON:
+        return _after_the_place(ctx)
+    ctx.say("好的，没有提交报修。恢复供应后如仍有问题，发送「报修」即可。")
+    return None
 
 
 @then("description", "photos")
@@ -277,6 +315,12 @@ REPAIR = Flow(
             _category,
         ),
         Choose("place", N_("问题在哪里？"), _place_options, _place),
+        Choose(
+            "outage",
+            _outage_prompt,
+            [Option(GO_ON, N_("仍要报修")), Option(NOT_NOW, N_("不用了，等恢复"))],
+            _outage,
+        ),
         AskPlace(
             "public_place",
             N_("请写明公共区域的具体位置（例如 2栋电梯厅），或发送位置："),

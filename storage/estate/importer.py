@@ -205,6 +205,12 @@ class RoundSpec(_Strict):
         ]
 
 
+class SurveySpec(_Strict):
+    """业主评议's questionnaire: each item is answered 满意 / 较满意 / 不满意, then a remark."""
+
+    items: list[str] = Field(min_length=1, max_length=20)
+
+
 class EstateFile(_Strict):
     estate: EstateSpec
     departments: list[DepartmentSpec] = Field(default_factory=list)
@@ -213,6 +219,7 @@ class EstateFile(_Strict):
     staff: list[StaffSpec] = Field(default_factory=list)
     duty: list[DutySpec] = Field(default_factory=list)
     patrol_rounds: list[RoundSpec] = Field(default_factory=list)
+    survey: SurveySpec | None = None
     # Lines `wuye run` shows a newcomer trying the sample estate; {invite:CODE} and
     # {name:CODE} stand for a fresh binding code and the name of the staff member CODE.
     try_it: list[str] = Field(default_factory=list)
@@ -300,6 +307,7 @@ def import_estate(*, session: Session, data: Any, source: str = "estate file") -
         if corrections.holidays or corrections.workdays
         else None
     )
+    estate.survey_items = list(spec.survey.items) if spec.survey is not None else None
 
     departments: dict[str, Department] = {
         d.code: d

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime, time
+from typing import ClassVar
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.base import Base
+from storage.base import Base, enum_column
 from storage.clock import is_working_day, utcnow
+from storage.i18n import N_
 
 
 class Estate(Base):
@@ -30,6 +33,8 @@ class Estate(Base):
     # The estate's corrections to China's calendar: {"holidays": [...], "workdays": [...]},
     # ISO dates (a day the company closes, a day it works that the State Council does not).
     calendar: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    # 业主评议's questionnaire (the estate file's survey.items); None: the seed's items.
+    survey_items: Mapped[list[str] | None] = mapped_column(JSON)
 
     def is_working_day(self, day: date) -> bool:
         """China's working days (``storage.clock.is_working_day``), as the estate corrects
@@ -59,15 +64,34 @@ class Building(Base):
     units: Mapped[list[Unit]] = relationship(back_populates="building", order_by="Unit.number")
 
 
+class UnitState(enum.StrEnum):
+    """Whether anyone lives there: the owners' survey draws occupied households only."""
+
+    OCCUPIED = "occupied"  # 已入住
+    VACANT = "vacant"  # 空置
+    RENOVATING = "renovating"  # 装修中
+
+
+UNIT_STATE_LABELS = {
+    UnitState.OCCUPIED: N_("已入住"),
+    UnitState.VACANT: N_("空置"),
+    UnitState.RENOVATING: N_("装修中"),
+}
+
+
 class Unit(Base):
     """A room, written ``<building>-<number>`` as owners say it, e.g. ``3-1-502``."""
 
     __tablename__ = "unit"
+    audit_type: ClassVar[str] = "unit"  # its state: occupied, vacant, renovating
     __table_args__ = (UniqueConstraint("building_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="CASCADE"))
     number: Mapped[str] = mapped_column(String(32))
+    state: Mapped[UnitState] = mapped_column(
+        enum_column(UnitState, extensible=True), default=UnitState.OCCUPIED
+    )
 
     building: Mapped[Building] = relationship(back_populates="units", lazy="joined")
 

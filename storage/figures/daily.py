@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.announcement import service as announcements
+from storage.announcement.models import ANNOUNCEMENT_KIND_LABELS
 from storage.callback.models import Callback, Satisfaction
 from storage.clock import end_of_local_day, start_of_local_day, utcnow
 from storage.database import settings_of
@@ -173,6 +175,16 @@ class RoundOfDay:
     done: bool
 
 
+@dataclass(frozen=True)
+class OutageOfDay:
+    """An outage under way at the estate (停水, 停电, 电梯停运): every reader hears of it."""
+
+    kind: str  # a message id
+    title: str
+    where: str
+    ends_at: datetime | None
+
+
 @dataclass
 class ReaderDigest:
     """A department's day (every department's, for the project manager): its findings and
@@ -183,6 +195,7 @@ class ReaderDigest:
     findings: list[DigestItem] = field(default_factory=list)
     work_orders: list[DigestItem] = field(default_factory=list)
     rounds: list[RoundOfDay] = field(default_factory=list)
+    outages: list[OutageOfDay] = field(default_factory=list)
 
     @property
     def rounds_done(self) -> list[str]:
@@ -210,6 +223,7 @@ class ReaderDigest:
             findings=[i for i in self.findings if mine(i)],
             work_orders=[i for i in self.work_orders if mine(i)],
             rounds=[r for r in self.rounds if r.walkers & staff_codes],
+            outages=self.outages,
         )
 
 
@@ -314,6 +328,15 @@ def estate_digest(
     done, missed = rounds.day_of_rounds(session=session, estate=estate, day=day, now=as_of)
     digest.rounds = [RoundOfDay(v.round.name, frozenset(v.round.walkers), True) for v in done] + [
         RoundOfDay(r.name, frozenset(r.walkers), False) for r in missed
+    ]
+    digest.outages = [
+        OutageOfDay(
+            ANNOUNCEMENT_KIND_LABELS[outage.kind],
+            outage.title,
+            announcements.places([outage]),
+            outage.ends_at,
+        )
+        for outage in announcements.outages_now(session=session, estate_id=estate.id, now=as_of)
     ]
     return digest
 

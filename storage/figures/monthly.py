@@ -24,6 +24,8 @@ from storage.i18n import N_
 from storage.patrol import rounds
 from storage.patrol.models import PATROL_CATEGORY_LABELS, PatrolFinding
 from storage.patrol.rounds import Coverage
+from storage.survey import service as surveys
+from storage.survey.service import Results
 from storage.ticket.models import SEVERITY_LABELS, RepairCategory, Ticket, TicketKind
 
 NOT_DISPATCHED = N_("未派单")  # the holder of a repair nobody was given
@@ -71,6 +73,8 @@ class MonthlyReport:
     quality_checks: list[QualityCheckRow] = field(default_factory=list)
     # The month's rounds by kind (巡检覆盖): due (by ``now``), done, done late, missed.
     rounds: list[Coverage] = field(default_factory=list)
+    # 业主评议 closed this month (003 篇十二 七(一): summarised by the 5th of the next).
+    surveys: list[Results] = field(default_factory=list)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -200,4 +204,13 @@ def monthly_report(
         last=month_after(month) - timedelta(days=1),
         now=now or utcnow(),
     )
+    report.surveys = [
+        surveys.results(session=session, survey=survey)
+        for survey in surveys.closed_between(
+            session=session,
+            estate_id=estate_id,
+            start=start_of_local_day(month, tz),
+            end=start_of_local_day(month_after(month), tz),
+        )
+    ]
     return report

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.base import Base, enum_column
 from storage.clock import utcnow
 from storage.i18n import N_
-from storage.people.models import Person
+from storage.people.models import Person, ResidentRelation
 
 
 class ChatIdentity(Base):
@@ -75,6 +75,12 @@ class BindingRequest(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     estate_id: Mapped[int] = mapped_column(ForeignKey("estate.id", ondelete="CASCADE"))
     unit_designation: Mapped[str] = mapped_column(String(64))
+    # Someone not on the roster asking to be added to the unit (as owner, family or tenant):
+    # approving it records them as living there, then binds them. None for a binding of
+    # someone the roster already has.
+    joins_as: Mapped[ResidentRelation | None] = mapped_column(
+        enum_column(ResidentRelation, extensible=True)
+    )
     status: Mapped[BindingStatus] = mapped_column(enum_column(BindingStatus, extensible=False))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import bindparam, select
@@ -24,8 +25,11 @@ from storage.identity.models import (
     InviteCode,
 )
 from storage.outbox import service as outbox
+from storage.outbox.notice import Notice
+from storage.people import roster
 from storage.people import service as people
-from storage.people.models import DESK_ROLES, Person, Residency
+from storage.people.models import DESK_ROLES, RELATION_LABELS, Person, Residency, ResidentRelation
+from storage.text import required
 from storage.workflow import StateMachine
 
 BINDING_FLOW = StateMachine(
@@ -61,10 +65,12 @@ def identify(*, session: Session, platform: str, external_id: str) -> Person | N
     return identity.person if identity is not None else None
 
 
-def create_invite(*, session: Session, person: Person, estate_id: int) -> str:
+def create_invite(
+    *, session: Session, person: Person, estate_id: int, valid_days: int | None = None
+) -> str:
     """A fresh code for ``person``; the plain code is returned once and never stored."""
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    days = settings_of(session).invite_valid_days
+    days = valid_days or settings_of(session).invite_valid_days
     session.add(
         InviteCode(
             code_hash=_hash(code),
@@ -162,35 +168,112 @@ def bind_by_unit_and_phone(
     attempts.note_binding(
         platform=platform, external_id=external_id, person_id=person.id, requested=True
     )
-    already = session.scalar(
+    already = waiting_request(session=session, platform=platform, external_id=external_id)
+    if already is None:
+        _file_request(
+            session,
+            BindingRequest(
+                platform=platform,
+                external_id=external_id,
+                person=person,
+                estate_id=estate_id,
+                unit_designation=unit.designation,
+                created_at=utcnow(),
+            ),
+            note=f"{unit.designation} · {platform}",
+            notice=notices.binding_requested,
+        )
+    return None
+
+
+def _file_request(
+    session: Session,
+    request: BindingRequest,
+    *,
+    note: str,
+    notice: Callable[[BindingRequest], Notice],
+) -> None:
+    """A binding request waiting for the desk, in its trail, and the desk told at once."""
+    BINDING_FLOW.start(
+        session=session, obj=request, state=BindingStatus.PENDING, actor=request.person, note=note
+    )
+    outbox.notify_each(
+        session=session,
+        recipients=people.desk_staff(session=session, estate_id=request.estate_id),
+        notice=notice(request),
+    )
+
+
+def waiting_request(*, session: Session, platform: str, external_id: str) -> BindingRequest | None:
+    """This account's binding request the desk has not decided yet, if any."""
+    return session.scalar(
         select(BindingRequest).where(
             BindingRequest.platform == platform,
             BindingRequest.external_id == external_id,
             BindingRequest.status == BindingStatus.PENDING,
         )
     )
-    if already is None:
-        request = BindingRequest(
-            platform=platform,
-            external_id=external_id,
-            person=person,
-            estate_id=estate_id,
-            unit_designation=unit.designation,
-            created_at=utcnow(),
+
+
+def request_to_join(
+    *,
+    session: Session,
+    estate_id: int,
+    designation: str,
+    name: str,
+    relation: ResidentRelation,
+    phone: str,
+    platform: str,
+    external_id: str,
+) -> BindingRequest:
+    """Someone the roster does not have asks to be added to a unit (a new owner, a family
+    member, a tenant): the desk approves it, and they are recorded and bound in one step.
+
+    Through the same pause as every other way to bind; one request waits per account.
+    Whether the unit exists is the desk's to check (a stranger must not learn it here)."""
+    attempts.check_binding_allowed(session=session, platform=platform, external_id=external_id)
+    already = waiting_request(session=session, platform=platform, external_id=external_id)
+    if already is not None:
+        raise IllegalTransition("您的绑定申请正在审核中，客服中心审核后会通知您。")
+    building, number = estates.parse_designation(designation)
+    person = Person(
+        name=required(name, N_("姓名"), max_length=100), phone=roster.check_phone(phone)
+    )
+    session.add(person)
+    request = BindingRequest(
+        platform=platform,
+        external_id=external_id,
+        person=person,
+        estate_id=estate_id,
+        unit_designation=f"{building}-{number}",
+        joins_as=relation,
+        created_at=utcnow(),
+    )
+    _file_request(
+        session,
+        request,
+        note=f"{request.unit_designation} {RELATION_LABELS[relation]} · {platform}",
+        notice=notices.join_requested,
+    )
+    attempts.note_binding(
+        platform=platform, external_id=external_id, person_id=person.id, requested=True
+    )
+    return request
+
+
+def joining_conflict(*, session: Session, request: BindingRequest) -> str | None:
+    """Why a request to be added to the roster cannot be approved, or None: its unit does
+    not exist, or its phone is on file for someone else (a phone is one person's)."""
+    if request.joins_as is None:
+        return None
+    try:
+        estates.find_unit(
+            session=session, estate_id=request.estate_id, designation=request.unit_designation
         )
-        BINDING_FLOW.start(
-            session=session,
-            obj=request,
-            state=BindingStatus.PENDING,
-            actor=person,
-            note=f"{unit.designation} · {platform}",
-        )
-        outbox.notify_each(
-            session=session,
-            recipients=people.desk_staff(session=session, estate_id=estate_id),
-            notice=notices.binding_requested(request),
-        )
-    return None
+    except DomainError as error:
+        return str(error)
+    holder = roster.phone_holder(session, request.person.phone or "", request.person)
+    return f"手机号已登记给 {holder.name}" if holder is not None else None
 
 
 def pending_bindings(*, session: Session, estate_id: int) -> list[BindingRequest]:
@@ -226,6 +309,19 @@ def decide_binding(
         actor=actor,
     )
     request.decided_by_id, request.decided_at = actor.id, utcnow()
+    if approve and request.joins_as is not None:
+        # Recorded as living there first: the unit must exist and the phone be nobody else's.
+        unit = estates.find_unit(
+            session=session, estate_id=request.estate_id, designation=request.unit_designation
+        )
+        roster.take_in(
+            session=session,
+            unit=unit,
+            person=request.person,
+            relation=request.joins_as,
+            actor=actor,
+            by=f"绑定申请 #{request.id}",
+        )
     if approve:
         _bind(
             session=session,

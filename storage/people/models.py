@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -19,6 +19,13 @@ class ResidentRelation(enum.StrEnum):
     OWNER = "owner"  # 业主
     TENANT = "tenant"  # 租户
     FAMILY = "family"  # 家属
+
+
+RELATION_LABELS = {
+    ResidentRelation.OWNER: N_("业主"),
+    ResidentRelation.FAMILY: N_("家属"),
+    ResidentRelation.TENANT: N_("租户"),
+}
 
 
 class DepartmentKind(enum.StrEnum):
@@ -81,6 +88,8 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    # 备用电话 from the company's roster: the desk's second number to call.
+    alt_phone: Mapped[str | None] = mapped_column(String(32))
     locale: Mapped[str] = mapped_column(String(16), default="zh_Hans")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -98,6 +107,7 @@ class Residency(Base):
     relation: Mapped[ResidentRelation] = mapped_column(
         enum_column(ResidentRelation, extensible=True), default=ResidentRelation.OWNER
     )
+    moved_in_on: Mapped[date | None]  # 入住日期, from the roster
 
     person: Mapped[Person] = relationship(back_populates="residencies")
     unit: Mapped[Unit] = relationship(lazy="joined")

@@ -42,6 +42,7 @@ from storage.audit.models import AuditErasure
 from storage.clock import utcnow
 from storage.errors import NotFound, PermissionDenied
 from storage.models import (
+    AnnouncementDelivery,
     Attachment,
     AuditEvent,
     Base,
@@ -57,6 +58,7 @@ from storage.models import (
     Residency,
     SeenMessage,
     StaffMember,
+    SurveyInvitation,
     Ticket,
 )
 from storage.people import service as people
@@ -66,6 +68,11 @@ from storage.people.models import DESK_ROLES
 
 # The contact phone of a ticket as one reader may see it (``phones_for``).
 PhoneOf = Callable[[Ticket], str | None]
+
+
+def mask_name(name: str) -> str:
+    """张伟 → 张*: a sheet put in a mailbox names the resident without naming them."""
+    return name[:1] + "*" * max(len(name) - 1, 1)
 
 
 def mask_phone(phone: str) -> str:
@@ -279,6 +286,22 @@ def export(*, session: Session, person: Person, requested_by: str) -> dict[str, 
         "conversations": [_columns(c) for c in held.conversations],
         "failed_bindings": [_columns(f) for f in held.failed_bindings],
         "outbox_messages": [_columns(m) for m in held.outbox],
+        "survey_answers": [
+            _columns(i) | {"unit": i.unit.designation, "period": i.survey.period}
+            for i in session.scalars(
+                select(SurveyInvitation)
+                .where(SurveyInvitation.person_id == person.id)
+                .order_by(SurveyInvitation.id)
+            )
+        ],
+        "notices_received": [
+            _columns(d)
+            for d in session.scalars(
+                select(AnnouncementDelivery)
+                .where(AnnouncementDelivery.person_id == person.id)
+                .order_by(AnnouncementDelivery.id)
+            )
+        ],
         "audit_events": [_columns(e) for e in held.audit],
     }
     audit.record(
@@ -420,11 +443,22 @@ def forget(*, session: Session, person: Person, requested_by: str) -> Forgotten:
                 message.text, message.params = text, params
                 done.blanked[OutboxMessage.__tablename__] += 1
 
-    person.name, person.phone = done.label, None
+    # A survey's answers stay in its figures; the remark was the person's own words.
+    for invitation in session.scalars(
+        select(SurveyInvitation).where(
+            SurveyInvitation.person_id == person.id, SurveyInvitation.remark.is_not(None)
+        )
+    ):
+        invitation.remark = None
+        done.blanked[SurveyInvitation.__tablename__] += 1
+    alt_phone = person.alt_phone
+    person.name, person.phone, person.alt_phone = done.label, None, None
     session.flush()
     sweep: dict[str, str] = {}
     if phone:
         sweep |= {phone: REMOVED, mask_phone(phone): REMOVED}
+    if alt_phone:
+        sweep[alt_phone] = REMOVED
     if len(name) >= 2:  # a one-letter name would be found in every other word
         sweep[name] = done.label
     done.blanked.update(_sweep(session, sweep))

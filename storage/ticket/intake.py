@@ -12,11 +12,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from storage.announcement import service as announcements
+from storage.announcement.models import ANNOUNCEMENT_KIND_LABELS
 from storage.chat import service as chat
+from storage.clock import format_local
 from storage.database import settings_of
 from storage.duty import service as duty
 from storage.errors import NotFound
 from storage.estate.models import Estate
+from storage.i18n import Msg
 from storage.outbox import service as outbox
 from storage.outbox.notice import Notice
 from storage.people import service as people
@@ -91,9 +95,27 @@ def alert_desk(session: Session, ticket: Ticket, now: datetime) -> int:
     return tell_desk(
         session,
         ticket.estate,
-        notices.repair_reported(ticket, now),
+        notices.repair_reported(ticket, now, _outage(session, ticket, now)),
         key=f"repair_reported:{ticket.id}",
         now=now,
+    )
+
+
+def _outage(session: Session, ticket: Ticket, now: datetime) -> Msg | str:
+    """The outage under way in the repair's building that it may be about, for the desk."""
+    if ticket.unit is None or ticket.category is None:
+        return ""
+    found = announcements.outages_for(
+        session=session, unit=ticket.unit, category=ticket.category.value, now=now
+    )
+    if not found:
+        return ""
+    outage = found[0]
+    return notices.outage_line(
+        announcements.places([outage]),
+        ANNOUNCEMENT_KIND_LABELS[outage.kind],
+        outage.title,
+        format_local(outage.ends_at, settings_of(session).tz),
     )
 
 

@@ -59,22 +59,34 @@ def repair_dispatched(ticket: Ticket) -> Notice:
     )
 
 
-def repair_reported(ticket: Ticket, now: datetime) -> Notice:
-    """The intake alert: to the desk, at once (or when it opens), to dispatch."""
+def repair_reported(ticket: Ticket, now: datetime, outage: Msg | str = "") -> Notice:
+    """The intake alert: to the desk, at once (or when it opens), to dispatch; with the
+    outage under way in its building that it may be about (``outage_line``)."""
     return Notice(
         "repair_reported",
         N_(
             "【新报修】{number}（{channel}）\n地点：{where}\n类别：{category}\n{description}\n"
-            "报修人：{reporter}，已等候 {minutes} 分钟"
+            "报修人：{reporter}，已等候 {minutes} 分钟{outage}"
         ),
         {
             **_order(ticket),
             "channel": _channel(ticket),
             "reporter": ticket.reporter.name,
             "minutes": _waited(ticket, now),
+            "outage": outage,
         },
         actions=(dispatch_action(ticket),),
         images=photos_of(ticket),
+    )
+
+
+def outage_line(where: str, kind: str, title: str, ends: str) -> Msg:
+    return Msg(
+        "\n注意：{where}正在{kind}（{title}，预计 {ends} 恢复），这张报修可能与此有关。",
+        where=where,
+        kind=Msg(kind),
+        title=title,
+        ends=ends,
     )
 
 

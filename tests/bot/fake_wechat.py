@@ -56,6 +56,7 @@ class FakeWechat:
                 Route("/cgi-bin/media/get", self._media),
                 Route("/cgi-bin/media/upload", self._upload, methods=["POST"]),
                 Route("/cgi-bin/menu/create", self._menu, methods=["POST"]),
+                Route("/cgi-bin/qrcode/create", self._qrcode, methods=["POST"]),
                 Route("/cgi-bin/gettoken", self._corp_token),  # WeCom
                 Route("/cgi-bin/message/send", self._wecom, methods=["POST"]),
             ]
@@ -175,6 +176,21 @@ class FakeWechat:
         )
         self.media[media_id] = (content, part.get_content_type())
         return JSONResponse({"type": "image", "media_id": media_id, "created_at": 0})
+
+    async def _qrcode(self, request: Request) -> Response:
+        """带参数二维码: a ticket, and the URL the QR code encodes (which scanning opens)."""
+        if not self._authorised(request):
+            return JSONResponse({"errcode": 40001, "errmsg": "invalid credential"})
+        body = await request.json()
+        self.sent.append(Sent("qrcode", body))
+        scene = body["action_info"]["scene"]["scene_str"]
+        return JSONResponse(
+            {
+                "ticket": f"ticket-{scene}",
+                "expire_seconds": body.get("expire_seconds", 2592000),
+                "url": f"http://weixin.qq.com/q/{scene}",
+            }
+        )
 
     async def _menu(self, request: Request) -> Response:
         if not self._authorised(request):

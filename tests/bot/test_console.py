@@ -123,8 +123,8 @@ def test_console_lines_become_neutral_messages(tmp_path: Path) -> None:
     console.buttons = [Button("/repair", "报修"), Button("/mine", "我的工单")]
     assert line("2").button == "/mine"
     console.say("你好")  # a stranger is asked how to bind: those buttons replace the menu
-    assert [b.key for b in console.buttons] == ["code", "unit"]
-    assert line("3").text == "3"  # there is no third button: it is just text
+    assert [b.key for b in console.buttons] == ["code", "unit", "join"]
+    assert line("4").text == "4"  # there is no fourth button: it is just text
     image = tmp_path / "p.PNG"
     image.write_bytes(png(phone_exif()))
     [kept] = line(str(image)).photos  # kept as a platform's photo is: by its content

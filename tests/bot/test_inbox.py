@@ -245,12 +245,13 @@ def test_a_chat_flooding_100_messages_is_answered_in_turn_and_another_owner_does
 
     alone, beside = asyncio.run(run())
 
-    def p99(times: list[float]) -> float:
-        return statistics.quantiles(times, n=100)[98]
-
     # The flood costs the other owner little: at most a few of its messages at a time
-    # share the database with him, the rest wait without a thread.
-    assert p99(beside) < max(3 * p99(alone), p99(alone) + 0.3), (alone, beside)
+    # share the database with him, the rest wait without a thread. Behind the flood he would
+    # wait for it to drain (100 messages at 15 a second: seconds); the typical answer is
+    # compared, not the slowest of twenty, which a busy machine's one pause decides.
+    middle = statistics.median
+    assert middle(beside) < max(3 * middle(alone), middle(alone) + 0.3), (alone, beside)
+    assert max(beside) < 2.5, beside
 
     def flood_answered() -> bool:
         with db.transaction() as session:

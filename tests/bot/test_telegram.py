@@ -6,8 +6,10 @@ import asyncio
 import hashlib
 import itertools
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +20,20 @@ from sqlalchemy import func, select
 from bot.telegram.channel import TelegramChannel, make_bot
 from bot.telegram.wire import split_text
 from bot.web import Wuye, create_app
+from storage.announcement import service as announcements
+from storage.announcement.models import AnnouncementKind
 from storage.attachment.files import MB
 from storage.chat.models import SeenMessage
 from storage.clock import utcnow
 from storage.config import Settings, load_settings
 from storage.database import Database
 from storage.estate import importer
+from storage.estate import service as estates
 from storage.identity import service as identity
+from storage.identity.models import InviteCode
 from storage.outbox.models import OutboxMessage, OutboxStatus
-from storage.people.models import Person
+from storage.people import roster
+from storage.people.models import Person, ResidentRelation
 from storage.ticket.models import Ticket, TicketStatus
 from tests.bot.fake_telegram import BOT, FakeTelegram
 from tests.bot.work import TECHNICIAN, contents, leak_dispatched, owners_photos
@@ -838,3 +845,97 @@ def test_a_user_who_blocked_the_bot_is_refused_at_the_first_picture(
     with pytest.raises(Refused, match="blocked by the user"):
         send_with_pictures(fake, "照片", [str(tmp_path / "a.jpg")])
     assert [c.method for c in fake.calls if c.method.startswith("send")] == ["sendPhoto"]
+
+
+# ---------------------------------------------------------------- residents and notices
+
+
+def printed_code(served: Served, name: str, code: str) -> None:
+    """A code as the lobby sheet prints it (known here, as if read off the paper)."""
+    with served.db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.name == name)).one()
+        session.add(
+            InviteCode(
+                code_hash=hashlib.sha256(code.encode()).hexdigest(),
+                person=person,
+                estate_id=1,
+                expires_at=utcnow() + timedelta(days=30),
+            )
+        )
+
+
+def test_a_deep_link_start_with_the_code_binds_at_once(served: Served) -> None:
+    printed_code(served, "张伟", "K7Q2M9XB")
+    owner = TelegramUser(served, 8801, "张伟")
+    assert any("绑定成功，张伟" in text for text in owner.say("/start K7Q2M9XB"))
+    assert served.fake.with_button(8801, "报修") is not None
+    # The same link again, by someone else, is refused like any used code.
+    other = TelegramUser(served, 8802, "别人")
+    assert any("绑定码无效或已过期" in text for text in other.say("/start K7Q2M9XB"))
+
+
+def test_a_notice_to_building_3_reaches_each_of_its_bound_residents_once_paced(
+    served: Served,
+) -> None:
+    served.fake.enforce_limits = True  # 30 a second overall, as Telegram answers
+    with served.db.transaction() as session:
+        units = [
+            estates.find_unit(session=session, estate_id=1, designation=f"3-1-{floor}0{room}")
+            for floor in range(2, 12)
+            for room in range(1, 5)
+        ]
+        for n, unit in enumerate(units):  # 40 tenants of building 3 and their chats
+            person = roster.add_resident(
+                session=session,
+                unit=unit,
+                name=f"租户{n}",
+                phone=f"135{n:08d}",
+                relation=ResidentRelation.TENANT,
+                actor=None,
+                by="测试",
+            )
+            identity.link_account(
+                session=session, person=person, platform="telegram", external_id=str(9000 + n)
+            )
+    zhang = bind(served, "张伟", 8901)  # building 1: not in the audience
+    li = bind(served, "李强", 8902)  # 3-1-1204 and 2-2-301: in it once
+    before = len(served.fake.texts(8901))
+    with served.db.transaction() as session:
+        notice = announcements.create(
+            session=session,
+            estate_id=1,
+            kind=AnnouncementKind.WATER_OUTAGE,
+            title="3栋停水通知",
+            text="12月5日 9:00-18:00 管网维修停水。",
+            audience=announcements.Audience(buildings=("3",)),
+            actor=None,
+            by="测试",
+            ends_at=utcnow() + timedelta(hours=8),
+            # A burst main: at once, whatever the hour the suite runs at.
+            emergency=True,
+        )
+        notice_id = notice.id
+    started = time.monotonic()
+    while served.dispatch():
+        pass
+    took = time.monotonic() - started
+    sends = [c for c in served.fake.calls if c.method == "sendMessage" and c.ok]
+    got = Counter(
+        str(c.params["chat_id"]) for c in sends if "3栋停水通知" in str(c.params.get("text"))
+    )
+    assert got == Counter({str(9000 + n): 1 for n in range(40)} | {"8902": 1})
+    assert len(served.fake.texts(8901)) == before  # 张伟 heard nothing
+    assert took >= 0.3  # 41 sends at 30 a second: paced, not all at once
+    assert zhang.user_id == 8901
+
+    li.press("收到")
+    assert served.fake.texts(8902)[-1].startswith("已确认收到「3栋停水通知」")
+    with served.db.transaction() as session:
+        counts = announcements.counts(session=session, announcement_id=notice_id)
+    # 赵敏 of 3-1-801 has not bound a chat: counted, not reached.
+    assert (counts.residents, counts.delivered, counts.not_bound, counts.acknowledged) == (
+        42,
+        41,
+        1,
+        1,
+    )

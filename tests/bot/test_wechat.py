@@ -22,7 +22,10 @@ import xmltodict
 from sqlalchemy import func, select, text, update
 from wechatpy.crypto import WeChatCrypto
 
+from bot import invites
 from bot.web import Wuye, create_app
+from storage.announcement import service as announcements
+from storage.announcement.models import AnnouncementKind
 from storage.callback import service as callbacks
 from storage.chat.models import ChatWindow, SeenMessage
 from storage.clock import utcnow
@@ -797,3 +800,70 @@ def test_on_wecom_the_owners_two_photos_come_as_two_image_messages_then_the_noti
         agents = {s.body["agentid"] for s in fake.sent if s.kind == "wecom"}
         assert agents == {1000002}
         assert the_notice(acc.db).status is OutboxStatus.SENT
+
+
+# ---------------------------------------------------------------- residents and notices
+
+
+def a_code(db: Database, name: str) -> str:
+    with db.transaction() as session:
+        person = session.scalars(select(Person).where(Person.name == name)).one()
+        return identity.create_invite(session=session, person=person, estate_id=1)
+
+
+def test_the_binding_qr_code_is_wechats_and_scanning_it_binds_at_once(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat, tmp_path: Path
+) -> None:
+    with account() as acc:
+        code = a_code(acc.db, "张伟")
+        found = invites.scannable(acc.settings, acc.db, code, valid_days=7)
+        assert found.wechat == f"http://weixin.qq.com/q/{code}"
+        [asked] = [s.body for s in fake.sent if s.kind == "qrcode"]
+        assert asked["action_name"] == "QR_STR_SCENE"
+        assert asked["expire_seconds"] == 7 * 24 * 3600
+        [png_file] = invites.qr_files(found, tmp_path / "qr.png")
+        assert png_file.read_bytes().startswith(b"\x89PNG")
+
+        # A follower who already follows scans it: a SCAN event with the code as its key.
+        follower = Follower(acc, "oZhangScan")
+        assert "绑定成功，张伟" in follower.event("SCAN", key=code)
+        # A first follow from the QR code: subscribe, its key qrscene_<code>.
+        newcomer = Follower(acc, "oZhaoScan")
+        assert "绑定成功，赵敏" in newcomer.event(
+            "subscribe", key=f"qrscene_{a_code(acc.db, '赵敏')}"
+        )
+        # Scanning a used code's poster again answers with the menu, once bound.
+        assert "绑定码无效" not in follower.event("SCAN", key=code)
+
+
+def test_a_notice_reaches_a_follower_outside_the_48_hours_as_a_template(
+    account: Callable[..., AbstractContextManager[Account]], fake: FakeWechat
+) -> None:
+    with account(dispatch=False) as acc:
+        inside, outside = Follower(acc, "oLi"), Follower(acc, "oZhao")
+        assert "绑定成功" in inside.event("SCAN", key=a_code(acc.db, "李强"))
+        assert "绑定成功" in outside.event("SCAN", key=a_code(acc.db, "赵敏"))
+        with acc.db.transaction() as session:
+            session.execute(
+                update(ChatWindow)
+                .where(ChatWindow.chat_id == "oZhao")
+                .values(last_inbound_at=utcnow() - timedelta(days=3))
+            )
+            announcements.create(
+                session=session,
+                estate_id=1,
+                kind=AnnouncementKind.GENERAL,
+                title="电梯保养",
+                text="3栋电梯今天 14:00-16:00 保养。",
+                audience=announcements.Audience(buildings=("3",)),
+                actor=None,
+                by="测试",
+                emergency=True,  # at once, whatever the hour the suite runs at
+            )
+        acc.dispatch()
+        assert any(t.startswith("【紧急通知】电梯保养") for t in fake.texts("oLi"))
+        assert not any("电梯保养" in t for t in fake.texts("oZhao"))
+        [template] = fake.texts("oZhao", kind="template")
+        assert template.startswith("【紧急通知】电梯保养")
+        # 收到 typed on WeChat (its numbered menu has no button) counts the same.
+        assert "已确认收到「电梯保养」" in inside.say("收到")

@@ -68,7 +68,8 @@ def test_with_approval_required_the_desk_approves_the_binding(
     owner.press("房号 + 预留手机号")
     owner.say("1-1-502")
     assert "已提交绑定申请" in owner.say("13800138001")
-    assert "请先绑定身份" in owner.say("报修")  # still nobody until the desk decides
+    # Still nobody until the desk decides, and told so rather than asked to bind again.
+    assert "您的绑定申请（1-1-502）正在审核中" in owner.say("报修")
 
     with db.transaction() as session:
         desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
@@ -77,7 +78,7 @@ def test_with_approval_required_the_desk_approves_the_binding(
     clerk = Chatter(engine, "desk")
     clerk.say("绑定审核")
     clerk.press("张伟")
-    assert "已处理 张伟 的绑定申请" in clerk.press("是")
+    assert "已同意 张伟 的绑定申请" in clerk.press("是")
     with db.transaction() as session:
         assert session.scalar(select(func.count(BindingRequest.id))) == 1
         approved = session.scalars(

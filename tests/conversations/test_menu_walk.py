@@ -50,6 +50,8 @@ from conversations.engine import Engine
 from conversations.flows import FLOWS
 from conversations.messages import Button, Incoming, Reply
 from conversations.steps import AskDate, AskPhotos, AskPlace, AskText, Choose, Context, Step
+from storage.announcement import service as announcements
+from storage.announcement.models import AnnouncementKind
 from storage.callback import quality
 from storage.callback import service as callbacks
 from storage.callback.models import QualityCheckKind, Satisfaction
@@ -65,7 +67,8 @@ from storage.outbox.models import OutboxMessage
 from storage.patrol import service as patrols
 from storage.patrol import work_orders
 from storage.patrol.models import PatrolCategory, PatrolFinding
-from storage.people.models import Person
+from storage.people.models import Person, ResidentRelation
+from storage.survey import service as surveys
 from storage.ticket import complaints, lifecycle, messages, repairs
 from storage.ticket.models import ComplaintSeverity, RepairCategory, Ticket
 from tests.conftest import SAMPLE, SampleEstate, local
@@ -150,6 +153,18 @@ TYPED: dict[tuple[str, str], str] = {
     ("extension", "why"): "需要等草皮到货",
     ("approvals", "opinion"): "同意",
     ("approvals", "refusal"): "理由不充分，请按期整改",
+    ("bind", "name"): "钱多多",
+    ("residents", "unit"): "3-1-801",
+    ("residents", "name"): "孙小美",
+    ("residents", "phone"): "13700000005",
+    ("residents", "new_phone"): "13700000006",
+    ("announce", "ends"): "18:00",
+    ("announce", "places"): "3",
+    ("announce", "title"): "3栋停水通知",
+    ("announce", "text"): "管网维修，请提前储水",
+    ("announce", "at"): "明天 8:00",
+    ("approve_notice", "reason"): "请写明停水时间",
+    ("survey", "remark"): "保洁很好",
 }
 # Where an owner's first message is not a menu entry.
 PHOTO = "telegram:walk-photo"
@@ -336,6 +351,42 @@ def _live_in(db: Database, clock: time_machine.Traveller) -> str:
             actor=cuihu.person("陈静"),
             category=RepairCategory.ELECTRICAL,
         )
+
+        # Residents and notices: someone not on the roster asks to be added; a notice
+        # waits for approval, and building 1's lift is under maintenance; the quarter's
+        # survey asks the bound owners.
+        identity.request_to_join(
+            session=session,
+            estate_id=cuihu.id,
+            designation="3-1-1203",
+            name="钱多多",
+            relation=ResidentRelation.TENANT,
+            phone="13700000009",
+            platform=PLATFORM,
+            external_id="tg-joining",
+        )
+        announcements.create(
+            session=session,
+            estate_id=cuihu.id,
+            kind=AnnouncementKind.GENERAL,
+            title="物业费缴纳提醒",
+            text="请于月底前缴纳物业费",
+            audience=announcements.Audience(),
+            actor=cuihu.person("陈静"),
+            by="陈静",
+        )
+        announcements.create(
+            session=session,
+            estate_id=cuihu.id,
+            kind=AnnouncementKind.LIFT_OUTAGE,
+            title="1栋电梯保养",
+            text="1栋电梯今天保养",
+            audience=announcements.Audience(buildings=("1",)),
+            actor=cuihu.person("孙丽"),
+            by="孙丽",
+            ends_at=local(2026, 11, 23, 17, 0),
+        )
+        surveys.start(session=session, estate_id=cuihu.id, period="2026Q4", by="walk")
     clock.move_to(local(2026, 11, 23, 10, 0))
     return invite
 
@@ -622,7 +673,16 @@ class Report:
 
 Child = tuple[Role, tuple[str, ...], Outcome]
 # What a step is about, in the conversation's data: the walk visits a step once for each.
-ABOUT = ("ticket_id", "callback_id", "finding_id", "request_id")
+ABOUT = (
+    "ticket_id",
+    "callback_id",
+    "finding_id",
+    "request_id",
+    "announcement_id",
+    "invitation_id",
+    "question",  # the survey's: one step, asked once for each item
+    "joining",  # binding's unit and phone, for someone on the roster or not yet
+)
 
 
 def _visited_key(role: Role, outcome: Outcome) -> tuple[object, ...]:

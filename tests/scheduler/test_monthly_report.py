@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import time_machine
 from openpyxl import load_workbook
@@ -132,7 +133,7 @@ def test_the_workbook_opens_and_holds_the_figures(
     at.move_to(local(2026, 12, 1, 9, 0))
     report = monthly_report(session=cuihu.session, estate_id=cuihu.id, month=date(2026, 11, 1))
     path = tmp_path / "2026-11.xlsx"
-    write_workbook(report, "翠湖花园", path)
+    write_workbook(report, "翠湖花园", path, ZoneInfo("Asia/Shanghai"))
     book = load_workbook(path)
     assert book.sheetnames == [
         "概要",

@@ -13,15 +13,18 @@ import sqlalchemy as sa
 from sqlalchemy import Column, Table, select
 from sqlalchemy.exc import DBAPIError
 
+from storage.announcement import service as announcements
+from storage.announcement.models import AnnouncementKind
 from storage.base import Base
 from storage.callback.models import Callback, QualityCheck, QualityCheckKind
 from storage.identity.models import BindingRequest, BindingStatus, ChatIdentity
 from storage.outbox import service as outbox
 from storage.patrol import service as patrols
 from storage.patrol.models import PatrolCategory, PatrolRound, RoundStatus, RoundVisit
+from storage.survey.models import Survey, SurveyStatus
 from storage.ticket import complaints, lifecycle, messages, repairs
 from storage.ticket.models import RepairCategory
-from tests.conftest import SampleEstate, answer_notice
+from tests.conftest import SampleEstate, answer_notice, local
 
 
 def vocabularies() -> Iterator[tuple[Table, Column[object], type[enum.Enum]]]:
@@ -96,6 +99,28 @@ def a_row_of_every_table(cuihu: SampleEstate) -> None:
         )
     )
     outbox.notify(session=s, recipient=owner, notice=answer_notice())
+    announcements.create(
+        session=s,
+        estate_id=cuihu.id,
+        kind=AnnouncementKind.WATER_OUTAGE,
+        title="停水",
+        text="管网维修",
+        audience=announcements.Audience(buildings=("1",)),
+        actor=None,
+        by="测试",
+        ends_at=local(2026, 11, 24, 18, 0),
+    )
+    s.add(
+        Survey(
+            estate_id=cuihu.id,
+            period="2026Q4",
+            items=[{"key": "q1", "label": "服务态度"}],
+            status=SurveyStatus.OPEN,
+            occupied=120,
+            closes_at=local(2026, 12, 8, 9, 0),
+            started_by="测试",
+        )
+    )
     s.flush()
 
 

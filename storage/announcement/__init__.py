@@ -1,0 +1,1 @@
+"""通知公告: notices to residents, outages among them, and who received them."""

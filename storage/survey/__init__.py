@@ -1,0 +1,1 @@
+"""业主评议: the quarterly satisfaction survey of the owners."""
