@@ -1,6 +1,7 @@
 """Binding codes people scan: a Telegram deep link (t.me/<bot>?start=<code>) and a WeChat
 QR code with the code as its scene (带参数二维码: its scan arrives as a subscribe or SCAN
-event), as PNG files or one page per unit for a lobby campaign."""
+event), as PNG files or one page per unit for a campaign (each page to its unit's mailbox:
+a code binds whoever holds it)."""
 
 from __future__ import annotations
 
@@ -110,7 +111,7 @@ FONT = "STSong-Light"  # reportlab's CID font: Chinese in the PDF without a font
 
 def write_sheet(pages: Sequence[SheetPage], path: Path, *, estate: str, valid_until: date) -> Path:
     """One A4 page per unit: its residents' codes, each with the QR codes to scan, and what
-    to do with them, for the lobby or the mailboxes."""
+    to do with them, for the unit's mailbox."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
@@ -165,7 +166,7 @@ def write_sheet(pages: Sequence[SheetPage], path: Path, *, estate: str, valid_un
                 top = height - 30 * mm
         canvas.setFont(FONT, 9)
         canvas.drawCentredString(
-            width / 2, 15 * mm, "绑定码仅限本人使用，请勿转给他人。如有疑问请联系客服中心。"
+            width / 2, 15 * mm, "本页仅限本户住户使用，请勿张贴或转给他人。如有疑问请联系客服中心。"
         )
         canvas.showPage()
     canvas.save()

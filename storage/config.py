@@ -160,12 +160,17 @@ class Settings(BaseSettings):
     # 通知公告: a notice to residents needs a supervisor's approval (or the project
     # manager's) before it goes out; an emergency one goes at once, through quiet hours.
     announcement_needs_approval: bool = True
+    # An emergency notice (a burst main, a typhoon) goes at once without anyone's approval;
+    # off, it waits for a supervisor as any other does (it still goes through quiet hours).
+    announcement_emergency_skips_approval: bool = True
     # An owner of a building under an outage who reports a matching repair is told of the
     # outage first; these categories match each kind (comma-separated in the environment).
     water_outage_categories: Annotated[frozenset[str], NoDecode] = frozenset(
         {"plumbing", "water_leak"}
     )
-    power_outage_categories: Annotated[frozenset[str], NoDecode] = frozenset({"electrical"})
+    power_outage_categories: Annotated[frozenset[str], NoDecode] = frozenset(
+        {"electrical", "power_failure"}
+    )
     lift_outage_categories: Annotated[frozenset[str], NoDecode] = frozenset({"lift"})
     # 业主评议 (003 篇十二 七(一)): a quarter's survey asks at least this share of the occupied
     # households, none asked in the past this many days; it closes after this many days

@@ -114,9 +114,11 @@ def invite(
         typer.Option("--sheet", help="With --building: a PDF, one page of codes per unit."),
     ] = None,
 ) -> None:
-    """Issue a one-time binding code for a staff member or a resident; or, for a lobby
-    campaign, a PDF with one page of codes per unit of a building. A code binds at once,
-    sent as a first message, from the Telegram link or by scanning the WeChat QR code."""
+    """Issue a one-time binding code for a staff member or a resident; or, for a binding
+    campaign, a PDF with one page of codes per unit of a building, each page for that unit's
+    mailbox (a code binds whoever holds it: the pages are not for the notice board). A code
+    binds at once, sent as a first message, from the Telegram link or by scanning the WeChat
+    QR code."""
     if building is not None or sheet is not None:
         if building is None or sheet is None or staff is not None or phone is not None:
             raise typer.BadParameter("a sheet needs --building and --sheet, and no --staff/--phone")
@@ -138,18 +140,21 @@ def invite(
         if person is None:
             raise InvalidInput("no such staff member or resident in this estate")
         code = identity.create_invite(session=session, person=person, estate_id=estate_row.id)
-        typer.echo(f"{person.name}: {code}  (valid {settings.invite_valid_days} days, once)")
+        said = [f"{person.name}: {code}  (valid {settings.invite_valid_days} days, once)"]
         if qr is not None:
+            # The QR code first: a code is printed only once it exists (a failure here rolls
+            # it back, and a printed code that binds nobody would be handed out).
             found = invites.scannable(settings, db, code, settings.invite_valid_days)
             if found.telegram is None and found.wechat is None:
                 raise InvalidInput(
                     "no QR code without a platform: set WUYE_TELEGRAM_BOT_USERNAME (or "
                     "WUYE_TELEGRAM_TOKEN) or WeChat's app id and secret"
                 )
-            for link in filter(None, (found.telegram, found.wechat)):
-                typer.echo(f"  {link}")
-            for written in invites.qr_files(found, qr):
-                typer.echo(f"written: {written}")
+            said += [f"  {link}" for link in filter(None, (found.telegram, found.wechat))]
+            said += [f"written: {written}" for written in invites.qr_files(found, qr)]
+        session.flush()  # the code is stored before it is printed
+        for line in said:
+            typer.echo(line)
 
 
 def _invite_sheet(estate: str, building: str, sheet: Path) -> None:

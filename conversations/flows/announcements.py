@@ -143,14 +143,12 @@ def _preview(ctx: Context) -> str | Msg:
             unbound=found.not_bound,
         )
     )
-    needs = (
-        ctx.settings.announcement_needs_approval
-        and not ctx.data.get("emergency")
-        and not announcements.may_approve(
-            session=ctx.session, actor=ctx.me, estate_id=estate_id(ctx)
-        )
-    )
-    if needs:
+    if announcements.needs_approval(
+        session=ctx.session,
+        estate_id=estate_id(ctx),
+        actor=ctx.me,
+        emergency=bool(ctx.data.get("emergency")),
+    ):
         lines.append(ctx.t("提交后由主管审批，批准后发送。"))
     return "\n".join(lines)
 

@@ -69,7 +69,8 @@ class Announcement(Base):
     # "open_tickets": false}; all empty is the whole estate. The residents are resolved when
     # it is sent, so a resident bound between writing and sending is included.
     audience: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Goes through quiet hours and needs no approval (WUYE_ANNOUNCEMENT_EMERGENCY_NEEDS_APPROVAL).
+    # Goes through quiet hours, and needs no approval unless
+    # WUYE_ANNOUNCEMENT_EMERGENCY_SKIPS_APPROVAL is turned off.
     emergency: Mapped[bool] = mapped_column(default=False)
     status: Mapped[AnnouncementStatus] = mapped_column(
         enum_column(AnnouncementStatus, extensible=False)

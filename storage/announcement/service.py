@@ -131,6 +131,8 @@ def _units(session: Session, estate_id: int, audience: Audience) -> list[Unit]:
         chosen |= {u.id: u for u in found}
     for entrance in audience.entrances:
         found = [u for u in everything if u.designation.startswith(f"{entrance}-")]
+        # A building without entrances numbers its rooms 8-101: then "8-101" is a unit.
+        found = found or [u for u in everything if u.designation == entrance]
         if not found:
             raise InvalidInput("本小区没有单元「{entrance}」", entrance=entrance)
         chosen |= {u.id: u for u in found}
@@ -201,6 +203,19 @@ def approvers(*, session: Session, estate_id: int) -> list[Person]:
     return list({person.id: person for person in found}.values())
 
 
+def needs_approval(
+    *, session: Session, estate_id: int, actor: Person | None, emergency: bool
+) -> bool:
+    """Whether a notice this writer sends waits for a supervisor: not an emergency (unless
+    the setting says so), not one a supervisor or the command line sends."""
+    settings = settings_of(session)
+    if not settings.announcement_needs_approval or actor is None:
+        return False
+    if emergency and settings.announcement_emergency_skips_approval:
+        return False
+    return not may_approve(session=session, actor=actor, estate_id=estate_id)
+
+
 def create(
     *,
     session: Session,
@@ -246,11 +261,8 @@ def create(
         created_by=actor,
         created_at=now,
     )
-    approved = (
-        emergency
-        or not settings.announcement_needs_approval
-        or actor is None
-        or may_approve(session=session, actor=actor, estate_id=estate_id)
+    approved = not needs_approval(
+        session=session, estate_id=estate_id, actor=actor, emergency=emergency
     )
     ANNOUNCEMENT_FLOW.start(
         session=session,
@@ -271,8 +283,22 @@ def create(
     return announcement
 
 
-def get(*, session: Session, announcement_id: int, estate_id: int | None = None) -> Announcement:
-    found = session.get(Announcement, announcement_id)
+def get(
+    *,
+    session: Session,
+    announcement_id: int,
+    estate_id: int | None = None,
+    for_update: bool = False,
+) -> Announcement:
+    """The notice; ``for_update``, locked until the caller commits: two people deciding it,
+    or the desk and the clock, move it one after the other, the second from the first's
+    state (and refused by the state machine when that move is no longer allowed)."""
+    found = session.get(
+        Announcement,
+        announcement_id,
+        with_for_update={"of": Announcement} if for_update else None,
+        populate_existing=for_update,
+    )
     if found is None or (estate_id is not None and found.estate_id != estate_id):
         raise NotFound("找不到通知 #{id}", id=announcement_id)
     return found
@@ -282,7 +308,7 @@ def decide(
     *, session: Session, announcement_id: int, actor: Person, approve: bool, reason: str = ""
 ) -> Announcement:
     """A supervisor approves a notice (it goes out at its time) or sends it back with why."""
-    announcement = get(session=session, announcement_id=announcement_id)
+    announcement = get(session=session, announcement_id=announcement_id, for_update=True)
     if not may_approve(session=session, actor=actor, estate_id=announcement.estate_id):
         raise PermissionDenied("只有主管或项目经理可以审批通知")
     target = S.SCHEDULED if approve else S.REFUSED
@@ -304,8 +330,9 @@ def decide(
 
 
 def _desks(session: Session, announcement_id: int, actor: Person, doing: str) -> Announcement:
-    """The notice, for someone at its estate's desk (or refused, saying what they tried)."""
-    announcement = get(session=session, announcement_id=announcement_id)
+    """The notice, for someone at its estate's desk (or refused, saying what they tried),
+    locked for what they are about to do with it."""
+    announcement = get(session=session, announcement_id=announcement_id, for_update=True)
     people.require_staff(
         session=session,
         actor=actor,
@@ -393,6 +420,8 @@ def release_due(*, session: Session, now: datetime, settings: Settings) -> int:
         select(Announcement)
         .where(Announcement.status == S.SCHEDULED, Announcement.send_at <= now)
         .order_by(Announcement.send_at, Announcement.id)
+        # Locked as the desk's 撤回 locks it: a notice is sent or withdrawn, not both.
+        .with_for_update(of=Announcement)
     ).all()
     return sum(release(session=session, announcement=a, now=now, settings=settings) for a in due)
 
@@ -427,11 +456,13 @@ def end_due(*, session: Session, now: datetime, settings: Settings) -> int:
     if settings.is_quiet(now):
         return 0
     due = session.scalars(
-        select(Announcement).where(
+        select(Announcement)
+        .where(
             Announcement.status == S.SENT,
             Announcement.ends_at.is_not(None),
             Announcement.ends_at <= now,
         )
+        .with_for_update(of=Announcement)
     ).all()
     return sum(end(session=session, announcement=a, actor=None, now=now) for a in due)
 
@@ -583,7 +614,7 @@ def _covers(audience: Audience, unit: Unit) -> bool:
     return (
         audience.whole_estate
         or unit.building.code in audience.buildings
-        or any(designation.startswith(f"{e}-") for e in audience.entrances)
+        or any(designation.startswith(f"{e}-") or designation == e for e in audience.entrances)
         or designation in audience.units
     )
 

@@ -322,6 +322,10 @@ def decide_binding(
             actor=actor,
             by=f"绑定申请 #{request.id}",
         )
+    if not approve and request.joins_as is not None and not request.person.residencies:
+        # A stranger's refused request keeps their name in the trail, not a phone they may
+        # have typed for someone else.
+        request.person.phone = None
     if approve:
         _bind(
             session=session,
@@ -329,11 +333,17 @@ def decide_binding(
             platform=request.platform,
             external_id=request.external_id,
         )
-    outbox.notify(
-        session=session,
-        recipient=request.person,
-        notice=notices.binding_decided(request, approved=approve),
-    )
+    notice = notices.binding_decided(request, approved=approve)
+    if approve:
+        outbox.notify(session=session, recipient=request.person, notice=notice)
+    else:
+        # Refused, the account is bound to nobody: the answer goes to the chat it asked from.
+        outbox.notice_to_chat(
+            session=session,
+            platform=request.platform,
+            chat_id=request.external_id,
+            notice=notice,
+        )
     return request
 
 

@@ -19,7 +19,13 @@ from storage.audit import service as audit
 from storage.errors import DomainError, InvalidInput, NotFound
 from storage.estate import service as estates
 from storage.estate.models import UNIT_STATE_LABELS, Building, Unit, UnitState
-from storage.people.models import RELATION_LABELS, Person, Residency, ResidentRelation
+from storage.people.models import (
+    RELATION_LABELS,
+    Person,
+    Residency,
+    ResidentRelation,
+    StaffMember,
+)
 from storage.people.service import normalize_phone
 
 # The trail's words for a resident's changes (on the person's own trail).
@@ -186,7 +192,7 @@ def _designation(record: Mapping[str, str]) -> str:
     room = estates.normalize_designation(record.get("room", ""))
     building = estates.normalize_designation(record.get("building", ""))
     entrance = estates.normalize_designation(record.get("entrance", ""))
-    if not building:
+    if not building or room.count("-") >= 2:  # 3-1-1204 already names its building
         return room
     return "-".join(part for part in (building, entrance, room) if part)
 
@@ -374,9 +380,24 @@ def _residencies(session: Session, unit_id: int) -> list[Residency]:
 
 
 def phone_holder(session: Session, phone: str, person: Person | None) -> Person | None:
-    """Someone other than ``person`` this phone is on file for."""
+    """Someone other than ``person`` this phone is on file for, who lives in a unit or holds
+    a post. A stranger's refused request to be added, or someone who moved out, holds no
+    number: nobody can block a resident's phone by typing it."""
+    lives = select(Residency.id).where(Residency.person_id == Person.id).exists()
+    works = (
+        select(StaffMember.id)
+        .where(StaffMember.person_id == Person.id, StaffMember.active.is_(True))
+        .exists()
+    )
     return session.scalar(
-        select(Person).where(Person.phone == phone, Person.id != (person.id if person else -1))
+        select(Person)
+        .where(
+            Person.phone == phone,
+            Person.id != (person.id if person else -1),
+            lives | works,
+        )
+        .order_by(Person.id)
+        .limit(1)
     )
 
 
@@ -388,14 +409,20 @@ def _phone_free(session: Session, phone: str, person: Person | None) -> None:
 
 
 def _person_for(session: Session, *, name: str, phone: str) -> Person:
-    """The person this phone is on file for (one who owns a second unit), or someone new."""
-    holder = session.scalar(select(Person).where(Person.phone == phone).order_by(Person.id))
+    """The person this phone is on file for (one who owns a second unit, or moved out and
+    back in), or someone new."""
+    holder = phone_holder(session, phone, None)
     if holder is not None:
         if holder.name != name:
             raise InvalidInput(
                 "手机号 {phone} 已登记给 {name}", phone=_mask(phone), name=holder.name
             )
         return holder
+    returning = session.scalar(
+        select(Person).where(Person.phone == phone, Person.name == name).order_by(Person.id)
+    )
+    if returning is not None:
+        return returning
     person = Person(name=name, phone=phone)
     session.add(person)
     session.flush()

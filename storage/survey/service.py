@@ -162,14 +162,21 @@ def start(
     return Drawn(survey, wanted, len(drawn))
 
 
-def invitation(*, session: Session, invitation_id: int, person: Person) -> SurveyInvitation:
-    """The person's own invitation, still open to answer."""
+def invitation(
+    *, session: Session, invitation_id: int, person: Person, for_update: bool = False
+) -> SurveyInvitation:
+    """The person's own invitation, still open to answer: its survey neither closed nor past
+    its last day (the clock that closes it may not have run yet). ``for_update`` locks the
+    survey, as closing it does: an answer is in the results or refused, never lost."""
     found = session.get(SurveyInvitation, invitation_id)
     if found is None or found.person_id != person.id:
         raise NotFound("找不到这份业主评议问卷")
+    if for_update:
+        session.get(Survey, found.survey_id, with_for_update={"of": Survey}, populate_existing=True)
+        session.refresh(found, with_for_update={"of": SurveyInvitation})
     if found.answered_at is not None:
         raise AlreadyRecorded("您已经提交过这份问卷，谢谢！")
-    if found.survey.status is not SurveyStatus.OPEN:
+    if found.survey.status is not SurveyStatus.OPEN or found.survey.closes_at <= utcnow():
         raise IllegalTransition("这次业主评议已经结束，谢谢您的关注。")
     return found
 
@@ -196,7 +203,7 @@ def answer(
     answers: dict[str, str],
     remark: str,
 ) -> SurveyInvitation:
-    found = invitation(session=session, invitation_id=invitation_id, person=person)
+    found = invitation(session=session, invitation_id=invitation_id, person=person, for_update=True)
     keys = [item["key"] for item in found.survey.items]
     if sorted(answers) != sorted(keys):
         raise InvalidInput("问卷还有题目没有回答")
@@ -305,6 +312,7 @@ def readers(*, session: Session, estate_id: int) -> list[Person]:
 def close(*, session: Session, survey: Survey, now: datetime, by: str | None = None) -> Results:
     """Closed: no more answers; its results to the project manager and the quality
     specialist."""
+    session.refresh(survey, with_for_update={"of": Survey})  # the answers being given wait
     if survey.status is not SurveyStatus.OPEN:
         raise IllegalTransition("这次业主评议已经结束了")
     survey.status, survey.closed_at = SurveyStatus.CLOSED, now
@@ -328,7 +336,9 @@ def close(*, session: Session, survey: Survey, now: datetime, by: str | None = N
 
 def close_due(*, session: Session, now: datetime) -> int:
     due = session.scalars(
-        select(Survey).where(Survey.status == SurveyStatus.OPEN, Survey.closes_at <= now)
+        select(Survey)
+        .where(Survey.status == SurveyStatus.OPEN, Survey.closes_at <= now)
+        .with_for_update(of=Survey)
     ).all()
     for survey in due:
         close(session=session, survey=survey, now=now)

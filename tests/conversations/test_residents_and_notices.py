@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from storage.announcement import service as announcements
 from storage.announcement.models import Announcement, AnnouncementKind, AnnouncementStatus
 from storage.audit import service as audit
 from storage.database import Database
+from storage.errors import IllegalTransition
 from storage.estate.models import Estate
 from storage.figures.daily import reader_digest
 from storage.i18n import translator
@@ -397,3 +399,33 @@ def test_the_digest_tells_every_reader_of_an_outage_under_way(
         )
     text, _ = reader_digest_text(digest, "翠湖花园", translator(None), estate.settings.tz, 8)
     assert "停水中：3栋（3栋停水通知），预计 2026-11-23 17:00 恢复" in text
+
+
+def test_a_notice_approved_cannot_then_be_withdrawn_or_sent_back(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    with estate.transaction() as session:
+        desk = session.scalars(select(Person).where(Person.name == "陈静")).one()
+        head = session.scalars(select(Person).where(Person.name == "孙丽")).one()
+        notice = announcements.create(
+            session=session,
+            estate_id=1,
+            kind=AnnouncementKind.GENERAL,
+            title="消防演练",
+            text="周五下午消防演练",
+            audience=announcements.Audience(),
+            actor=desk,
+            by="陈静",
+        )
+        announcements.decide(session=session, announcement_id=notice.id, actor=head, approve=True)
+        with pytest.raises(IllegalTransition, match="不能改为「已撤回」"):
+            announcements.cancel(session=session, announcement_id=notice.id, actor=desk)
+        with pytest.raises(IllegalTransition, match="不能改为「已退回」"):
+            announcements.decide(
+                session=session, announcement_id=notice.id, actor=head, approve=False
+            )
+    # The supervisor's notice button, pressed after: told what became of it.
+    supervisor = chat("孙丽")
+    assert "通知 GG00001 已处理，现为「已发送」" in supervisor.send(
+        button=f"/approve_notice {notice.id}"
+    )

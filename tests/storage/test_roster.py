@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from storage.audit import service as audit
 from storage.errors import InvalidInput
 from storage.estate.models import Building, Unit, UnitState
+from storage.identity import service as identity
+from storage.outbox.models import OutboxMessage
 from storage.people import roster
 from storage.people.models import Person, Residency, ResidentRelation
 from tests.conftest import SampleEstate
@@ -205,3 +207,52 @@ def test_a_file_that_is_no_roster_is_refused_with_a_reason(tmp_path: Path) -> No
     headless.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="没有找到表头"):
         roster.read_file(headless)
+
+
+def test_a_whole_room_number_beside_a_building_column_is_not_doubled(
+    cuihu: SampleEstate, tmp_path: Path
+) -> None:
+    path = tmp_path / "whole.csv"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["楼栋", "房屋编号", "姓名", "手机"])
+        writer.writerow(["3", "3-1-1203", "钱多多", "13700000001"])
+    result = run(cuihu, path)
+    assert (result.added, result.problems) == (1, [])
+    assert cuihu.person("钱多多").residencies[0].unit.designation == "3-1-1203"
+
+
+def test_a_strangers_refused_request_does_not_keep_the_phone_they_typed(
+    cuihu: SampleEstate,
+) -> None:
+    """Anyone can type a resident's number into a request to be added: refused, it must not
+    stop the desk from recording that number for the resident it belongs to."""
+    s, desk = cuihu.session, cuihu.person("陈静")
+    request = identity.request_to_join(
+        session=s,
+        estate_id=cuihu.id,
+        designation="3-1-1203",
+        name="冒名",
+        relation=ResidentRelation.OWNER,
+        phone="13712345678",
+        platform="telegram",
+        external_id="tg-impostor",
+    )
+    identity.decide_binding(session=s, request_id=request.id, actor=desk, approve=False)
+    tenant = roster.add_resident(
+        session=s,
+        unit=cuihu.unit("3-1-1203"),
+        name="钱多多",
+        phone="13712345678",
+        relation=ResidentRelation.TENANT,
+        actor=desk,
+        by="陈静",
+    )
+    assert tenant.phone == "13712345678"
+    # The refusal went to the chat that asked: its account is bound to nobody.
+    refused = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "binding_refused")).one()
+    assert (refused.platform, refused.chat_id, refused.recipient_id) == (
+        "telegram",
+        "tg-impostor",
+        None,
+    )

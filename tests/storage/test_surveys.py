@@ -17,7 +17,7 @@ from sqlalchemy import select
 from conversations.summaries import month_summary
 from scheduler.documents import write_survey_workbook
 from storage.callback.models import Satisfaction
-from storage.errors import AlreadyRecorded, InvalidInput
+from storage.errors import AlreadyRecorded, IllegalTransition, InvalidInput
 from storage.estate.models import Building, Unit, UnitState
 from storage.figures.monthly import monthly_report
 from storage.i18n import translator
@@ -134,6 +134,16 @@ def test_the_results_and_workbook_hold_the_rates_of_what_was_answered(
             remark="",
         )
     at.shift(timedelta(days=15))
+    # Past its last day an answer is refused, though the clock has not closed it yet.
+    late = invitations[11]
+    with pytest.raises(IllegalTransition, match="这次业主评议已经结束"):
+        surveys.answer(
+            session=s,
+            invitation_id=late.id,
+            person=late.person,
+            answers={key: "satisfied" for key in keys},
+            remark="",
+        )
     assert surveys.close_due(session=s, now=local(2026, 12, 8, 9, 1)) == 1
     found = surveys.results(session=s, survey=drawn.survey)
     assert (found.asked, found.answered, found.response_rate) == (20, 10, 0.5)
