@@ -29,12 +29,13 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -48,12 +49,14 @@ from bot.dispatcher import Dispatcher  # noqa: E402
 from bot.telegram.channel import TelegramChannel, make_bot  # noqa: E402
 from conversations.engine import Engine  # noqa: E402
 from conversations.flows import FLOWS  # noqa: E402
+from storage.clock import utcnow  # noqa: E402
 from storage.config import Settings, load_settings  # noqa: E402
 from storage.database import Database  # noqa: E402
 from storage.estate import importer  # noqa: E402
 from storage.estate import service as estates  # noqa: E402
 from storage.identity.models import ChatIdentity  # noqa: E402
 from storage.outbox import service as outbox  # noqa: E402
+from storage.outbox.models import OutboxMessage  # noqa: E402
 from storage.people.models import Person  # noqa: E402
 from tests.bot.fake_telegram import BOT, FakeTelegram  # noqa: E402
 from tests.conftest import answer_notice  # noqa: E402
@@ -345,6 +348,64 @@ def drain_benchmark(notices: int, folder: Path) -> dict[str, float]:
     }
 
 
+def announcement_benchmark(residents: int, folder: Path) -> dict[str, float]:
+    """A notice to ``residents`` bound residents of the sample's building 3 (通知公告):
+    how long writing it takes (a delivery row and an outbox row each, in one transaction),
+    and the process's peak memory for it. The drain's pace is ``drain_benchmark``'s."""
+    import resource
+
+    from storage.announcement import service as announcements
+    from storage.announcement.models import AnnouncementKind
+    from storage.estate.models import Building, Unit
+    from storage.people.models import Residency
+
+    settings = settings_for("http://127.0.0.1:9", folder, "announcement")
+    db = fresh(settings)
+    with db.transaction() as session:
+        units = session.scalars(
+            select(Unit).join(Building).where(Building.code == "3").order_by(Unit.id)
+        ).all()
+        for n in range(residents):
+            person = Person(name=f"住户{n}", phone=f"135{n:08d}")
+            session.add_all(
+                [
+                    person,
+                    Residency(person=person, unit=units[n % len(units)]),
+                    ChatIdentity(platform="telegram", external_id=str(800_000 + n), person=person),
+                ]
+            )
+        session.flush()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with db.transaction() as session:
+        announcements.create(
+            session=session,
+            estate_id=1,
+            kind=AnnouncementKind.WATER_OUTAGE,
+            title="3栋停水通知",
+            text="管网维修",
+            audience=announcements.Audience(buildings=("3",)),
+            actor=None,
+            by="bench",
+            ends_at=utcnow() + timedelta(hours=8),
+            emergency=True,  # at once, whatever the hour the benchmark runs at
+        )
+    elapsed = time.perf_counter() - started
+    with db.transaction() as session:
+        queued = session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "announcement")
+        )
+    db.dispose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "residents": residents,
+        "queued": float(queued or 0),
+        "seconds": elapsed,
+        "peak_mb": peak / 1024,
+        "grew_mb": (peak - before) / 1024,
+    }
+
+
 # ---------------------------------------------------------------- 3. queries at scale
 
 
@@ -400,10 +461,20 @@ def queries_benchmark(tickets: int, folder: Path) -> dict[str, float]:
 
 
 def serve_echo(fake_url: str, port: int) -> None:
-    """The echo bot's server, as ``wuye serve`` runs wuye: uvicorn, access log on."""
+    """The echo bot's server under uvicorn, access log on, on the stack a bare PTB bot has."""
     import uvicorn
 
-    uvicorn.run(echo_app(fake_url), host="127.0.0.1", port=port, log_level="info")
+    # A bare PTB bot's defaults: asyncio's event loop and h11, as `pip install
+    # python-telegram-bot uvicorn` gives it (uvicorn would pick uvloop and httptools, which
+    # wuye installs, when they are there).
+    uvicorn.run(
+        echo_app(fake_url),
+        host="127.0.0.1",
+        port=port,
+        log_level="info",
+        loop="asyncio",
+        http="h11",
+    )
 
 
 def main() -> None:
@@ -414,6 +485,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=12)
     parser.add_argument("--notices", type=int, default=1000)
     parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--residents", type=int, default=10_000)
     args = parser.parse_args()
     if args.serve_echo:
         serve_echo(args.serve_echo, args.port)
@@ -422,6 +494,7 @@ def main() -> None:
         wuye, echo = webhook_benchmark(args.users, args.concurrency, Path(folder))
         drain = drain_benchmark(args.notices, Path(folder))
         scale = queries_benchmark(args.tickets, Path(folder)) if args.tickets else None
+        notice = announcement_benchmark(args.residents, Path(folder)) if args.residents else None
     print("| | updates | updates/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
     for name, row in (("wuye, full repair flow", wuye), ("bare PTB echo", echo)):
         print(
@@ -434,6 +507,12 @@ def main() -> None:
         f"{drain['seconds']:.1f} s, ideal {drain['ideal']:.1f} s, "
         f"ratio {drain['ratio']:.2f}, 429s {drain['429s']:.0f}"
     )
+    if notice is not None:
+        print(
+            f"\na notice to {notice['residents']:,.0f} bound residents: queued "
+            f"{notice['queued']:,.0f} in {notice['seconds']:.2f} s, peak memory "
+            f"{notice['peak_mb']:.0f} MB (+{notice['grew_mb']:.0f} MB writing it)"
+        )
     if scale is not None:
         print(
             f"\nat {scale['tickets']:,.0f} past tickets (filled in {scale['fill_s']:.0f} s): "

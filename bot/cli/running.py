@@ -110,6 +110,11 @@ def run(
         console_chat(db, user, interactive=sys.stdin.isatty(), clock=True)
 
 
+# What `wuye serve` runs on where it can (uvloop has no Windows build).
+SERVER_LOOP = "uvloop" if sys.platform != "win32" else "asyncio"
+SERVER_HTTP = "httptools"
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
@@ -142,6 +147,10 @@ def serve(
         proxy_headers=True,
         log_level="info",
         access_log=settings.access_log,
+        # uvloop's event loop and httptools' parser rather than asyncio's and h11: a webhook
+        # is mostly transport, and these are its C halves (bench/README.md, issue 19).
+        loop=SERVER_LOOP,
+        http=SERVER_HTTP,
     )
 
 

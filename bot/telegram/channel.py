@@ -15,15 +15,15 @@ import typer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from telegram import Bot, BotCommand, CallbackQuery, Message, Update
+from telegram import Bot, BotCommand
 from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.channel import MAX_BODY, Refused
 from bot.inbox import Inbox, Kept
 from bot.metrics import measured
-from bot.telegram.sender import TelegramSender
-from bot.telegram.wire import ALLOWED_UPDATES, PLATFORM, to_incoming
+from bot.telegram.sender import TelegramSender, WuyeBot
+from bot.telegram.wire import ALLOWED_UPDATES, PLATFORM, read_update
 from conversations.engine import Answer, Engine, commands_of
 from conversations.messages import Incoming, Reply
 from storage.attachment.files import AttachmentRefused, Refusal, Shelf
@@ -42,7 +42,7 @@ def make_bot(settings: Settings) -> Bot:
     if settings.telegram_token is None:
         raise ValueError("WUYE_TELEGRAM_TOKEN is not set")
     base = settings.telegram_api_base_url
-    return Bot(
+    return WuyeBot(
         settings.telegram_token.get_secret_value(),
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
@@ -142,18 +142,14 @@ class TelegramChannel:
         getting updates"): answering a button press that way saves a request per press.
         Its result is never known, and answering a press needs none.
         """
-        update = Update.de_json(data, self.bot)
+        read = read_update(data, self.username)
         in_response: dict[str, Any] | None = None
-        pressed: int | None = None  # the message whose button was pressed
-        query = update.callback_query
-        if query is not None:
+        if read.query_id is not None:
             if webhook:
-                in_response = {"method": "answerCallbackQuery", "callback_query_id": query.id}
+                in_response = {"method": "answerCallbackQuery", "callback_query_id": read.query_id}
             else:
-                await self._answer(query)
-            if isinstance(query.message, Message):  # not one too old for Telegram to show
-                pressed = query.message.message_id
-        incoming = to_incoming(update, self.username)
+                await self._answer(read.query_id)
+        incoming, pressed = read.incoming, read.pressed
         if incoming is None:
             return in_response
         incoming = await self._download(incoming)
@@ -208,10 +204,10 @@ class TelegramChannel:
         except Exception as error:  # it only said "received, please wait"
             log.info("could not tell telegram chat %s: %s", chat_id, error)
 
-    async def _answer(self, query: CallbackQuery) -> None:
+    async def _answer(self, query_id: str) -> None:
         """Stop the spinner on the pressed button."""
         try:
-            await query.answer()
+            await self.sender.unread("answerCallbackQuery", {"callback_query_id": query_id})
         except TelegramError as error:  # too old, or answered by the first delivery
             log.debug("answerCallbackQuery: %s", error)
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.announcement import notices
@@ -386,22 +386,25 @@ def release(
     audience = Audience.of(announcement)
     found = recipients(session=session, estate_id=announcement.estate_id, audience=audience)
     bound = _bound(session, (p.id for p in found))
-    notice = notices.announcement(announcement, settings.tz)
-    queued = 0
-    for person in found:
-        message = None
-        if person.id in bound:
-            message = outbox.notify(
-                session=session,
-                recipient=person,
-                notice=notice,
-                idempotency_key=f"announcement:{announcement.id}:{person.id}",
-            )
-            queued += message is not None
-        session.add(
-            AnnouncementDelivery(
-                announcement_id=announcement.id, person_id=person.id, outbox=message
-            )
+    # Thousands of residents: their rows go in two statements, not a unit of work each.
+    # Sent once: the notice is locked and moves to 已发送 in this same transaction.
+    queued = outbox.notify_all(
+        session=session,
+        recipients=[p for p in found if p.id in bound],
+        notice=notices.announcement(announcement, settings.tz),
+        key=f"announcement:{announcement.id}",
+    )
+    if found:
+        session.execute(
+            insert(AnnouncementDelivery),
+            [
+                {
+                    "announcement_id": announcement.id,
+                    "person_id": person.id,
+                    "outbox_id": queued.get(person.id),
+                }
+                for person in found
+            ],
         )
     ANNOUNCEMENT_FLOW.move(
         session=session,
@@ -411,7 +414,7 @@ def release(
         note=f"已发送 {len(bound)} 人，未绑定 {len(found) - len(bound)} 人",
     )
     announcement.sent_at = now
-    return queued
+    return len(queued)
 
 
 def release_due(*, session: Session, now: datetime, settings: Settings) -> int:

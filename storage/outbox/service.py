@@ -65,6 +65,44 @@ def notify_each(
     )
 
 
+def notify_all(
+    *, session: Session, recipients: Sequence[Person], notice: Notice, key: str
+) -> dict[int, int]:
+    """The notice to every recipient in one statement (a notice to a whole estate is
+    thousands of rows), each in their language and keyed ``{key}:{recipient}``. For a
+    caller that sends it once under a lock (a notice to residents): a key already taken
+    fails the statement rather than being skipped. Returns recipient id → outbox row id."""
+    if not recipients:
+        return {}
+    now = utcnow()
+    rendered: dict[str, tuple[str, list[list[str]] | None]] = {}
+    rows = []
+    for person in recipients:
+        if person.locale not in rendered:
+            buttons = [[k, label] for k, label in notice.buttons(person.locale)] or None
+            rendered[person.locale] = (notice.text(person.locale), buttons)
+        text, buttons = rendered[person.locale]
+        rows.append(
+            {
+                "recipient_id": person.id,
+                "kind": notice.kind,
+                "params": _record(notice.params, notice.images),
+                "text": text,
+                "buttons": buttons,
+                "idempotency_key": f"{key}:{person.id}",
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+            }
+        )
+    inserted = session.execute(
+        insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.recipient_id), rows
+    ).all()
+    session.info[QUEUED] = True
+    return {recipient: message for message, recipient in inserted}
+
+
 def notify_text(
     *,
     session: Session,
