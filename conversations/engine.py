@@ -235,6 +235,7 @@ class Engine:
             )
             flow, step = None, None
 
+        argument = _start_argument(incoming)
         if _is(incoming, CANCEL):
             if flow is not None:
                 ctx.say("已取消「{flow}」，没有保存任何内容。", flow=Msg(flow.title))
@@ -242,13 +243,13 @@ class Engine:
                 ctx.say("当前没有进行中的操作。")
             flow, step = None, None
             ctx.show_menu = True
-        elif (argument := _start_argument(incoming)) and ctx.person is None:
+        elif argument and ctx.person is None:
             # /start with what a link or a QR code carries (a binding code): binding takes
             # it at once, whatever the stranger was doing.
             flow, step = self._start(ctx, self.greeting, argument)
         elif _is(incoming, HELP, MENU, START) and ctx.person is None and flow is None:
             flow, step = self._start(ctx, self.greeting)  # /start: the first thing anyone sends
-        elif _start_argument(incoming):
+        elif argument:
             ctx.show_menu = True  # a bound person scanning the poster again: their menu
         elif _is(incoming, HELP, MENU, START):
             ctx.show_menu = True

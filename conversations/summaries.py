@@ -17,6 +17,7 @@ from storage.figures.monthly import MonthlyReport
 from storage.figures.weekly import OpenItem, WeeklyReport
 from storage.i18n import Msg, Translator
 from storage.patrol import service as patrols
+from storage.text import percent
 from storage.ticket import messages, queries
 
 
@@ -218,13 +219,8 @@ def overdue_summary(
     return "\n".join(sections) if sections else t("没有逾期事项。")
 
 
-def percent(rate: float | None) -> str:
-    return format(rate, ".0%") if rate is not None else NOT_SET
-
-
 def month_summary(report: MonthlyReport, estate: str, t: Translator) -> str:
-    rate = report.on_time_rate
-    on_time = format(rate, ".0%") if rate is not None else NOT_SET
+    on_time = percent(report.on_time_rate)
     lines = [
         t("【月度报告】{estate} {month}", estate=estate, month=report.month.strftime("%Y-%m")),
         t(

@@ -171,19 +171,17 @@ def _survey_sheets(
         summary.append([item.label, *(item.counts[s] for s in Satisfaction), item.rate])
         summary.cell(row=summary.max_row, column=len(Satisfaction) + 2).number_format = "0.0%"
     summary.append([])
-    for label, value, percent in (
-        (t("项目"), estate, False),
-        (t("已入住户数"), survey.occupied, False),
-        (t("抽取户数"), found.asked, False),
-        (t("回收份数"), found.answered, False),
-        (t("回收率"), found.response_rate, True),
-        (t("综合满意率"), found.overall, True),
+    if estate:  # a workbook of its own names the estate; the month's has it on 概要
+        summary.append([t("项目"), estate])
+    for label, value in (
+        (t("已入住户数"), survey.occupied),
+        (t("抽取户数"), found.asked),
+        (t("回收份数"), found.answered),
     ):
-        if label == t("项目") and not estate:
-            continue
         summary.append([label, value])
-        if percent:
-            summary.cell(row=summary.max_row, column=2).number_format = "0.0%"
+    for label, rate in ((t("回收率"), found.response_rate), (t("综合满意率"), found.overall)):
+        summary.append([label, rate])
+        summary.cell(row=summary.max_row, column=2).number_format = "0.0%"
     answers = book.create_sheet(f"答卷{survey.period}")
     answers.append(
         [t("房号"), t("住户"), *(item["label"] for item in survey.items), t("意见"), t("提交时间")]

@@ -25,6 +25,7 @@ from storage.clock import format_local, parse_local_moment, utcnow
 from storage.config import Settings
 from storage.estate import service as estates
 from storage.survey import service as surveys
+from storage.text import percent
 
 notice_app = typer.Typer(
     help="Notices to residents (通知公告): a water cut, a lift under maintenance, a typhoon.",
@@ -247,13 +248,9 @@ def survey_results(
     else:
         typer.echo(
             f"{survey.period}: {found.answered}/{found.asked} answered, "
-            f"overall {_percent(found.overall)}"
+            f"overall {percent(found.overall)}"
         )
         for item in found.items:
-            typer.echo(f"  {item.label}: {_percent(item.rate)} ({item.answered})")
+            typer.echo(f"  {item.label}: {percent(item.rate)} ({item.answered})")
     if xlsx is not None:
         typer.echo(f"workbook: {xlsx}")
-
-
-def _percent(rate: float | None) -> str:
-    return f"{rate:.0%}" if rate is not None else "—"

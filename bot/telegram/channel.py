@@ -15,7 +15,7 @@ import typer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from telegram import Bot, BotCommand
+from telegram import BotCommand
 from telegram.error import BadRequest, TelegramError
 from telegram.request import HTTPXRequest
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 COMMAND_LANGUAGES = ((None, "zh_Hans"), ("zh", "zh_Hans"), ("en", "en"))
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings) -> WuyeBot:
     if settings.telegram_token is None:
         raise ValueError("WUYE_TELEGRAM_TOKEN is not set")
     base = settings.telegram_api_base_url
@@ -62,7 +62,7 @@ class TelegramChannel:
             return None
         return cls(bot=make_bot(settings), engine=engine, settings=settings)
 
-    def __init__(self, *, bot: Bot, engine: Engine, settings: Settings) -> None:
+    def __init__(self, *, bot: WuyeBot, engine: Engine, settings: Settings) -> None:
         self.bot = bot
         self.engine = engine
         self.settings = settings

@@ -68,7 +68,7 @@ class WuyeBot(Bot):
 class TelegramSender:
     def __init__(
         self,
-        bot: Bot,
+        bot: WuyeBot,
         *,
         per_second: float = 30,
         chat_per_second: float = 1,
@@ -118,10 +118,7 @@ class TelegramSender:
         await self._call(method, params)
 
     async def _call(self, method: str, params: dict[str, Any]) -> None:
-        if isinstance(self.bot, WuyeBot):
-            await self.bot.call_unread(method, params)
-        else:  # a plain Bot (a test's): the same call, its result parsed and dropped
-            await self.bot.do_api_request(method, api_kwargs=params)
+        await self.bot.call_unread(method, params)
 
     async def _album(self, chat_id: str, pictures: list[Picture]) -> list[Message]:
         """One sendPhoto, or one sendMediaGroup for two to ten. A picture Telegram refuses

@@ -66,7 +66,7 @@ def _chosen_audience(ctx: Context, key: str) -> Next:
 def _places(ctx: Context, text: str) -> Next:
     audience = announcements.parse_places(text)
     # Every place named must exist: said now, not after the whole notice is written.
-    announcements.reach(session=ctx.session, estate_id=estate_id(ctx), audience=audience)
+    announcements.audience_units(session=ctx.session, estate_id=estate_id(ctx), audience=audience)
     ctx.data["places"] = text
     return "title"
 

@@ -3,7 +3,7 @@ family member or tenant added to a unit, a changed phone, a move-out, a unit's s
 
 from __future__ import annotations
 
-from conversations.flows.common import RELATION_OPTIONS, chosen_id, estate_id, has_role
+from conversations.flows.common import RELATION_OPTIONS, chosen_id, estate_id, has_role, residents
 from conversations.steps import (
     AskText,
     Choose,
@@ -81,17 +81,6 @@ def _action_options(ctx: Context) -> list[Option]:
 @then("name", "whose_phone", "who_moves_out", "state")
 def _action(ctx: Context, key: str) -> Next:
     return {ADD: "name", PHONE: "whose_phone", MOVE_OUT: "who_moves_out", STATE: "state"}[key]
-
-
-def _resident_options(ctx: Context) -> list[Option]:
-    return [
-        Option(
-            str(r.person_id),
-            f"{r.person.name}（{ctx.t(RELATION_LABELS[r.relation])}）",
-            translate=False,
-        )
-        for r in people.residents_of(session=ctx.session, unit_id=ctx.data["unit_id"])
-    ]
 
 
 @then()
@@ -184,7 +173,7 @@ RESIDENTS = Flow(
         Choose(
             "whose_phone",
             N_("变更哪一位住户的手机号？"),
-            _resident_options,
+            residents,
             remember("person_id", "new_phone", chosen_id),
         ),
         AskText(
@@ -193,7 +182,7 @@ RESIDENTS = Flow(
         Choose(
             "who_moves_out",
             N_("哪一位住户迁出？"),
-            _resident_options,
+            residents,
             remember("person_id", "move_out", chosen_id),
         ),
         confirm_step("move_out", _move_out_prompt, _moved_out),

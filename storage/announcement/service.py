@@ -49,7 +49,6 @@ ANNOUNCEMENT_FLOW = StateMachine(
     ANNOUNCEMENT_STATUS_LABELS,
     entries=frozenset({S.PENDING_APPROVAL, S.SCHEDULED}),
 )
-AUDIENCE_KEYS = ("buildings", "entrances", "units")
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ def parse_places(text: str) -> Audience:
     return Audience(tuple(buildings), tuple(entrances), tuple(units))
 
 
-def _units(session: Session, estate_id: int, audience: Audience) -> list[Unit]:
+def audience_units(*, session: Session, estate_id: int, audience: Audience) -> list[Unit]:
     """The audience's units; a building, entrance or unit the estate lacks is refused."""
     everything = list(
         session.scalars(
@@ -121,30 +120,24 @@ def _units(session: Session, estate_id: int, audience: Audience) -> list[Unit]:
             .order_by(Unit.id)
         )
     )
-    if audience.whole_estate:
-        return everything
-    chosen: dict[int, Unit] = {}
+    # Each place named must exist; which units the audience covers is ``_covers``'s, the
+    # one rule an outage's warning follows too.
     for code in audience.buildings:
-        found = [u for u in everything if u.building.code == code]
-        if not found:
+        if not any(_covers(Audience(buildings=(code,)), u) for u in everything):
             raise InvalidInput("本小区没有楼栋「{code}」", code=code)
-        chosen |= {u.id: u for u in found}
     for entrance in audience.entrances:
-        found = [u for u in everything if u.designation.startswith(f"{entrance}-")]
-        # A building without entrances numbers its rooms 8-101: then "8-101" is a unit.
-        found = found or [u for u in everything if u.designation == entrance]
-        if not found:
+        if not any(_covers(Audience(entrances=(entrance,)), u) for u in everything):
             raise InvalidInput("本小区没有单元「{entrance}」", entrance=entrance)
-        chosen |= {u.id: u for u in found}
     for designation in audience.units:
-        unit = estates.find_unit(session=session, estate_id=estate_id, designation=designation)
-        chosen[unit.id] = unit
-    return list(chosen.values())
+        estates.find_unit(session=session, estate_id=estate_id, designation=designation)
+    return [u for u in everything if _covers(audience, u)]
 
 
 def recipients(*, session: Session, estate_id: int, audience: Audience) -> list[Person]:
     """Each resident of the audience's units, once (a person with two units hears once)."""
-    unit_ids = [u.id for u in _units(session, estate_id, audience)]
+    unit_ids = [
+        u.id for u in audience_units(session=session, estate_id=estate_id, audience=audience)
+    ]
     if not unit_ids:
         return []
     query = (
@@ -248,7 +241,7 @@ def create(
         raise InvalidInput("停水、停电、电梯停运的通知要写明预计恢复时间")
     if ends_at is not None and ends_at <= max(send_at, now):
         raise InvalidInput("预计恢复时间应晚于发送时间")
-    _units(session, estate_id, audience)  # every place named exists
+    audience_units(session=session, estate_id=estate_id, audience=audience)  # each place exists
     announcement = Announcement(
         estate_id=estate_id,
         kind=kind,
@@ -613,6 +606,8 @@ def outages_for(
 
 
 def _covers(audience: Audience, unit: Unit) -> bool:
+    """Whether the audience takes in this unit: the estate, its building, its entrance (or,
+    in a building without entrances, "8-101" naming the unit itself), or the unit."""
     designation = unit.designation
     return (
         audience.whole_estate

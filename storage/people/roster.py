@@ -259,16 +259,10 @@ def _row(line: int, record: Mapping[str, str]) -> RosterRow:
     estates.parse_designation(designation)  # its form: 楼栋-单元-房号
     phone = check_phone(record.get("phone", ""))
     relation_word = record.get("relation", "").strip()
-    relation = RELATION_WORDS.get(
-        relation_word, ResidentRelation.OWNER if not relation_word else None
-    )
-    if relation is None:
-        raise InvalidInput("身份「{word}」应为 业主、家属 或 租户", word=relation_word)
+    relation = relation_named(relation_word) if relation_word else ResidentRelation.OWNER
     alt = record.get("alt_phone", "").strip()
     state_word = record.get("unit_state", "").strip()
-    state = UNIT_STATE_WORDS.get(state_word) if state_word else None
-    if state_word and state is None:
-        raise InvalidInput("房屋状态「{word}」应为 已入住、空置 或 装修中", word=state_word)
+    state = unit_state_named(state_word) if state_word else None
     try:
         moved_in = _day(record.get("moved_in_on", ""))
     except ValueError:
@@ -325,7 +319,7 @@ def import_roster(
 
 def _keep(session: Session, unit: Unit, row: RosterRow, *, actor: Person | None, by: str) -> str:
     """One row into the database: what it changed (MOVED_IN, a change, or "")."""
-    residency = next((r for r in _residencies(session, unit.id) if r.person.name == row.name), None)
+    residency = _named(session, unit, row.name)
     changes: list[str] = []
     if residency is None:
         person = _person_for(session, name=row.name, phone=row.phone)
@@ -479,7 +473,7 @@ def add_resident(
         alt_phone=normalize_phone(alt_phone or "") or None,
         moved_in_on=moved_in_on,
     )
-    if any(r.person.name == name for r in _residencies(session, unit.id)):
+    if _named(session, unit, name) is not None:
         raise InvalidInput(
             "{unit} 已登记了住户 {name}；换手机号请用「变更手机号」",
             unit=unit.designation,
@@ -519,8 +513,13 @@ def _trail(session: Session, person: Person, change: str, actor: Person | None, 
     )
 
 
+def _named(session: Session, unit: Unit, name: str) -> Residency | None:
+    """The unit's resident of this name: how the roster knows a resident in a unit."""
+    return next((r for r in _residencies(session, unit.id) if r.person.name == name), None)
+
+
 def resident(*, session: Session, unit: Unit, name: str) -> Residency:
-    found = next((r for r in _residencies(session, unit.id) if r.person.name == name), None)
+    found = _named(session, unit, name)
     if found is None:
         raise NotFound("{unit} 没有登记住户 {name}", unit=unit.designation, name=name)
     return found

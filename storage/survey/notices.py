@@ -9,15 +9,12 @@ from storage.config import Settings
 from storage.i18n import N_
 from storage.outbox.notice import Notice
 from storage.survey.models import SurveyInvitation
+from storage.text import percent
 
 if TYPE_CHECKING:  # the service builds Results and imports these builders
     from storage.survey.service import Results
 
 START = N_("开始评议")
-
-
-def _percent(rate: float | None) -> str:
-    return f"{rate:.0%}" if rate is not None else "—"
 
 
 def invited(invitation: SurveyInvitation, settings: Settings) -> Notice:
@@ -54,7 +51,7 @@ def reminder(invitation: SurveyInvitation, settings: Settings) -> Notice:
 def results(found: Results) -> Notice:
     """To the project manager and the quality specialist, when the survey closes."""
     lines = "\n".join(
-        f"· {item.label}：{_percent(item.rate)}（{item.answered} 份）" for item in found.items
+        f"· {item.label}：{percent(item.rate)}（{item.answered} 份）" for item in found.items
     )
     remarks = "\n".join(f"· {unit}：{remark}" for unit, remark in found.remarks[:10]) or "—"
     return Notice(
@@ -68,8 +65,8 @@ def results(found: Results) -> Notice:
             "period": found.survey.period,
             "asked": found.asked,
             "answered": found.answered,
-            "response": _percent(found.response_rate),
-            "overall": _percent(found.overall),
+            "response": percent(found.response_rate),
+            "overall": percent(found.overall),
             "lines": lines,
             "remarks": remarks,
         },

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.audit import service as audit
-from storage.callback.models import SATISFACTION_LABELS, Satisfaction
+from storage.callback.models import Satisfaction
 from storage.clock import utcnow
 from storage.config import Settings
 from storage.database import settings_of
@@ -369,7 +369,3 @@ def closed_between(
         .order_by(Survey.closed_at)
     )
     return list(session.scalars(query))
-
-
-def label(satisfaction: Satisfaction) -> str:
-    return SATISFACTION_LABELS[satisfaction]
