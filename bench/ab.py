@@ -31,6 +31,7 @@ from run import (
     ROOT,
     WARM_UP,
     bound_owners,
+    cpu_seconds,
     load,
     repair_flow,
     server_process,
@@ -52,11 +53,6 @@ class Contender:
     flows: list[list[dict[str, Any]]]
     cpu_ms: list[float] = field(default_factory=list)
     per_second: list[float] = field(default_factory=list)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def migrations(tree: Path) -> set[str]:

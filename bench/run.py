@@ -145,6 +145,34 @@ def repair_flow(user: int, unit_id: int, ids: Any) -> list[dict[str, Any]]:
     ]
 
 
+async def _go_through(
+    client: httpx.AsyncClient,
+    url: str,
+    fake: FakeTelegram,
+    flow: list[dict[str, Any]],
+    latencies: list[float],
+) -> None:
+    """One person's Updates, one after another, each timed."""
+    for update in flow:
+        query = update.get("callback_query")
+        if query is not None:
+            found = fake.with_button(query["from"]["id"], data=query["data"])
+            if found is not None:  # (the echo bot shows no buttons to press)
+                query["message"]["message_id"] = found[0]
+        started = time.perf_counter()
+        response = await client.post(
+            f"{url}/telegram/webhook",
+            json=update,
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        )
+        response.raise_for_status()
+        latencies.append(time.perf_counter() - started)
+        if response.content:
+            call = response.json()
+            method = call.pop("method")
+            await client.post(f"{fake.url}/bot{TOKEN}/{method}", json=call)
+
+
 async def load(
     url: str, fake: FakeTelegram, flows: list[list[dict[str, Any]]], concurrency: int
 ) -> dict[str, float]:
@@ -158,36 +186,48 @@ async def load(
 
     async def user(client: httpx.AsyncClient) -> None:
         while not queue.empty():
-            for update in queue.get_nowait():  # one person's messages come one after another
-                query = update.get("callback_query")
-                if query is not None:
-                    found = fake.with_button(query["from"]["id"], data=query["data"])
-                    if found is not None:  # (the echo bot shows no buttons to press)
-                        query["message"]["message_id"] = found[0]
-                started = time.perf_counter()
-                response = await client.post(
-                    f"{url}/telegram/webhook",
-                    json=update,
-                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-                )
-                response.raise_for_status()
-                latencies.append(time.perf_counter() - started)
-                if response.content:
-                    call = response.json()
-                    method = call.pop("method")
-                    await client.post(f"{fake.url}/bot{TOKEN}/{method}", json=call)
+            await _go_through(client, url, fake, queue.get_nowait(), latencies)
 
     started = time.perf_counter()
     async with httpx.AsyncClient(timeout=60) as client:
         await asyncio.gather(*(user(client) for _ in range(concurrency)))
     wall = time.perf_counter() - started
+    return {"per_second": len(latencies) / wall, **spread(latencies)}
+
+
+def spread(latencies: list[float]) -> dict[str, float]:
     ordered = sorted(latencies)
     return {
-        "updates": len(latencies),
-        "per_second": len(latencies) / wall,
+        "updates": len(ordered),
         "p50_ms": 1000 * statistics.median(ordered),
         "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))],
     }
+
+
+async def paced(
+    url: str, fake: FakeTelegram, flows: list[list[dict[str, Any]]], per_second: float
+) -> dict[str, float]:
+    """Latency below the peak: owners arrive at a steady pace (one flow every
+    7 / ``per_second`` seconds, so about ``per_second`` Updates a second), each going through
+    their flow as fast as they are answered, however many are in it at once."""
+    latencies: list[float] = []
+    gap = len(flows[0]) / per_second
+
+    async def owner(client: httpx.AsyncClient, flow: list[dict[str, Any]], delay: float) -> None:
+        await asyncio.sleep(delay)
+        timing: list[float] = []
+        await _go_through(client, url, fake, flow, timing)
+        latencies.extend(timing)
+
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=None)) as client:
+        await asyncio.gather(*(owner(client, flow, n * gap) for n, flow in enumerate(flows)))
+    return spread(latencies)
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user and system), from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def echo_app(fake_url: str) -> Starlette:
@@ -278,7 +318,7 @@ def wuye_environment(settings: Settings, fake_url: str, folder: Path) -> dict[st
 
 
 def webhook_benchmark(
-    users: int, concurrency: int, folder: Path
+    users: int, concurrency: int, folder: Path, *, at_half: bool = True
 ) -> tuple[dict[str, float], dict[str, float]]:
     fake = FakeTelegram()
     with serving(fake.app()) as fake_url:
@@ -289,17 +329,31 @@ def webhook_benchmark(
         ids = iter(range(1, 10**9))
         flows = [repair_flow(500_000 + n, unit_id, ids) for n in range(users + WARM_UP)]
         wuye_command = [str(Path(sys.executable).parent / "wuye"), "serve"]
-        with server_process(wuye_command, env) as (url, _):
+        with server_process(wuye_command, env) as (url, pid):
             # Unmeasured first: connections opened, code paths warm, the clock's start-up
             # round (which catches up every job at once) done.
             asyncio.run(load(url, fake, flows[users:], concurrency))
-            wuye = asyncio.run(load(url, fake, flows[:users], concurrency))
+            wuye = measured_load(pid, url, fake, flows[:users], concurrency)
+            if at_half:
+                owners = [repair_flow(700_000 + n, unit_id, ids) for n in range(users)]
+                half = asyncio.run(paced(url, fake, owners, wuye["per_second"] / 2))
+                wuye |= {f"half_{key}": value for key, value in half.items()}
         echo_flows = [repair_flow(600_000 + n, unit_id, ids) for n in range(users + WARM_UP)]
         echo_command = [sys.executable, __file__, "--serve-echo", fake_url]
-        with server_process(echo_command, {}) as (url, _):
+        with server_process(echo_command, {}) as (url, pid):
             asyncio.run(load(url, fake, echo_flows[users:], concurrency))
-            echo = asyncio.run(load(url, fake, echo_flows[:users], concurrency))
+            echo = measured_load(pid, url, fake, echo_flows[:users], concurrency)
     return wuye, echo
+
+
+def measured_load(
+    pid: int, url: str, fake: FakeTelegram, flows: list[list[dict[str, Any]]], concurrency: int
+) -> dict[str, float]:
+    """``load``, with the server's CPU time per Update: what one process can take when it
+    has a core to itself, which the load generator sharing this machine does not skew."""
+    before = cpu_seconds(pid)
+    result = asyncio.run(load(url, fake, flows, concurrency))
+    return result | {"cpu_ms": 1000 * (cpu_seconds(pid) - before) / result["updates"]}
 
 
 # ---------------------------------------------------------------- 2. outbox drain
@@ -495,13 +549,23 @@ def main() -> None:
         drain = drain_benchmark(args.notices, Path(folder))
         scale = queries_benchmark(args.tickets, Path(folder)) if args.tickets else None
         notice = announcement_benchmark(args.residents, Path(folder)) if args.residents else None
-    print("| | updates | updates/s | p50 ms | p99 ms |\n|---|---|---|---|---|")
+    print("| | updates | updates/s | p50 ms | p99 ms | CPU ms an Update |")
+    print("|---|---|---|---|---|---|")
     for name, row in (("wuye, full repair flow", wuye), ("bare PTB echo", echo)):
         print(
             f"| {name} | {row['updates']:.0f} | {row['per_second']:.1f} | "
-            f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} |"
+            f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['cpu_ms']:.2f} |"
         )
-    print(f"\nratio vs bare echo: {wuye['per_second'] / echo['per_second']:.2f}")
+    print(
+        f"\nratio vs bare echo: {wuye['per_second'] / echo['per_second']:.2f} by updates/s, "
+        f"{echo['cpu_ms'] / wuye['cpu_ms']:.2f} by CPU an Update (what one process can take)"
+    )
+    if "half_p99_ms" in wuye:
+        print(
+            f"\nwuye at half its peak ({wuye['per_second'] / 2:.0f} updates/s, "
+            f"{wuye['half_updates']:.0f} updates): p50 {wuye['half_p50_ms']:.1f} ms, "
+            f"p99 {wuye['half_p99_ms']:.1f} ms"
+        )
     print(
         f"\noutbox drain: {drain['sent']:.0f}/{drain['notices']:.0f} notices in "
         f"{drain['seconds']:.1f} s, ideal {drain['ideal']:.1f} s, "

@@ -10,19 +10,19 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar
 
-import httpx
+import aiohttp
 import typer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import BotCommand
 from telegram.error import BadRequest, TelegramError
-from telegram.request import HTTPXRequest
 
 from bot.channel import MAX_BODY, Refused
 from bot.inbox import Inbox, Kept
 from bot.metrics import measured
 from bot.telegram.sender import TelegramSender, WuyeBot
+from bot.telegram.transport import AiohttpRequest
 from bot.telegram.wire import ALLOWED_UPDATES, PLATFORM, read_update
 from conversations.engine import Answer, Engine, commands_of
 from conversations.messages import Incoming, Reply
@@ -46,8 +46,8 @@ def make_bot(settings: Settings) -> WuyeBot:
         settings.telegram_token.get_secret_value(),
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
-        request=HTTPXRequest(connection_pool_size=64),
-        get_updates_request=HTTPXRequest(read_timeout=40),
+        request=AiohttpRequest(connection_pool_size=64),
+        get_updates_request=AiohttpRequest(read_timeout=40),
     )
 
 
@@ -185,7 +185,7 @@ class TelegramChannel:
                 log.info("telegram chat %s cannot be reached: %s", chat_id, refusal)
                 reason, refused = f"telegram: {refusal}", True
                 break
-            except (TelegramError, httpx.HTTPError) as error:
+            except (TelegramError, aiohttp.ClientError) as error:
                 log.warning("reply to telegram chat %s deferred: %s", chat_id, error)
                 reason = f"telegram: {error}"
                 break
