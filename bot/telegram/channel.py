@@ -10,7 +10,6 @@ from dataclasses import replace
 from functools import partial
 from typing import Any, ClassVar
 
-import aiohttp
 import typer
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -185,7 +184,7 @@ class TelegramChannel:
                 log.info("telegram chat %s cannot be reached: %s", chat_id, refusal)
                 reason, refused = f"telegram: {refusal}", True
                 break
-            except (TelegramError, aiohttp.ClientError) as error:
+            except TelegramError as error:  # the transport makes every network error one
                 log.warning("reply to telegram chat %s deferred: %s", chat_id, error)
                 reason = f"telegram: {error}"
                 break

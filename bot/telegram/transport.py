@@ -71,9 +71,10 @@ class AiohttpRequest(BaseRequest):
         read = _given(read_timeout, self._read_timeout)
         connect = _given(connect_timeout, CONNECT_TIMEOUT)
         # aiohttp has no write timeout: sending a picture is given the media time to be
-        # read back, as PTB gives it to be written.
-        if files:
-            read = max(read or 0.0, _given(write_timeout, MEDIA_TIMEOUT) or 0.0)
+        # read back, as PTB gives it to be written (no timeout stays none).
+        media = _given(write_timeout, MEDIA_TIMEOUT)
+        if files and read is not None:
+            read = None if media is None else max(read, media)
         timeout = aiohttp.ClientTimeout(
             total=None,
             # aiohttp's connect includes waiting for a free connection of the pool.
