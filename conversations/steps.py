@@ -24,6 +24,7 @@ from storage.callback.models import SATISFACTION_LABELS, Satisfaction
 from storage.clock import local_date, utcnow
 from storage.config import Settings
 from storage.errors import InvalidInput
+from storage.estate.models import Unit
 from storage.i18n import LOCALES, N_, Msg, Translator, translator
 from storage.people import service as people
 from storage.people.models import Person, StaffMember
@@ -55,6 +56,9 @@ class Context:
     show_menu: bool = False
     # Asked by most flows' ``allowed`` for every message and menu, answered once per person.
     _residents: dict[int, bool] = field(default_factory=dict, repr=False)
+    # The person's homes: a question with their units as buttons reads them to ask and again
+    # to take the answer, and the step after to say where; once per message.
+    _units: dict[int, list[Unit]] = field(default_factory=dict, repr=False)
 
     def say(self, text: str | Msg, buttons: Sequence[Button] = (), **params: object) -> None:
         self.replies.append(Reply(self.t(text, **params), tuple(buttons)))
@@ -80,6 +84,14 @@ class Context:
         if known is None:
             known = people.has_residency(session=self.session, person_id=self.person.id)
             self._residents[self.person.id] = known
+        return known
+
+    def units(self) -> list[Unit]:
+        """The units the person lives in (owner, tenant or family)."""
+        known = self._units.get(self.me.id)
+        if known is None:
+            known = people.units_of(session=self.session, person_id=self.me.id)
+            self._units[self.me.id] = known
         return known
 
     def knows_resident(self, person: Person, resident: bool) -> None:

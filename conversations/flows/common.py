@@ -40,7 +40,7 @@ def estate_id(ctx: Context) -> int:
     """The estate a person acts in: their post's, or their first unit's."""
     if ctx.post is not None:
         return ctx.post.estate_id
-    units = people.units_of(session=ctx.session, person_id=ctx.me.id)
+    units = ctx.units()
     if not units:
         raise InvalidInput("您还没有绑定房号，请联系客服中心")
     return units[0].estate_id
@@ -105,10 +105,7 @@ def department_options(ctx: Context) -> list[Option]:
 
 def unit_options(ctx: Context) -> list[Option]:
     """The units the person lives in, to choose from."""
-    return [
-        Option(str(u.id), u.designation, translate=False)
-        for u in people.units_of(session=ctx.session, person_id=ctx.me.id)
-    ]
+    return [Option(str(u.id), u.designation, translate=False) for u in ctx.units()]
 
 
 # ------------------------------------------------------------ the desk registers for an owner

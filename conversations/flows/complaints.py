@@ -59,7 +59,7 @@ from storage.ticket.models import (
 
 @then("subject", "complaint_photos")
 def _complaint_start(ctx: Context) -> Next:
-    units = people.units_of(session=ctx.session, person_id=ctx.me.id)
+    units = ctx.units()
     if len(units) == 1:
         ctx.data["unit_id"] = units[0].id
     words = ctx.data.pop(WORDS, None)

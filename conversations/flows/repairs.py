@@ -77,7 +77,7 @@ def _place_options(ctx: Context) -> list[Option]:
 
 def _where(ctx: Context) -> str:
     if ctx.data.get("unit_id"):
-        units = people.units_of(session=ctx.session, person_id=ctx.me.id)
+        units = ctx.units()
         return next((u.designation for u in units if u.id == ctx.data["unit_id"]), "")
     return str(ctx.data.get("place", ""))
 

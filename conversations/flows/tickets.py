@@ -15,7 +15,6 @@ from conversations.messages import Reply
 from conversations.steps import WORDS, Choose, Context, Flow, Next, Option, then
 from storage.audit import service as audit
 from storage.i18n import N_
-from storage.people import service as people
 from storage.ticket import messages, queries
 from storage.ticket.models import (
     COMPLAINT_STATUS_LABELS,
@@ -124,7 +123,7 @@ def _words_kept(ctx: Context, key: str) -> Next:
     # 都不是 reach here.
     words = str(ctx.data.pop(WORDS, ""))
     if key == LEAVE_MESSAGE.key:
-        units = people.units_of(session=ctx.session, person_id=ctx.me.id)
+        units = ctx.units()
         ticket = messages.leave_message(
             session=ctx.session,
             actor=ctx.me,

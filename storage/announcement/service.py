@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from storage.announcement import notices
@@ -368,6 +368,14 @@ def held(announcement: Announcement, now: datetime, settings: Settings) -> bool:
     return announcement.send_at > now or (not announcement.emergency and settings.is_quiet(now))
 
 
+_DELIVERIES_POSTGRESQL = text(
+    "INSERT INTO announcement_delivery (announcement_id, person_id, outbox_id)"
+    " SELECT :announcement_id, r.person_id, r.outbox_id"
+    " FROM unnest(CAST(:person_ids AS INTEGER[]), CAST(:outbox_ids AS INTEGER[]))"
+    " AS r(person_id, outbox_id)"
+)
+
+
 def release(
     *, session: Session, announcement: Announcement, now: datetime, settings: Settings
 ) -> int:
@@ -387,7 +395,16 @@ def release(
         notice=notices.announcement(announcement, settings.tz),
         key=f"announcement:{announcement.id}",
     )
-    if found:
+    if found and session.get_bind().dialect.name == "postgresql":
+        session.execute(  # as arrays, as outbox.notify_all writes the outbox's rows
+            _DELIVERIES_POSTGRESQL,
+            {
+                "announcement_id": announcement.id,
+                "person_ids": [person.id for person in found],
+                "outbox_ids": [queued.get(person.id) for person in found],
+            },
+        )
+    elif found:
         session.execute(
             insert(AnnouncementDelivery),
             [

@@ -15,7 +15,7 @@ from storage.duty.models import DutyShift
 from storage.errors import InvalidInput, NotFound
 from storage.estate.models import Estate
 from storage.people import service as people
-from storage.people.models import DepartmentKind, StaffMember
+from storage.people.models import Department, DepartmentKind, StaffMember
 
 WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")  # 周一 … 周日
 
@@ -75,22 +75,42 @@ class Shift:
 def shifts_on(session: Session, *, estate_id: int, day: date) -> list[DutyShift]:
     """The roster's shifts of ``day``: a date's own shifts replace its weekday's, per
     department."""
-    rows = list(
-        session.scalars(
-            select(DutyShift)
-            .where(
-                DutyShift.estate_id == estate_id,
-                (DutyShift.on_date == day) | (DutyShift.weekday == day.weekday()),
-            )
-            .order_by(DutyShift.department_id, DutyShift.starts, DutyShift.id)
-        )
+    return _shifts_of(session, estate_id=estate_id, days=(day,))[day]
+
+
+def _shifts_of(
+    session: Session,
+    *,
+    estate_id: int,
+    days: Sequence[date],
+    kind: DepartmentKind | None = None,
+) -> dict[date, list[DutyShift]]:
+    """Each day's shifts (of departments of ``kind``), in one query for all the days."""
+    query = select(DutyShift).where(
+        DutyShift.estate_id == estate_id,
+        DutyShift.on_date.in_(days) | DutyShift.weekday.in_({day.weekday() for day in days}),
     )
-    dated = {row.department_id for row in rows if row.on_date is not None}
-    return [
-        row
-        for row in rows
-        if row.staff.active and (row.on_date is not None or row.department_id not in dated)
-    ]
+    if kind is not None:
+        query = query.where(
+            DutyShift.department_id.in_(
+                select(Department.id).where(
+                    Department.estate_id == estate_id, Department.kind == kind
+                )
+            )
+        )
+    rows = list(
+        session.scalars(query.order_by(DutyShift.department_id, DutyShift.starts, DutyShift.id))
+    )
+    found: dict[date, list[DutyShift]] = {}
+    for day in days:
+        of_day = [row for row in rows if row.on_date == day or row.weekday == day.weekday()]
+        dated = {row.department_id for row in of_day if row.on_date is not None}
+        found[day] = [
+            row
+            for row in of_day
+            if row.staff.active and (row.on_date is not None or row.department_id not in dated)
+        ]
+    return found
 
 
 def on_duty(
@@ -100,15 +120,14 @@ def on_duty(
     the time, or the day before's running past midnight."""
     local = at.astimezone(tz)
     clock, today = local.time(), local.date()
-    found: list[StaffMember] = []
-    for shift in shifts_on(session, estate_id=estate_id, day=today):
-        if shift.department.kind != kind:
-            continue
-        if (shift.overnight and clock >= shift.starts) or shift.starts <= clock < shift.ends:
-            found.append(shift.staff)
-    for shift in shifts_on(session, estate_id=estate_id, day=today - timedelta(days=1)):
-        if shift.department.kind == kind and shift.overnight and clock < shift.ends:
-            found.append(shift.staff)
+    yesterday = today - timedelta(days=1)
+    shifts = _shifts_of(session, estate_id=estate_id, days=(today, yesterday), kind=kind)
+    found = [
+        shift.staff
+        for shift in shifts[today]
+        if (shift.overnight and clock >= shift.starts) or shift.starts <= clock < shift.ends
+    ]
+    found += [shift.staff for shift in shifts[yesterday] if shift.overnight and clock < shift.ends]
     return list({member.id: member for member in found}.values())
 
 

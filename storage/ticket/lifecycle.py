@@ -21,6 +21,7 @@ from storage.attachment.models import AttachmentPurpose
 from storage.clock import utcnow
 from storage.errors import IllegalTransition, InvalidInput, NotFound, PermissionDenied
 from storage.estate import service as estates
+from storage.estate.models import Unit
 from storage.i18n import N_, Msg
 from storage.people import service as people
 from storage.people.models import DESK_ROLES, Person
@@ -120,6 +121,7 @@ class Intake:
     estate_id: int
     place: str | None
     reporter: Person
+    unit: Unit | None = None  # loaded already: the ticket's, so it is not read again
 
 
 def intake(
@@ -135,8 +137,10 @@ def intake(
     """Only the unit's residents report for it; the desk registers walk-in and phone
     reports for an owner (003: 报修登记)."""
     place = optional(place, "地点", max_length=200)
+    unit = None
     if unit_id is not None:
-        estate_id = estates.get_unit(session=session, unit_id=unit_id).estate_id
+        unit = estates.get_unit(session=session, unit_id=unit_id)
+        estate_id = unit.estate_id
     elif estate_id is None or place is None:
         raise InvalidInput("请说明地点：您的房号，或公共区域的具体位置")
     post = people.staff_post(session=session, person_id=actor.id, estate_id=estate_id)
@@ -148,7 +152,7 @@ def intake(
                 session=session, person_id=reporter.id, unit_id=unit_id
             ):
                 raise PermissionDenied("{name} 不是该房号的住户", name=reporter.name)
-        return Intake(estate_id, place, reporter)
+        return Intake(estate_id, place, reporter, unit)
     if on_behalf_of is not None and on_behalf_of != actor.id:
         raise PermissionDenied("只有员工可以代业主{doing}", doing=Msg(doing))
     if unit_id is not None:
@@ -156,7 +160,7 @@ def intake(
             raise PermissionDenied("您只能为自己绑定的房号{doing}", doing=Msg(doing))
     elif not people.resides_in_estate(session=session, person_id=actor.id, estate_id=estate_id):
         raise PermissionDenied("您不是本小区的住户，不能{doing}", doing=Msg(doing))
-    return Intake(estate_id, place, actor)
+    return Intake(estate_id, place, actor, unit)
 
 
 def open_ticket(

@@ -72,7 +72,7 @@ def report_repair(
     ticket = Ticket(
         kind=TicketKind.REPAIR,
         estate_id=where.estate_id,
-        unit_id=unit_id,
+        unit=where.unit,
         place=where.place,
         reporter=where.reporter,
         recorded_by_id=actor.id,

@@ -15,6 +15,7 @@ from scheduler import jobs
 from storage.database import settings_of
 from storage.duty import service as duty
 from storage.outbox.models import OutboxMessage
+from storage.people.models import DepartmentKind
 from storage.ticket import queries, repairs
 from storage.ticket.models import RepairCategory, ReportChannel, Ticket
 from storage.ticket.models import TicketStatus as S
@@ -230,3 +231,26 @@ def test_the_owner_hears_to_whom_it_was_dispatched_and_a_reassigned_holder_is_to
     )
     assert told(s, "repair_taken_away") == ["周师傅"]
     assert told(s, "repair_on_its_way") == ["张伟", "张伟"]
+
+
+def test_at_2_am_the_night_technician_is_on_duty_and_a_desk_swap_leaves_engineering_alone(
+    cuihu: SampleEstate,
+) -> None:
+    """The roster is read for the day and the day before at once: G02's 20:00-08:00 from
+    Monday covers Tuesday 02:00, and a dated shift for the desk on Tuesday replaces only
+    the desk's weekday shifts, not engineering's."""
+    s, tz = cuihu.session, settings_of(cuihu.session).tz
+    duty.set_shift(
+        s, estate_id=cuihu.id, staff_code="K02", shift="08:00-12:00", on_date=date(2026, 11, 24)
+    )
+
+    def on_duty(kind: DepartmentKind, hour: int) -> list[str]:
+        members = duty.on_duty(
+            s, estate_id=cuihu.id, kind=kind, at=local(2026, 11, 24, hour, 0), tz=tz
+        )
+        return [member.person.name for member in members]
+
+    assert on_duty(DepartmentKind.ENGINEERING, 2) == ["吴师傅"]  # G02, from Monday 20:00
+    assert on_duty(DepartmentKind.ENGINEERING, 10) == ["周师傅"]  # G01's weekday shift
+    assert on_duty(DepartmentKind.CUSTOMER_SERVICE, 10) == ["刘洋"]  # K02's swap, not K01
+    assert on_duty(DepartmentKind.CUSTOMER_SERVICE, 2) == []

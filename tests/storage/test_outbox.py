@@ -91,3 +91,60 @@ def test_the_dispatcher_is_woken_by_a_committed_notice_and_by_nothing_else(
     with db.transaction() as session:
         queue(session)
     assert woken == ["wake"]
+
+
+ACKNOWLEDGED = Notice(
+    EXTENDED.kind, EXTENDED.template, EXTENDED.params, actions=(("!ack 1", "收到"),)
+)
+
+
+def _queued(session: Session) -> dict[int, OutboxMessage]:
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient_id.is_not(None)))
+    return {row.recipient_id or 0: row for row in rows}
+
+
+def test_a_notice_to_each_is_queued_once_per_recipient_in_their_language(
+    cuihu: SampleEstate,
+) -> None:
+    """The clock asks every minute: each recipient is queued once, and one added to the
+    roster later still gets it."""
+    zheng, chen = cuihu.person("郑工"), cuihu.person("陈静")
+    chen.locale = "en"
+    session = cuihu.session
+
+    def ask(*recipients: Person) -> int:
+        return outbox.notify_each(
+            session=session, recipients=recipients, notice=ACKNOWLEDGED, key="extended:1"
+        )
+
+    assert ask(zheng) == 1
+    assert ask(zheng, chen) == 1
+    assert ask(zheng, chen) == 0
+    queued = _queued(session)
+    assert sorted(queued) == sorted([zheng.id, chen.id])
+    assert queued[zheng.id].text == ACKNOWLEDGED.text("zh_Hans")
+    assert queued[chen.id].text == ACKNOWLEDGED.text("en") != queued[zheng.id].text
+    assert queued[chen.id].buttons == [["!ack 1", ACKNOWLEDGED.buttons("en")[0][1]]]
+    assert queued[chen.id].idempotency_key == f"extended:1:{chen.id}"
+    assert queued[chen.id].status is OutboxStatus.PENDING
+    assert session.info.get(outbox.QUEUED)
+
+
+def test_a_notice_to_all_writes_every_recipients_row_in_one_go_and_says_which_is_whose(
+    cuihu: SampleEstate,
+) -> None:
+    zheng, chen = cuihu.person("郑工"), cuihu.person("陈静")
+    chen.locale = "en"
+    session = cuihu.session
+    ids = outbox.notify_all(
+        session=session, recipients=[zheng, chen], notice=ACKNOWLEDGED, key="notice:7"
+    )
+    queued = _queued(session)
+    assert ids == {person: row.id for person, row in queued.items()}
+    assert queued[zheng.id].text == ACKNOWLEDGED.text("zh_Hans")
+    assert queued[chen.id].text == ACKNOWLEDGED.text("en")
+    assert queued[zheng.id].buttons == [["!ack 1", "收到"]]
+    assert queued[chen.id].params == {key: str(v) for key, v in EXTENDED.params.items()}
+    assert queued[chen.id].idempotency_key == f"notice:7:{chen.id}"
+    assert queued[chen.id].next_attempt_at == queued[chen.id].created_at
+    assert outbox.notify_all(session=session, recipients=[], notice=ACKNOWLEDGED, key="x") == {}
