@@ -31,6 +31,7 @@ from run import (
     ROOT,
     WARM_UP,
     bound_owners,
+    clock_settled,
     cpu_seconds,
     load,
     repair_flow,
@@ -86,6 +87,7 @@ def main() -> None:
             server_url, pid = servers.enter_context(server_process(command, env, cwd=tree))
             flows = [repair_flow(first + n, unit_id, ids) for n in range(owners)]
             asyncio.run(load(server_url, fake, flows[:WARM_UP], args.concurrency))
+            clock_settled(server_url)
             contenders.append(Contender(name, server_url, pid, flows[WARM_UP:]))
         for round_ in range(args.rounds):
             for contender in contenders if round_ % 2 == 0 else contenders[::-1]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from run import (
     bound_owners,
+    clock_settled,
     load,
     repair_flow,
     server_process,
@@ -54,7 +55,7 @@ def main() -> None:
             ):
                 asyncio.run(load(url, fake, flows[:1], 1))
                 first = time.perf_counter() - started
-                time.sleep(5)  # the clock's start-up round done
+                clock_settled(url)
                 rest = resident_mb(pid)
                 asyncio.run(load(url, fake, flows[1:], 12))
                 loaded = resident_mb(pid)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.duty.models import DutyShift
@@ -78,6 +78,24 @@ def shifts_on(session: Session, *, estate_id: int, day: date) -> list[DutyShift]
     return _shifts_of(session, estate_id=estate_id, days=(day,))[day]
 
 
+# Built once: SQLAlchemy building this expression anew (two INs, an OR, a subquery) cost
+# four times what running it does, and every confirmed repair asks who is on duty.
+_SHIFTS = select(DutyShift).where(
+    DutyShift.estate_id == bindparam("estate_id"),
+    DutyShift.on_date.in_(bindparam("days", expanding=True))
+    | DutyShift.weekday.in_(bindparam("weekdays", expanding=True)),
+)
+_SHIFTS_OF_KIND = _SHIFTS.where(
+    DutyShift.department_id.in_(
+        select(Department.id).where(
+            Department.estate_id == bindparam("estate_id"), Department.kind == bindparam("kind")
+        )
+    )
+)
+_IN_ORDER = (DutyShift.department_id, DutyShift.starts, DutyShift.id)
+_SHIFTS, _SHIFTS_OF_KIND = _SHIFTS.order_by(*_IN_ORDER), _SHIFTS_OF_KIND.order_by(*_IN_ORDER)
+
+
 def _shifts_of(
     session: Session,
     *,
@@ -86,21 +104,15 @@ def _shifts_of(
     kind: DepartmentKind | None = None,
 ) -> dict[date, list[DutyShift]]:
     """Each day's shifts (of departments of ``kind``), in one query for all the days."""
-    query = select(DutyShift).where(
-        DutyShift.estate_id == estate_id,
-        DutyShift.on_date.in_(days) | DutyShift.weekday.in_({day.weekday() for day in days}),
-    )
-    if kind is not None:
-        query = query.where(
-            DutyShift.department_id.in_(
-                select(Department.id).where(
-                    Department.estate_id == estate_id, Department.kind == kind
-                )
-            )
-        )
-    rows = list(
-        session.scalars(query.order_by(DutyShift.department_id, DutyShift.starts, DutyShift.id))
-    )
+    values = {
+        "estate_id": estate_id,
+        "days": list(days),
+        "weekdays": sorted({day.weekday() for day in days}),
+    }
+    if kind is None:
+        rows = list(session.scalars(_SHIFTS, values))
+    else:
+        rows = list(session.scalars(_SHIFTS_OF_KIND, {**values, "kind": kind}))
     found: dict[date, list[DutyShift]] = {}
     for day in days:
         of_day = [row for row in rows if row.on_date == day or row.weekday == day.weekday()]

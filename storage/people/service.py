@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, contains_eager
 
 from storage.errors import NotFound, PermissionDenied
@@ -123,6 +123,25 @@ def resides_in_estate(*, session: Session, person_id: int, estate_id: int) -> bo
     return session.scalar(query) is not None
 
 
+def _posts_with_roles(*, by_estate: bool, by_department: bool) -> Select[tuple[StaffMember]]:
+    query = select(StaffMember).where(
+        StaffMember.role.in_(bindparam("roles", expanding=True)), StaffMember.active.is_(True)
+    )
+    if by_estate:
+        query = query.where(StaffMember.estate_id == bindparam("estate_id"))
+    if by_department:
+        query = query.where(StaffMember.department_id == bindparam("department_id"))
+    return query.order_by(StaffMember.person_id, StaffMember.id)
+
+
+# Built once (by estate, by department, by both): asked on every repair, complaint and
+# deadline, and building the expression cost more than running it.
+_POSTS_WITH_ROLES = {
+    (by_estate, by_department): _posts_with_roles(by_estate=by_estate, by_department=by_department)
+    for by_estate, by_department in ((True, False), (False, True), (True, True))
+}
+
+
 def staff_with_roles(
     *,
     session: Session,
@@ -134,14 +153,9 @@ def staff_with_roles(
     estate or in a department, in the order the people were registered."""
     if estate_id is None and department_id is None:
         raise ValueError("whose staff: an estate or a department is needed")
-    query = select(StaffMember).where(
-        StaffMember.role.in_(list(roles)), StaffMember.active.is_(True)
-    )
-    if estate_id is not None:
-        query = query.where(StaffMember.estate_id == estate_id)
-    if department_id is not None:
-        query = query.where(StaffMember.department_id == department_id)
-    return list(session.scalars(query.order_by(StaffMember.person_id, StaffMember.id)))
+    query = _POSTS_WITH_ROLES[(estate_id is not None, department_id is not None)]
+    values = {"roles": sorted(roles), "estate_id": estate_id, "department_id": department_id}
+    return list(session.scalars(query, values))
 
 
 def holders(posts: Iterable[StaffMember]) -> list[Person]:
