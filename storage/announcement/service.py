@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from storage.announcement import notices
@@ -586,24 +586,27 @@ def _outage_kinds(category: str, settings: Settings) -> set[AnnouncementKind]:
     return {kind for kind, categories in matching.items() if category in categories}
 
 
+# Built once: asked at a repair's place step and again at its confirm.
+_OUTAGES_NOW = (
+    select(Announcement)
+    .where(
+        Announcement.estate_id == bindparam("estate_id"),
+        Announcement.status == S.SENT,
+        Announcement.kind != AnnouncementKind.GENERAL,
+        Announcement.send_at <= bindparam("now"),
+        # Past its expected end it is over, whether or not the clock has said so yet.
+        Announcement.ends_at > bindparam("now"),
+    )
+    .order_by(Announcement.send_at)
+)
+
+
 def outages_now(
     *, session: Session, estate_id: int, now: datetime | None = None
 ) -> list[Announcement]:
     """The outages under way at the estate: sent, not over."""
-    now = now or utcnow()
-    query = (
-        select(Announcement)
-        .where(
-            Announcement.estate_id == estate_id,
-            Announcement.status == S.SENT,
-            Announcement.kind != AnnouncementKind.GENERAL,
-            Announcement.send_at <= now,
-            # Past its expected end it is over, whether or not the clock has said so yet.
-            Announcement.ends_at > now,
-        )
-        .order_by(Announcement.send_at)
-    )
-    return list(session.scalars(query))
+    values = {"estate_id": estate_id, "now": now or utcnow()}
+    return list(session.scalars(_OUTAGES_NOW, values))
 
 
 def outages_for(
