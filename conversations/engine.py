@@ -338,8 +338,7 @@ class Engine:
         except InvalidInput as error:
             ctx.data = saved
             ctx.say(error.message)
-            step.ask(ctx)
-            return flow, name
+            return self._ask(ctx, flow, name)
         except DomainError as error:
             _refused(ctx, flow, name, error)
             return None, None
@@ -350,8 +349,20 @@ class Engine:
             return None, None
         if following == STAY:
             return flow, current
-        flow.step(following).ask(ctx)
-        return flow, following
+        return self._ask(ctx, flow, following)
+
+    def _ask(self, ctx: Context, flow: Flow, name: str) -> Position:
+        """Ask step ``name``. What it asks about may have gone meanwhile (the owner answered
+        the callback the desk is recording, another technician took the order): the person
+        reads why and the flow ends, rather than the message failing on every answer."""
+        shown = len(ctx.replies)
+        try:
+            flow.step(name).ask(ctx)  # asking reads, it writes nothing: no savepoint needed
+        except DomainError as error:
+            del ctx.replies[shown:]  # no half-asked question
+            _refused(ctx, flow, name, error)
+            return None, None
+        return flow, name
 
     def _start(self, ctx: Context, flow: Flow, argument: str = "") -> Position:
         if not flow.allowed(ctx):

@@ -33,7 +33,7 @@ from storage.callback import quality
 from storage.callback import service as callbacks
 from storage.callback.models import SATISFACTION_LABELS, Callback, CallbackChannel, Satisfaction
 from storage.clock import local_date, utcnow
-from storage.errors import InvalidInput
+from storage.errors import AlreadyRecorded, InvalidInput
 from storage.i18n import N_
 from storage.people import privacy
 from storage.people.models import DESK_ROLES, StaffRole
@@ -44,7 +44,8 @@ def _chosen(ctx: Context, pending: list[Callback]) -> Callback:
     """The callback chosen earlier in this conversation, if it is still to be made."""
     callback = next((c for c in pending if c.id == ctx.data["callback_id"]), None)
     if callback is None:
-        raise InvalidInput("这次回访已经记录过了")
+        # Recorded meanwhile (the owner answered, or another clerk): nothing to re-answer.
+        raise AlreadyRecorded("这次回访已经记录过了。")
     return callback
 
 

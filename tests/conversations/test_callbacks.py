@@ -131,6 +131,26 @@ def test_the_desk_calling_back_sees_the_photos_the_technician_left(
     assert "回访 BX000001：张伟" in desk_chat.text
 
 
+def test_the_owner_answering_while_the_desk_records_the_callback_ends_the_desks_call_with_why(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    owner, callback_id = drain_unblocked_and_asked(chat, estate)
+    desk_chat = chat("陈静")
+    desk_chat.say("回访")
+    desk_chat.press(desk_chat.buttons[0])  # BX000001: asked how the callback is made
+    assert "感谢您的评价" in owner.send(button=f"/callback {callback_id} satisfied")
+    answer = desk_chat.press("电话回访")
+    assert "这次回访已经记录过了" in answer
+    assert "系统出了点问题" not in answer
+    assert not desk_chat.buttons or "电话回访" not in desk_chat.buttons  # the call is over
+    assert "回访" in desk_chat.say("回访")  # and the desk goes on with its next one
+    with estate.transaction() as session:
+        callback = session.get_one(Callback, callback_id)
+        assert callback.satisfaction is Satisfaction.SATISFIED  # the owner's answer stands
+        assert callback.recorded_by is not None
+        assert callback.recorded_by.name == "张伟"
+
+
 def test_a_problem_not_solved_at_the_callback_is_called_back_again_on_the_day_set(
     chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
 ) -> None:
