@@ -169,6 +169,9 @@ class Option:
     key: str
     label: str  # a message id, translated when shown
     translate: bool = True  # False for names, ticket numbers, places
+    # Other words that name it when typed: a person's name beside their department, a
+    # ticket's number beside its description.
+    also: tuple[str, ...] = ()
 
     def shown(self, t: Translator) -> str:
         return t(self.label) if self.translate else self.label
@@ -190,7 +193,7 @@ def matches(said: str, option: Option) -> bool:
         return False
     if wanted == option.key.casefold():
         return True
-    labels = {option.label} | (
+    labels = {option.label, *option.also} | (
         {translator(locale)(option.label) for locale in LOCALES} if option.translate else set()
     )
     return wanted in {label.casefold() for label in labels}
@@ -220,7 +223,12 @@ class Choose:
         if ctx.incoming.button is not None:
             key = next((o.key for o in options if o.key == ctx.incoming.button), None)
         else:
-            key = next((o.key for o in options if matches(said, o)), None)
+            named = [o.key for o in options if matches(said, o)]
+            if len(named) > 1:  # two 王师傅: which one is for the person to say
+                raise InvalidInput(
+                    "「{said}」对应多个选项，请回复数字或点选按钮", said=said.strip()
+                )
+            key = named[0] if named else None
         if key is None:
             raise InvalidInput("请回复 1-{count} 中的数字，或点选按钮", count=len(options))
         return self.then(ctx, key)

@@ -127,6 +127,7 @@ def residents(ctx: Context) -> list[Option]:
             str(r.person_id),
             f"{r.person.name}（{ctx.t(RELATION_LABELS.get(r.relation, r.relation.value))}）",
             translate=False,
+            also=(r.person.name,),
         )
         for r in people.residents_of(session=ctx.session, unit_id=ctx.data["unit_id"])
     ]

@@ -673,6 +673,7 @@ def _assignable(ctx: Context) -> list[Option]:
                 waited=waited(ctx, now - t.created_at),
             ),
             translate=False,
+            also=(t.number,),
         )
         for t in queries.assignable(session=ctx.session, estate_id=estate_id(ctx))
     ]
@@ -702,6 +703,7 @@ def _assignees(ctx: Context) -> list[Option]:
             str(s.id),
             f"{s.person.name}（{s.department.name} {ctx.t(ROLE_LABELS[s.role])}）",
             translate=False,
+            also=(s.person.name,),
         )
         for s in people.line_staff(session=ctx.session, estate_id=estate_id(ctx))
         if s.id != holder

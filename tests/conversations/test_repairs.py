@@ -189,6 +189,48 @@ def test_the_desk_reassigns_an_accepted_order(
     assert reassigned.assignee.person.name == "吴师傅"
 
 
+def test_the_desk_may_type_the_tickets_number_and_the_technicians_name_when_dispatching(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    report_leak(chat)
+    desk = chat("陈静")
+    desk.say("派单")
+    assert "派给谁" in desk.say("BX000001")  # the number, not the whole line the button reads
+    assert "已派给 吴师傅" in desk.say("吴师傅")  # the name, without the department after it
+    dispatched = ticket(estate)
+    assert dispatched.assignee is not None
+    assert dispatched.assignee.person.name == "吴师傅"
+
+
+def test_a_typed_name_two_technicians_share_is_asked_again_not_guessed(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    from sqlalchemy import select
+
+    from storage.people.models import Person, StaffMember
+
+    with estate.transaction() as session:
+        wu = session.scalars(select(StaffMember).join(Person).where(Person.name == "吴师傅")).one()
+        session.add(
+            StaffMember(
+                person=Person(name="吴师傅", phone="13900009999"),
+                estate_id=wu.estate_id,
+                department_id=wu.department_id,
+                role=wu.role,
+                staff_code="E-wu-2",
+            )
+        )
+    report_leak(chat)
+    desk = chat("陈静")
+    desk.say("派单")
+    desk.say("BX000001")
+    assert "「吴师傅」对应多个选项" in desk.say("吴师傅")
+    assert ticket(estate).assignee is None  # nobody guessed at
+    assert "已派给 吴师傅" in desk.press(
+        desk.buttons[[b.startswith("吴师傅") for b in desk.buttons].index(True)]
+    )
+
+
 def test_numbers_press_the_buttons_where_a_platform_shows_them_as_a_list(
     chat: Callable[..., Chatter], estate: Database
 ) -> None:
