@@ -461,33 +461,48 @@ def for_recipient(*, session: Session, recipient_id: int) -> list[OutboxMessage]
     return list(session.scalars(query))
 
 
+# The dispatcher's three statements, built once: it claims after nearly every commit.
+_DUE = (
+    select(OutboxMessage.id)
+    .where(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at <= bindparam("now"),
+    )
+    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
+_TAKE = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id.in_(bindparam("ids", expanding=True)),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.next_attempt_at <= bindparam("now"),
+    )
+    .values(next_attempt_at=bindparam("until"), attempts=OutboxMessage.attempts + 1)
+    .returning(OutboxMessage.id)
+    .execution_options(synchronize_session=False)  # _CLAIMED loads the rows fresh
+)
+_CLAIMED = (
+    select(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .order_by(OutboxMessage.id)
+    .execution_options(populate_existing=True)  # a row already in the session: its lease
+)
+
+
 def claim(*, session: Session, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
     """Notices due for sending, each claimed for ``lease``: a second dispatcher skips them."""
     # On PostgreSQL any number of dispatchers drain the outbox side by side: each skips the
     # rows another has locked; the lease then keeps a claimed row from the next sweep.
-    due = session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    claimed = []
-    for message_id in due:
-        taken = session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(message_id)
+    due = session.scalars(_DUE, {"now": now, "limit": limit}).all()
+    if not due:
+        return []
+    # Taken in one statement; a row another dispatcher took meanwhile (its lease moved
+    # next_attempt_at on) is not returned.
+    claimed = session.scalars(_TAKE, {"ids": list(due), "now": now, "until": now + lease}).all()
     # In the order they were written: one chat's messages must not overtake each other.
-    query = select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
-    return list(session.scalars(query))
+    return list(session.scalars(_CLAIMED, {"ids": list(claimed)}))
 
 
 def delivered(*, session: Session, message_id: int) -> None:
