@@ -363,7 +363,8 @@ def _check_prompt(ctx: Context) -> str:
     found = quality.pending(session=ctx.session, estate_id=estate_id(ctx), actor=ctx.me)
     check = next((c for c in found if c.id == ctx.data["check_id"]), None)
     if check is None:
-        raise InvalidInput("这项抽查已经记录过了")
+        # Recorded meanwhile by another specialist: nothing to re-answer, as with _chosen.
+        raise AlreadyRecorded("这项抽查已经记录过了")
     callback, ticket = check.callback, check.callback.ticket
     first = ctx.t(SATISFACTION_LABELS[callback.satisfaction]) if callback.satisfaction else "—"
     said = f"（{callback.note}）" if callback.note else ""

@@ -39,6 +39,18 @@ _QUEUE_ONCE = text(
     )
 )
 
+_QUEUE_ALL_POSTGRESQL = text(
+    "INSERT INTO outbox_message (recipient_id, kind, params, text, buttons, idempotency_key,"
+    " status, attempts, created_at, next_attempt_at)"
+    " SELECT r.recipient_id, :kind, :params, r.text, CAST(r.buttons AS JSON), r.key,"
+    " :status, 0, :created_at, :created_at"
+    " FROM unnest(CAST(:recipient_ids AS INTEGER[]), CAST(:texts AS TEXT[]),"
+    " CAST(:buttons AS TEXT[]), CAST(:keys AS TEXT[])) AS r(recipient_id, text, buttons, key)"
+    " RETURNING id, recipient_id"
+).bindparams(
+    *(bindparam(name, type_=_OUTBOX.c[name].type) for name in ("params", "status", "created_at"))
+)
+
 
 def notify(
     *,
@@ -80,14 +92,14 @@ def notify_each(
     now, worded = utcnow(), _worded(notice)
     queued = 0
     for person in recipients:
-        text, buttons = worded(person)
+        wording, buttons = worded(person)
         inserted = session.scalar(
             _QUEUE_ONCE,
             {
                 "recipient_id": person.id,
                 "kind": notice.kind,
                 "params": _record(notice.params, notice.images),
-                "text": text,
+                "text": wording,
                 "buttons": buttons,
                 "idempotency_key": f"{key}:{person.id}" if key is not None else None,
                 "status": OutboxStatus.PENDING,
@@ -110,7 +122,7 @@ def notify_all(
     if not recipients:
         return {}
     now, worded = utcnow(), _worded(notice)
-    wording = [worded(person) for person in recipients]
+    worded_for = [worded(person) for person in recipients]
     if session.get_bind().dialect.name == "postgresql":
         # The rows as arrays, unnested by the server: a statement of ten thousand rows'
         # placeholders costs psycopg a second to parse, this one nothing.
@@ -122,8 +134,8 @@ def notify_all(
                 "status": OutboxStatus.PENDING,
                 "created_at": now,
                 "recipient_ids": [person.id for person in recipients],
-                "texts": [text for text, _ in wording],
-                "buttons": [json.dumps(buttons) if buttons else None for _, buttons in wording],
+                "texts": [wording for wording, _ in worded_for],
+                "buttons": [json.dumps(buttons) if buttons else None for _, buttons in worded_for],
                 "keys": [f"{key}:{person.id}" for person in recipients],
             },
         ).all()
@@ -133,7 +145,7 @@ def notify_all(
                 "recipient_id": person.id,
                 "kind": notice.kind,
                 "params": _record(notice.params, notice.images),
-                "text": text,
+                "text": wording,
                 "buttons": buttons,
                 "idempotency_key": f"{key}:{person.id}",
                 "status": OutboxStatus.PENDING,
@@ -141,26 +153,13 @@ def notify_all(
                 "created_at": now,
                 "next_attempt_at": now,
             }
-            for person, (text, buttons) in zip(recipients, wording, strict=True)
+            for person, (wording, buttons) in zip(recipients, worded_for, strict=True)
         ]
         inserted = session.execute(
             insert(_OUTBOX).returning(_OUTBOX.c.id, _OUTBOX.c.recipient_id), rows
         ).all()
     session.info[QUEUED] = True
     return {recipient: message for message, recipient in inserted}
-
-
-_QUEUE_ALL_POSTGRESQL = text(
-    "INSERT INTO outbox_message (recipient_id, kind, params, text, buttons, idempotency_key,"
-    " status, attempts, created_at, next_attempt_at)"
-    " SELECT r.recipient_id, :kind, :params, r.text, CAST(r.buttons AS JSON), r.key,"
-    " :status, 0, :created_at, :created_at"
-    " FROM unnest(CAST(:recipient_ids AS INTEGER[]), CAST(:texts AS TEXT[]),"
-    " CAST(:buttons AS TEXT[]), CAST(:keys AS TEXT[])) AS r(recipient_id, text, buttons, key)"
-    " RETURNING id, recipient_id"
-).bindparams(
-    *(bindparam(name, type_=_OUTBOX.c[name].type) for name in ("params", "status", "created_at"))
-)
 
 
 def _worded(notice: Notice) -> Callable[[Person], tuple[str, list[list[str]] | None]]:
