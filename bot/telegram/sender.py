@@ -23,7 +23,7 @@ from telegram import Bot, InputMediaPhoto, Message
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.channel import Refused
-from bot.telegram.wire import PLATFORM, TEXT_LIMIT, keyboard_json, split_text
+from bot.telegram.wire import PLATFORM, TEXT_LIMIT, chat_number, keyboard_json, split_text
 from conversations.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class TelegramSender:
             await self._album(chat_id, pictures[start : start + ALBUM_LIMIT])
         pieces = split_text(reply.text)
         for number, piece in enumerate(pieces, 1):
-            params: dict[str, Any] = {"chat_id": chat_id, "text": piece}
+            params: dict[str, Any] = {"chat_id": chat_number(chat_id), "text": piece}
             # Buttons go with the last piece, under the question they answer.
             if number == len(pieces) and (markup := keyboard_json(reply.buttons)):
                 params["reply_markup"] = markup
@@ -126,14 +126,16 @@ class TelegramSender:
         the others, so they are tried one by one."""
         if len(pictures) == 1:
             [picture] = pictures
-            send = partial(self.bot.send_photo, chat_id, picture.photo, filename=picture.filename)
+            send = partial(
+                self.bot.send_photo, chat_number(chat_id), picture.photo, filename=picture.filename
+            )
             try:
                 return [await self._paced(chat_id, send)]
             except BadRequest as bad:
                 log.warning("sendPhoto to chat %s refused, picture left out: %s", chat_id, bad)
                 return []
         media = [InputMediaPhoto(p.photo, filename=p.filename) for p in pictures]
-        group = partial(self.bot.send_media_group, chat_id, media)
+        group = partial(self.bot.send_media_group, chat_number(chat_id), media)
         try:
             return list(await self._paced(chat_id, group, weight=len(media)))
         except BadRequest as bad:
@@ -150,7 +152,11 @@ class TelegramSender:
         """
         if reply.images or len(reply.text) > TEXT_LIMIT:
             return False
-        params: dict[str, Any] = {"chat_id": chat_id, "message_id": message_id, "text": reply.text}
+        params: dict[str, Any] = {
+            "chat_id": chat_number(chat_id),
+            "message_id": message_id,
+            "text": reply.text,
+        }
         if markup := keyboard_json(reply.buttons):
             params["reply_markup"] = markup
         try:
@@ -165,7 +171,9 @@ class TelegramSender:
     async def strip(self, chat_id: str, message_id: int) -> None:
         """Take the buttons off an answered question, so that none is pressed twice."""
         strip = partial(
-            self._call, "editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id}
+            self._call,
+            "editMessageReplyMarkup",
+            {"chat_id": chat_number(chat_id), "message_id": message_id},
         )
         try:
             await self._paced(chat_id, strip)

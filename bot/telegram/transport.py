@@ -6,11 +6,16 @@ HTTP parser is C, costs under 0.2 ms. A webhook's replies are mostly Bot API cal
 this is a fifth of wuye's CPU per Update (bench/README.md, issue 19). PTB keeps everything
 above the wire: building the request, reading the answer, raising RetryAfter, Forbidden,
 BadRequest as it always does.
+
+A call without files goes as one JSON body, which the Bot API takes as it takes a form:
+aiohttp url-encoding PTB's form of JSON-encoded fields cost a quarter of the client's CPU
+a call (bench/README.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import aiohttp
@@ -22,6 +27,7 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 5.0
 POOL_TIMEOUT = 1.0
 MEDIA_TIMEOUT = 20.0
+_JSON = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -84,9 +90,15 @@ class AiohttpRequest(BaseRequest):
             sock_connect=connect,
             sock_read=read,
         )
+        body: Any = None
+        headers: dict[str, str] | None = None
+        if files and request_data is not None:
+            body = _multipart(request_data, files)
+        elif request_data is not None:
+            body, headers = _json(request_data), _JSON
         try:
             async with self._current().request(
-                method, url, data=_body(request_data, files), timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
@@ -99,16 +111,16 @@ def _given(value: Any, default: float | None) -> float | None:
     return default if isinstance(value, type(BaseRequest.DEFAULT_NONE)) else value
 
 
-def _body(request_data: RequestData | None, files: dict[str, Any] | None) -> Any:
-    """As PTB sends it: the parameters form-encoded, each one JSON, in a multipart body
-    beside the files when there are any."""
-    if request_data is None:
-        return None
-    fields = request_data.json_parameters
-    if not files:
-        return fields
+def _json(request_data: RequestData) -> bytes:
+    """The parameters as one JSON object (PTB has made each value JSON-ready)."""
+    return json.dumps(request_data.parameters, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _multipart(request_data: RequestData, files: dict[str, Any]) -> aiohttp.FormData:
+    """As PTB sends files: a multipart body, each parameter a JSON-encoded field beside
+    them."""
     form = aiohttp.FormData()
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, part in files.items():
         if isinstance(part, tuple):

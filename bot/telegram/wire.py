@@ -25,6 +25,12 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return [*pieces, text] if text or not pieces else pieces
 
 
+def chat_number(chat_id: str) -> int | str:
+    """A chat as the Bot API's JSON names it: its number (wuye keeps every platform's chat
+    ids as text), or a public ``@username`` as it is."""
+    return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+
+
 def keyboard_json(buttons: tuple[Button, ...]) -> dict[str, Any] | None:
     """One button a row (labels are long, Chinese, read on a phone); keys must fit 64 bytes.
     As the Bot API's JSON: the calls are made without building PTB objects."""
