@@ -126,9 +126,16 @@ def link_department_chat(
     return link
 
 
+# Built once: asked for every repair and complaint the desk is told of.
+_DEPARTMENT_CHATS = (
+    select(DepartmentChat)
+    .where(DepartmentChat.department_id == bindparam("department_id"))
+    .order_by(DepartmentChat.id)
+)
+
+
 def department_chats(*, session: Session, department_id: int) -> list[DepartmentChat]:
-    query = select(DepartmentChat).where(DepartmentChat.department_id == department_id)
-    return list(session.scalars(query.order_by(DepartmentChat.id)))
+    return list(session.scalars(_DEPARTMENT_CHATS, {"department_id": department_id}))
 
 
 def note_inbound(*, session: Session, platform: str, chat_id: str) -> None:

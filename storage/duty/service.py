@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload, lazyload
 
 from storage.duty.models import DutyShift
 from storage.errors import InvalidInput, NotFound
@@ -93,7 +93,12 @@ _SHIFTS_OF_KIND = _SHIFTS.where(
     )
 )
 _IN_ORDER = (DutyShift.department_id, DutyShift.starts, DutyShift.id)
-_SHIFTS, _SHIFTS_OF_KIND = _SHIFTS.order_by(*_IN_ORDER), _SHIFTS_OF_KIND.order_by(*_IN_ORDER)
+_SHIFTS = _SHIFTS.order_by(*_IN_ORDER)
+# Who is on duty needs the people, not their departments (the kind is asked of the query):
+# joining both departments in built two more objects a row for every confirmed repair.
+_SHIFTS_OF_KIND = _SHIFTS_OF_KIND.order_by(*_IN_ORDER).options(
+    lazyload(DutyShift.department), defaultload(DutyShift.staff).lazyload(StaffMember.department)
+)
 
 
 def _shifts_of(
