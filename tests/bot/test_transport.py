@@ -74,3 +74,24 @@ def test_the_parameters_go_as_ptb_sends_them_and_the_client_serves_loop_after_lo
         ("sendMessage", {"chat_id": 5, "text": "第一次"}),
         ("sendMessage", {"chat_id": 5, "text": "第二次"}),
     ]
+
+
+def test_a_call_without_files_is_one_json_body_its_values_as_they_are(
+    fake: FakeTelegram,
+) -> None:
+    """Buttons arrive as the object they are, and a text of digits (110, a phone number) as
+    text: nothing is read back from a form field's string."""
+    keyboard = {"inline_keyboard": [[{"text": "报修", "callback_data": "flow:repair"}]]}
+
+    async def call() -> None:
+        bot = _bot(fake.url, AiohttpRequest())
+        try:
+            await bot.do_api_request(
+                "sendMessage", {"chat_id": 5, "text": "110", "reply_markup": keyboard}
+            )
+        finally:
+            await bot.request.shutdown()
+
+    asyncio.run(call())
+    [sent] = [call.params for call in fake.calls if call.method == "sendMessage"]
+    assert sent == {"chat_id": 5, "text": "110", "reply_markup": keyboard}
