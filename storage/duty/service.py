@@ -80,23 +80,24 @@ def shifts_on(session: Session, *, estate_id: int, day: date) -> list[DutyShift]
 
 # Built once: SQLAlchemy building this expression anew (two INs, an OR, a subquery) cost
 # four times what running it does, and every confirmed repair asks who is on duty.
-_SHIFTS = select(DutyShift).where(
-    DutyShift.estate_id == bindparam("estate_id"),
-    DutyShift.on_date.in_(bindparam("days", expanding=True))
-    | DutyShift.weekday.in_(bindparam("weekdays", expanding=True)),
+_SHIFTS = (
+    select(DutyShift)
+    .where(
+        DutyShift.estate_id == bindparam("estate_id"),
+        DutyShift.on_date.in_(bindparam("days", expanding=True))
+        | DutyShift.weekday.in_(bindparam("weekdays", expanding=True)),
+    )
+    .order_by(DutyShift.department_id, DutyShift.starts, DutyShift.id)
 )
+# Who is on duty needs the people, not their departments (the kind is asked of the query):
+# joining both departments in built two more objects a row for every confirmed repair.
 _SHIFTS_OF_KIND = _SHIFTS.where(
     DutyShift.department_id.in_(
         select(Department.id).where(
             Department.estate_id == bindparam("estate_id"), Department.kind == bindparam("kind")
         )
     )
-)
-_IN_ORDER = (DutyShift.department_id, DutyShift.starts, DutyShift.id)
-_SHIFTS = _SHIFTS.order_by(*_IN_ORDER)
-# Who is on duty needs the people, not their departments (the kind is asked of the query):
-# joining both departments in built two more objects a row for every confirmed repair.
-_SHIFTS_OF_KIND = _SHIFTS_OF_KIND.order_by(*_IN_ORDER).options(
+).options(
     lazyload(DutyShift.department), defaultload(DutyShift.staff).lazyload(StaffMember.department)
 )
 

@@ -30,13 +30,13 @@ def _bot(base: str, request: AiohttpRequest | None = None) -> Bot:
     return Bot(TOKEN, base_url=f"{base}/bot", request=request or AiohttpRequest(read_timeout=0.5))
 
 
-def _send(bot: Bot, text: str = "您好") -> object:
+def _send(bot: Bot, text: str = "您好", **more: object) -> object:
     """One call in an event loop of its own, as a CLI command makes it, and the client
     shut down after it as PTB's ``async with bot`` does."""
 
     async def call() -> object:
         try:
-            return await bot.do_api_request("sendMessage", {"chat_id": 5, "text": text})
+            return await bot.do_api_request("sendMessage", {"chat_id": 5, "text": text, **more})
         finally:
             await bot.request.shutdown()
 
@@ -82,16 +82,6 @@ def test_a_call_without_files_is_one_json_body_its_values_as_they_are(
     """Buttons arrive as the object they are, and a text of digits (110, a phone number) as
     text: nothing is read back from a form field's string."""
     keyboard = {"inline_keyboard": [[{"text": "报修", "callback_data": "flow:repair"}]]}
-
-    async def call() -> None:
-        bot = _bot(fake.url, AiohttpRequest())
-        try:
-            await bot.do_api_request(
-                "sendMessage", {"chat_id": 5, "text": "110", "reply_markup": keyboard}
-            )
-        finally:
-            await bot.request.shutdown()
-
-    asyncio.run(call())
+    _send(_bot(fake.url, AiohttpRequest()), "110", reply_markup=keyboard)
     [sent] = [call.params for call in fake.calls if call.method == "sendMessage"]
     assert sent == {"chat_id": 5, "text": "110", "reply_markup": keyboard}
