@@ -205,6 +205,14 @@ class Choose:
     prompt: Text
     options: Options
     then: Then[[Context, str]]
+    # A typed answer that is none of the options and that this step takes all the same (a
+    # binding code typed at 请选择绑定方式): whether the words are one, and what takes them.
+    # It goes on only where ``then`` may, so the flow's declared steps stay ``then``'s.
+    typed: tuple[Callable[[str], bool], Then[[Context, str]]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.typed is not None and not set(self.typed[1].targets) <= set(self.then.targets):
+            raise ValueError(f"step {self.name}: a typed answer goes where its options cannot")
 
     def _options(self, ctx: Context) -> Sequence[Option]:
         return self.options(ctx) if callable(self.options) else self.options
@@ -229,6 +237,8 @@ class Choose:
                     "「{said}」对应多个选项，请回复数字或点选按钮", said=said.strip()
                 )
             key = named[0] if named else None
+            if key is None and self.typed is not None and self.typed[0](said.strip()):
+                return self.typed[1](ctx, said.strip())
         if key is None:
             raise InvalidInput("请回复 1-{count} 中的数字，或点选按钮", count=len(options))
         return self.then(ctx, key)

@@ -179,6 +179,7 @@ BIND = Flow(
                 Option(JOIN, N_("物业还没有登记我（新业主、家属、租户）")),
             ],
             _method,
+            typed=(identity.looks_like_invite, _code),  # the code typed instead of choosing
         ),
         AskText("code", N_("请输入绑定码："), _code, what=N_("绑定码"), max_length=32),
         Choose(

@@ -100,6 +100,25 @@ def test_a_wrong_binding_code_is_refused_and_asked_again(chat: Callable[..., Cha
     assert "请输入绑定码" in reply
 
 
+def test_a_binding_code_typed_at_the_choice_of_how_to_bind_binds(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    """Shown 请选择绑定方式, a newcomer types the code the desk gave them rather than
+    choosing 使用绑定码 first: it is taken, and a wrong one counts as a try."""
+    with estate.transaction() as session:
+        technician = session.scalars(select(Person).where(Person.name == "周师傅")).one()
+        code = identity.create_invite(session=session, person=technician, estate_id=1)
+    newcomer = chat(user="tg-typed-code")
+    assert "请选择绑定方式" in newcomer.say("你好")
+    assert "绑定成功" in newcomer.say(code)
+    guesser = chat(user="tg-typed-wrong")
+    guesser.say("你好")
+    assert "请回复 1-3 中的数字" in guesser.say("随便说说")  # words are still asked again
+    reply = guesser.say("ABCDEFGH")
+    assert "绑定码无效或已过期" in reply
+    assert "请输入绑定码" in reply
+
+
 def by_unit(person: Chatter, unit: str, phone: str) -> str:
     """Through 绑定 by unit and phone from wherever the person is; the last answer."""
     person.say("你好")
