@@ -203,7 +203,7 @@ class Engine:
             user_id=incoming.user_id,
         )
         person, conversation = arrival.person, arrival.conversation
-        data = copy.deepcopy(conversation.data)
+        data = conversation.data
         locale = (
             person.locale if person else data.get(CHOSEN_LOCALE) or negotiate(incoming.language)
         )
@@ -273,10 +273,13 @@ class Engine:
         if ctx.show_menu:
             self._menu(ctx)
         keep = {key: ctx.data[key] for key in KEPT if key in ctx.data}
-        conversation.flow = flow.key if flow is not None else None
-        conversation.step = step if flow is not None else None
-        conversation.data = ctx.data if flow is not None else keep
-        conversation.updated_at = utcnow()
+        chat.save(
+            session=session,
+            conversation_id=conversation.id,
+            flow=flow.key if flow is not None else None,
+            step=step if flow is not None else None,
+            data=ctx.data if flow is not None else keep,
+        )
         kept = outbox.keep_replies(
             session=session,
             platform=incoming.platform,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, exists, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from storage.chat.models import (
@@ -15,49 +16,71 @@ from storage.chat.models import (
     SeenMessage,
 )
 from storage.clock import utcnow
+from storage.driver import DriverStatement
 from storage.i18n import N_
 from storage.identity.models import ChatIdentity
 from storage.people import service as people
 from storage.people.models import MANAGER_ROLES, Person, Residency
 
-# The dialects' INSERT .. ON CONFLICT constructs opt out of SQLAlchemy's statement cache, so
-# one would be compiled afresh for every message (a third of a millisecond). The text is the
-# same on both databases, and a text statement is cached.
-_RECORD_SEEN = text(
+_RECORD_SEEN = DriverStatement(
     "INSERT INTO seen_message (platform, chat_id, message_id, seen_at)"
     " VALUES (:platform, :chat_id, :message_id, :seen_at)"
-    " ON CONFLICT (platform, chat_id, message_id) DO NOTHING RETURNING id"
-).bindparams(bindparam("seen_at", type_=SeenMessage.__table__.c.seen_at.type))
+    " ON CONFLICT (platform, chat_id, message_id) DO NOTHING RETURNING id",
+    binds={"seen_at": SeenMessage.__table__.c.seen_at.type},
+)
 
 
 def first_sighting(*, session: Session, platform: str, chat_id: str, message_id: str) -> bool:
     """True once per message, whichever worker asks: the unique row decides a race.
 
-    One INSERT .. ON CONFLICT DO NOTHING: it runs for every message, and a savepoint
-    around an ORM insert costs three round trips. (On PostgreSQL, a worker inserting the
-    same message waits for the first to finish.)
+    One INSERT .. ON CONFLICT DO NOTHING on the driver's cursor: it runs for every message.
+    (On PostgreSQL, a worker inserting the same message waits for the first to finish.)
     """
-    inserted = session.scalar(
-        _RECORD_SEEN,
-        {"platform": platform, "chat_id": chat_id, "message_id": message_id, "seen_at": utcnow()},
+    inserted = _RECORD_SEEN.rows(
+        session=session,
+        values={
+            "platform": platform,
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "seen_at": utcnow(),
+        },
     )
-    return inserted is not None
+    return bool(inserted)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a conversation stood when a message came (read, not an ORM object: ``save``
+    writes where it stands after). ``data`` is fresh from the database, the caller's to
+    change."""
+
+    id: int
+    flow: str | None
+    step: str | None
+    data: dict[str, Any]
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
 class Arrival:
     """What every message needs first: its conversation, locked, and who is writing."""
 
-    conversation: Conversation
+    conversation: Standing
     person: Person | None  # None: a chat account not bound to anyone yet
     resident: bool  # the person lives in a unit here (owner, tenant or family)
 
 
 # Run for every message, so built once (SQLAlchemy neither rebuilds it nor its cache key) and
-# one statement: the conversation, the account's person and "has a home" were three.
+# one statement: the conversation, the account's person and "has a home" were three. The
+# conversation comes as columns, not an object: it is written back by ``save``, on the
+# driver's cursor, and never needs the unit of work.
 _ARRIVAL = (
     select(
-        Conversation,
+        Conversation.id,
+        Conversation.flow,
+        Conversation.step,
+        Conversation.data,
+        Conversation.updated_at,
         Person,
         exists().where(Residency.person_id == ChatIdentity.person_id),
     )
@@ -76,6 +99,20 @@ _ARRIVAL = (
     )
     .with_for_update(of=Conversation)
 )
+_CONVERSATION = cast(Table, Conversation.__table__)
+# A second worker's INSERT of the same first message waits for the first's to commit (on
+# PostgreSQL), then does nothing: both then read the one conversation, locked.
+_OPEN = DriverStatement(
+    "INSERT INTO conversation (platform, chat_id, user_id, data, updated_at)"
+    " VALUES (:platform, :chat_id, :user_id, :data, :updated_at)"
+    " ON CONFLICT (platform, chat_id, user_id) DO NOTHING",
+    binds={"data": _CONVERSATION.c.data.type, "updated_at": _CONVERSATION.c.updated_at.type},
+)
+_SAVE = DriverStatement(
+    "UPDATE conversation SET flow = :flow, step = :step, data = :data, updated_at = :updated_at"
+    " WHERE id = :id",
+    binds={"data": _CONVERSATION.c.data.type, "updated_at": _CONVERSATION.c.updated_at.type},
+)
 
 
 def arrive(*, session: Session, platform: str, chat_id: str, user_id: str) -> Arrival:
@@ -84,22 +121,31 @@ def arrive(*, session: Session, platform: str, chat_id: str, user_id: str) -> Ar
     key = {"platform": platform, "chat_id": chat_id, "user_id": user_id}
     row = session.execute(_ARRIVAL, key).first()
     if row is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    Conversation(
-                        platform=platform,
-                        chat_id=chat_id,
-                        user_id=user_id,
-                        data={},
-                        updated_at=utcnow(),
-                    )
-                )
-        except IntegrityError:
-            pass  # another worker opened it first: take theirs, locked
+        _OPEN.run(session=session, values=key | {"data": {}, "updated_at": utcnow()})
         row = session.execute(_ARRIVAL, key).one()
-    conversation, person, resident = row
-    return Arrival(conversation, person, bool(resident))
+    conversation_id, flow, step, data, updated_at, person, resident = row
+    return Arrival(Standing(conversation_id, flow, step, data, updated_at), person, bool(resident))
+
+
+def save(
+    *,
+    session: Session,
+    conversation_id: int,
+    flow: str | None,
+    step: str | None,
+    data: dict[str, Any],
+) -> None:
+    """Where the conversation stands after a message, and since when."""
+    _SAVE.run(
+        session=session,
+        values={
+            "id": conversation_id,
+            "flow": flow,
+            "step": step,
+            "data": data,
+            "updated_at": utcnow(),
+        },
+    )
 
 
 def link_department_chat(

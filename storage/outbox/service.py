@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from storage.chat import service as chat
 from storage.clock import utcnow
 from storage.database import Database
+from storage.driver import DriverStatement
 from storage.i18n import DEFAULT_LOCALE
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from storage.outbox.notice import Notice
@@ -343,15 +344,23 @@ def keep_replies(
         }
         for number, (text, buttons, images) in enumerate(replies)
     ]
-    if rows:
-        # Not QUEUED: the dispatcher need not wake for replies on their way. One statement
-        # for all of a message's replies, which runs for every message: no unit of work,
-        # and nothing returned (they are known by their keys).
-        session.execute(_INSERT_REPLIES, rows)
+    # Not QUEUED: the dispatcher need not wake for replies on their way. On the driver's
+    # cursor, as it runs for every message: no unit of work, and nothing returned (they are
+    # known by their keys).
+    _KEEP_REPLY.run_each(session=session, values=rows)
     return [str(row["idempotency_key"]) for row in rows]
 
 
-_INSERT_REPLIES = insert(_OUTBOX)
+_KEEP_REPLY = DriverStatement(
+    "INSERT INTO outbox_message (platform, chat_id, kind, params, text, buttons, in_reply_to,"
+    " idempotency_key, status, attempts, created_at, next_attempt_at)"
+    " VALUES (:platform, :chat_id, :kind, :params, :text, :buttons, :in_reply_to,"
+    " :idempotency_key, :status, :attempts, :created_at, :next_attempt_at)",
+    binds={
+        name: _OUTBOX.c[name].type
+        for name in ("params", "buttons", "status", "created_at", "next_attempt_at")
+    },
+)
 
 
 def take_unsent(*, session: Session, answering: str, lease: timedelta) -> list[OutboxMessage]:
