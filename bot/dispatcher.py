@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
+# Seconds: what was sent in this moment is recorded together, one write for many notices,
+# not one each. A crash in it sends them again after the lease: twice, never none.
+RECORD_EVERY = 0.05
 
 
 def backoff(attempts: int) -> timedelta:
@@ -43,19 +47,33 @@ class Dispatcher:
         # The database work runs beside the event loop, which keeps answering webhooks.
         batch = await asyncio.to_thread(self._claim, limit)
         sent = 0
+        outcomes: list[outbox.Outcome] = []
+        offered: list[tuple[tuple[str, str], Reply]] = []
+        recorded_at = time.monotonic()
         for message_id, attempts, reply, chats in batch:
             reason, retry, reached = await self._deliver(reply, chats, attempts)
-            await asyncio.to_thread(self._settle, message_id, attempts, reason, retry)
+            retry_at = utcnow() + backoff(attempts) if reason is not None and retry else None
+            outcomes.append(outbox.Outcome(message_id, reason, retry_at))
             if reason is None:
                 sent += 1
                 if reply.buttons and reached is not None:
-                    await asyncio.to_thread(self._offered, reached, reply)
+                    offered.append((reached, reply))
+                if time.monotonic() - recorded_at >= RECORD_EVERY:
+                    await asyncio.to_thread(self._record, outcomes, offered)
+                    outcomes, offered, recorded_at = [], [], time.monotonic()
+        if outcomes:
+            await asyncio.to_thread(self._record, outcomes, offered)
         return sent
 
-    def _offered(self, reached: tuple[str, str], reply: Reply) -> None:
-        platform, chat_id = reached
+    def _record(
+        self, outcomes: list[outbox.Outcome], offered: list[tuple[tuple[str, str], Reply]]
+    ) -> None:
+        """What a stretch of sending came to, in one transaction; the buttons a notice
+        offered, to be pressed by number (``offer``)."""
         with self.db.transaction() as session:
-            offer(session=session, platform=platform, chat_id=chat_id, buttons=reply.buttons)
+            outbox.settle(session=session, outcomes=outcomes)
+            for (platform, chat_id), reply in offered:
+                offer(session=session, platform=platform, chat_id=chat_id, buttons=reply.buttons)
 
     def _claim(self, limit: int) -> list[tuple[int, int, Reply, list[tuple[str, str]]]]:
         now = utcnow()
@@ -79,18 +97,6 @@ class Dispatcher:
                 )
                 batch.append((message.id, message.attempts, as_reply(message), chats))
         return batch
-
-    def _settle(self, message_id: int, attempts: int, reason: str | None, retry: bool) -> None:
-        with self.db.transaction() as session:
-            if reason is None:
-                outbox.delivered(session=session, message_id=message_id)
-            else:
-                outbox.failed(
-                    session=session,
-                    message_id=message_id,
-                    reason=reason,
-                    retry_at=utcnow() + backoff(attempts) if retry else None,
-                )
 
     async def _deliver(
         self, reply: Reply, chats: list[tuple[str, str]], attempts: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -387,14 +388,17 @@ def take_unsent(*, session: Session, answering: str, lease: timedelta) -> list[O
 
 
 def delivered_all(*, session: Session, replies: Sequence[str]) -> None:
-    """These replies (by their keys) confirmed sent, in one statement (Core: no unit of
-    work; it runs for every message)."""
+    """These replies (by their keys) confirmed sent, in one statement built once (Core: no
+    unit of work; it runs for every few messages)."""
     if replies:
-        session.execute(
-            update(_OUTBOX)
-            .where(_OUTBOX.c.idempotency_key.in_(replies))
-            .values(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
-        )
+        session.execute(_REPLIES_SENT, {"keys": list(replies), "now": utcnow()})
+
+
+_REPLIES_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error=None)
+)
 
 
 def release(*, session: Session, replies: Sequence[str], reason: str) -> None:
@@ -513,19 +517,55 @@ def claim(*, session: Session, now: datetime, lease: timedelta, limit: int) -> l
     return list(session.scalars(_CLAIMED, {"ids": list(claimed)}))
 
 
-def delivered(*, session: Session, message_id: int) -> None:
-    message = session.get(OutboxMessage, message_id)
-    if message is not None:
-        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, utcnow(), None
+@dataclass(frozen=True)
+class Outcome:
+    """How sending one notice went: delivered (``reason`` None), or failed for ``reason``
+    and tried again at ``retry_at`` (None: given up for good)."""
+
+    message_id: int
+    reason: str | None = None
+    retry_at: datetime | None = None
 
 
-def failed(*, session: Session, message_id: int, reason: str, retry_at: datetime | None) -> None:
-    """Failed now: tried again at ``retry_at``, or (None) given up for good, with the reason."""
-    message = session.get(OutboxMessage, message_id)
-    if message is None:
-        return
-    message.last_error = reason[:2000]
-    if retry_at is None:
-        message.status = OutboxStatus.FAILED
-    else:
-        message.next_attempt_at = retry_at
+_DELIVERED = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error=None)
+)
+_RETRY = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message_id"))
+    .values(last_error=bindparam("reason"), next_attempt_at=bindparam("retry_at"))
+)
+_GIVE_UP = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("message_id"))
+    .values(last_error=bindparam("reason"), status=OutboxStatus.FAILED)
+)
+
+
+def settle(*, session: Session, outcomes: Sequence[Outcome]) -> None:
+    """What sending notices came to, recorded together: the delivered in one statement, the
+    failed with their reasons (a statement built once, run for each)."""
+    ids = [outcome.message_id for outcome in outcomes if outcome.reason is None]
+    if ids:
+        session.execute(_DELIVERED, {"ids": ids, "now": utcnow()})
+    retried = [o for o in outcomes if o.reason is not None and o.retry_at is not None]
+    given_up = [o for o in outcomes if o.reason is not None and o.retry_at is None]
+    if retried:
+        session.execute(
+            _RETRY,
+            [
+                {
+                    "message_id": o.message_id,
+                    "reason": (o.reason or "")[:2000],
+                    "retry_at": o.retry_at,
+                }
+                for o in retried
+            ],
+        )
+    if given_up:
+        session.execute(
+            _GIVE_UP,
+            [{"message_id": o.message_id, "reason": (o.reason or "")[:2000]} for o in given_up],
+        )

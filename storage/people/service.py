@@ -40,14 +40,16 @@ def get_person(*, session: Session, person_id: int) -> Person:
     return person
 
 
+# Built once: asked at every report, every order taken, every step a member of staff takes.
+_STAFF_POST = select(StaffMember).where(
+    StaffMember.person_id == bindparam("person_id"),
+    StaffMember.estate_id == bindparam("estate_id"),
+    StaffMember.active.is_(True),
+)
+
+
 def staff_post(*, session: Session, person_id: int, estate_id: int) -> StaffMember | None:
-    return session.scalar(
-        select(StaffMember).where(
-            StaffMember.person_id == person_id,
-            StaffMember.estate_id == estate_id,
-            StaffMember.active.is_(True),
-        )
-    )
+    return session.scalar(_STAFF_POST, {"person_id": person_id, "estate_id": estate_id})
 
 
 def require_staff(
@@ -67,15 +69,14 @@ def require_staff(
     return post
 
 
+_RESIDENCY = select(Residency.id).where(
+    Residency.person_id == bindparam("person_id"), Residency.unit_id == bindparam("unit_id")
+)
+
+
 def is_resident(*, session: Session, person_id: int, unit_id: int) -> bool:
-    return (
-        session.scalar(
-            select(Residency.id).where(
-                Residency.person_id == person_id, Residency.unit_id == unit_id
-            )
-        )
-        is not None
-    )
+    found = session.scalar(_RESIDENCY, {"person_id": person_id, "unit_id": unit_id})
+    return found is not None
 
 
 # Asked for nearly every message: built once, SQLAlchemy neither rebuilds it nor its cache key.

@@ -100,3 +100,60 @@ def test_a_refusal_is_final_and_its_reason_kept(db: Database) -> None:
     failed = status(db, notice)
     assert failed.status is OutboxStatus.FAILED
     assert failed.last_error == "telegram: bot was blocked by the user"
+
+
+class Mixed(SendOnly):
+    """A platform on which one chat has blocked the bot and another cannot be reached now."""
+
+    platform: ClassVar[str] = "telegram"
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if chat_id == "blocked":
+            raise Refused("bot was blocked by the user")
+        if chat_id == "unreachable":
+            raise ConnectionError("platform unreachable")
+        self.delivered.append(chat_id)
+
+
+def test_a_round_of_notices_is_recorded_each_as_it_went(db: Database) -> None:
+    """Delivered, refused for good, failed for now, nobody to reach: one round, recorded
+    together, each with its own outcome and reason."""
+    with time_machine.travel(local(2026, 11, 24, 10, 0), tick=False):
+        with db.transaction() as session:
+            data = yaml.safe_load(SAMPLE.read_text("utf-8"))
+            importer.import_estate(session=session, data=data)
+            accounts = {
+                "张伟": "reached",
+                "陈静": "blocked",
+                "周师傅": "unreachable",
+                "吴师傅": None,
+            }
+            ids = {}
+            for name, account in accounts.items():
+                person = session.scalars(select(Person).where(Person.name == name)).one()
+                if account is not None:
+                    identity.link_account(
+                        session=session, person=person, platform="telegram", external_id=account
+                    )
+                queued = outbox.notify(session=session, recipient=person, notice=answer_notice())
+                assert queued is not None
+                session.flush()
+                ids[name] = queued.id
+        platform = Mixed()
+        assert asyncio.run(Dispatcher(db, [platform]).run_once()) == 1
+        assert platform.delivered == ["reached"]
+        delivered, refused, deferred, nobody = (status(db, ids[name]) for name in accounts)
+        ten = local(2026, 11, 24, 10, 0)
+        assert (delivered.status, delivered.sent_at) == (OutboxStatus.SENT, ten)
+        assert (refused.status, refused.last_error) == (
+            OutboxStatus.FAILED,
+            "telegram: bot was blocked by the user",
+        )
+        for waiting in (deferred, nobody):
+            assert waiting.status is OutboxStatus.PENDING
+            assert waiting.next_attempt_at == ten + timedelta(seconds=30)
+        assert deferred.last_error == "telegram: platform unreachable"
+        assert nobody.last_error == "no chat account to reach this person"
