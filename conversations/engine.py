@@ -38,6 +38,7 @@ from conversations.steps import (
 from storage.chat import service as chat
 from storage.clock import utcnow
 from storage.database import Database, is_disconnect
+from storage.driver import together
 from storage.errors import DomainError, InvalidInput
 from storage.i18n import N_, Msg, negotiate, translator
 from storage.outbox import service as outbox
@@ -273,24 +274,25 @@ class Engine:
         if ctx.show_menu:
             self._menu(ctx)
         keep = {key: ctx.data[key] for key in KEPT if key in ctx.data}
-        chat.save(
-            session=session,
-            conversation_id=conversation.id,
-            flow=flow.key if flow is not None else None,
-            step=step if flow is not None else None,
-            data=ctx.data if flow is not None else keep,
-        )
-        kept = outbox.keep_replies(
-            session=session,
-            platform=incoming.platform,
-            chat_id=incoming.chat_id,
-            answering=answering(incoming),
-            replies=[
-                (reply.text, [(b.key, b.label) for b in reply.buttons], reply.images)
-                for reply in ctx.replies
-            ],
-            lease=lease,
-        )
+        with together(session):  # where it stands and what it answers: one round trip
+            chat.save(
+                session=session,
+                conversation_id=conversation.id,
+                flow=flow.key if flow is not None else None,
+                step=step if flow is not None else None,
+                data=ctx.data if flow is not None else keep,
+            )
+            kept = outbox.keep_replies(
+                session=session,
+                platform=incoming.platform,
+                chat_id=incoming.chat_id,
+                answering=answering(incoming),
+                replies=[
+                    (reply.text, [(b.key, b.label) for b in reply.buttons], reply.images)
+                    for reply in ctx.replies
+                ],
+                lease=lease,
+            )
         return Answer(tuple(ctx.replies), tuple(kept))
 
     def _pressed(self, ctx: Context, flow: Flow, name: str) -> Flow | None:

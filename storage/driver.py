@@ -17,7 +17,8 @@ SQLAlchemy's events do not see these statements (``before_cursor_execute``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,7 @@ class DriverStatement:
         ]
 
     def run(self, *, session: Session, values: Mapping[str, Any]) -> int:
-        """Run it; how many rows it changed."""
+        """Run it; how many rows it changed (-1, not known yet, inside ``together``)."""
         connection = session.connection()
         cursor = self._execute(connection, self._for(connection.dialect), values)
         try:
@@ -142,6 +143,25 @@ class DriverStatement:
             for type_ in self.results
         )
         return _Prepared(sql, binds, results)
+
+
+@contextmanager
+def together(session: Session) -> Iterator[None]:
+    """The statements run in it go to the database together, and are waited for once, at
+    the end: on PostgreSQL one round trip for writes whose results nobody reads (psycopg's
+    pipeline mode), where each would be one. SQLite has no round trips: there they run as
+    they come. Only this module's statements belong in it, and an error in any of them is
+    raised at the end, as SQLAlchemy's."""
+    connection = session.connection()
+    pipeline = getattr(connection.connection.dbapi_connection, "pipeline", None)
+    if pipeline is None:
+        yield
+        return
+    try:
+        with pipeline():
+            yield
+    except connection.dialect.loaded_dbapi.Error as error:
+        raise _wrapped(connection, "(statements sent together)", None, error, None) from error
 
 
 def _bound(prepared: _Prepared, values: Mapping[str, Any]) -> dict[str, Any]:

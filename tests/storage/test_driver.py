@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage.chat.models import Conversation
 from storage.database import Database, is_disconnect
-from storage.driver import DriverStatement
+from storage.driver import DriverStatement, together
 from storage.outbox.models import OutboxMessage, OutboxStatus
 from tests.conftest import ON_POSTGRESQL_ONLY, server_drops_connection
 
@@ -119,3 +119,26 @@ def test_a_connection_lost_under_a_cursor_statement_is_invalidated_not_pooled_ag
     with db.transaction() as s:
         assert s.scalar(text("SELECT pg_backend_pid()")) != dropped
         assert READ.rows(session=s, values={"chat_id": "1001"}) == []
+
+
+def test_statements_sent_together_land_together_or_not_at_all(db: Database) -> None:
+    values: dict[str, object] = {"platform": "telegram", "flow": None, "data": {}}
+    values |= {"updated_at": datetime.now(UTC)}
+    keep = DriverStatement(
+        "INSERT INTO conversation (platform, chat_id, user_id, flow, data, updated_at)"
+        " VALUES (:platform, :chat_id, :chat_id, :flow, :data, :updated_at)",
+        binds={"data": CONVERSATION.c.data.type, "updated_at": CONVERSATION.c.updated_at.type},
+    )
+    with db.transaction() as s, together(s):
+        keep.run(session=s, values=values | {"chat_id": "1001"})
+        keep.run_each(session=s, values=[values | {"chat_id": c} for c in ("1002", "1003")])
+
+    def again_and_a_new_one() -> None:
+        with db.transaction() as s, together(s):
+            keep.run(session=s, values=values | {"chat_id": "1004"})
+            keep.run(session=s, values=values | {"chat_id": "1001"})  # there already
+
+    with pytest.raises(IntegrityError):
+        again_and_a_new_one()
+    with db.transaction() as s:
+        assert sorted(s.scalars(select(Conversation.chat_id))) == ["1001", "1002", "1003"]
