@@ -78,16 +78,18 @@ class Dispatcher:
     def _claim(self, limit: int) -> list[tuple[int, int, Reply, list[tuple[str, str]]]]:
         now = utcnow()
         with self.db.transaction() as session:
+            claimed = outbox.claim(session=session, now=now, lease=LEASE, limit=limit)
+            accounts = identity.identities_of_each(  # everyone's in one query
+                session=session,
+                person_ids=[m.recipient_id for m in claimed if m.recipient_id is not None],
+            )
             batch = []
-            for message in outbox.claim(session=session, now=now, lease=LEASE, limit=limit):
+            for message in claimed:
                 if message.platform is not None and message.chat_id is not None:
                     chats = [(message.platform, message.chat_id)]  # a group chat
                 elif message.recipient_id is not None:
                     chats = [
-                        (i.platform, i.external_id)
-                        for i in identity.identities_of(
-                            session=session, person_id=message.recipient_id
-                        )
+                        (i.platform, i.external_id) for i in accounts.get(message.recipient_id, [])
                     ]
                 else:
                     chats = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
 
 from sqlalchemy import bindparam, select
@@ -349,12 +349,27 @@ def decide_binding(
 
 def identities_of(*, session: Session, person_id: int) -> list[ChatIdentity]:
     """A person's chat accounts, the most recently bound first."""
-    query = (
-        select(ChatIdentity)
-        .where(ChatIdentity.person_id == person_id)
-        .order_by(ChatIdentity.created_at.desc(), ChatIdentity.id.desc())
-    )
-    return list(session.scalars(query))
+    return identities_of_each(session=session, person_ids=[person_id]).get(person_id, [])
+
+
+# Built once: asked for each round of notices the dispatcher sends.
+_IDENTITIES_OF_EACH = (
+    select(ChatIdentity)
+    .where(ChatIdentity.person_id.in_(bindparam("person_ids", expanding=True)))
+    .order_by(ChatIdentity.created_at.desc(), ChatIdentity.id.desc())
+)
+
+
+def identities_of_each(
+    *, session: Session, person_ids: Collection[int]
+) -> dict[int, list[ChatIdentity]]:
+    """Each person's chat accounts, the most recently bound first, in one query (a person
+    with none is not in it)."""
+    found: dict[int, list[ChatIdentity]] = {}
+    if person_ids:
+        for account in session.scalars(_IDENTITIES_OF_EACH, {"person_ids": list(set(person_ids))}):
+            found.setdefault(account.person_id, []).append(account)
+    return found
 
 
 def link_account(
