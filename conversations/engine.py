@@ -52,6 +52,10 @@ MENU = Option("menu", N_("菜单"))
 START = Option("start", N_("开始"))
 # The last menu's entries, so that on a text-only platform "2" picks the second one.
 MENU_KEY = "_menu"
+# A notice's buttons that reached the chat in the middle of a flow: the next message, when
+# it is one of their numbers, presses that button, as the notice is the last list the person
+# read. Any other next message answers the flow, and the notice's numbers lapse.
+OFFERED_KEY = "_offered"
 KEPT = (CHOSEN_LOCALE, MENU_KEY, WORDS)
 # A message this long or longer that names no flow is a sentence ("马桶堵了"): it is asked
 # about; a shorter one ("好的", "谢谢") is not.
@@ -109,11 +113,12 @@ def answering(incoming: Incoming) -> str:
 
 def offer(*, session: Session, platform: str, chat_id: str, buttons: Sequence[Button]) -> None:
     """A notice with buttons reached a private chat: on a platform that shows buttons as a
-    numbered list (WeChat), the next number typed outside a flow presses one of them, as
-    it would the last menu's."""
+    numbered list (WeChat), the next number typed presses one of them, as it would the last
+    menu's, outside a flow or in one."""
     conversation = chat.conversation_of(session=session, platform=platform, chat_id=chat_id)
-    if conversation is not None and conversation.flow is None:
-        conversation.data = {**conversation.data, MENU_KEY: [button.key for button in buttons]}
+    if conversation is not None:
+        key = MENU_KEY if conversation.flow is None else OFFERED_KEY
+        conversation.data = {**conversation.data, key: [button.key for button in buttons]}
 
 
 def commands_of(flows: Iterable[Flow]) -> list[Option]:
@@ -273,6 +278,7 @@ class Engine:
 
         if ctx.show_menu:
             self._menu(ctx)
+        ctx.data.pop(OFFERED_KEY, None)  # for the next message only: then it is answered
         keep = {key: ctx.data[key] for key in KEPT if key in ctx.data}
         with together(session):  # where it stands and what it answers: one round trip
             chat.save(
@@ -302,7 +308,11 @@ class Engine:
         incoming = ctx.incoming
         said = incoming.said
         shown = flow.step(name).buttons(ctx)
-        if incoming.button is None and said.isdigit() and 1 <= int(said) <= len(shown):
+        offered = ctx.data.get(OFFERED_KEY) or []
+        if incoming.button is None and said.isdigit() and 1 <= int(said) <= len(offered):
+            # A notice came after the question: its list is the one the person read last.
+            ctx.incoming = replace(incoming, button=offered[int(said) - 1], text="")
+        elif incoming.button is None and said.isdigit() and 1 <= int(said) <= len(shown):
             ctx.incoming = replace(incoming, button=shown[int(said) - 1].key)
         command = self._command(ctx)
         if command is not None or ctx.incoming.button is not None:

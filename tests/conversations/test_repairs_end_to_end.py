@@ -180,3 +180,32 @@ def test_on_wechat_a_notices_numbered_choice_is_taken_as_its_button(
             buttons=[Button(f"/take {ticket.id}", "接单")],
         )
     assert f"已接单 {ticket.number}" in tech.say("1")
+
+
+def test_on_wechat_a_notice_that_came_in_the_middle_of_a_flow_is_what_its_number_presses(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    clock.move_to(local(2026, 11, 24, 23, 10))
+    tech, owner = chat("吴师傅"), chat("张伟")
+    tech.say("语言")
+    assert "English" in tech.buttons  # a question numbered 1, 2, … is on his screen
+    owner.say("报修")
+    owner.press("燃气")
+    owner.press("1-1-502")
+    owner.say("厨房有煤气味")
+    owner.press("跳过")
+    owner.press("跳过")
+    owner.press("确认提交")
+    ticket = only_ticket(estate)
+    # The page reached him after the question: "1. 接单" is the last list he read.
+    with estate.transaction() as s:
+        offer(
+            session=s,
+            platform="telegram",
+            chat_id=tech.user,
+            buttons=[Button(f"/take {ticket.id}", "接单")],
+        )
+    assert f"已接单 {ticket.number}" in tech.say("1")
+    # For that next message only: the numbers of the question he is asked now are its own.
+    tech.say("语言")
+    assert "Language switched to English" in tech.say("3")
