@@ -72,6 +72,11 @@ def _is(incoming: Incoming, *options: Option) -> bool:
     )
 
 
+def _numbered(said: str, keys: Sequence[str]) -> str | None:
+    """The key a typed number picks from a numbered list (how WeChat shows buttons)."""
+    return keys[int(said) - 1] if said.isdigit() and 1 <= int(said) <= len(keys) else None
+
+
 def _start_argument(incoming: Incoming) -> str:
     """What follows /start (a deep link's or a QR code's payload), or ""."""
     command, _, argument = incoming.said.partition(" ")
@@ -308,12 +313,12 @@ class Engine:
         incoming = ctx.incoming
         said = incoming.said
         shown = flow.step(name).buttons(ctx)
-        offered = ctx.data.get(OFFERED_KEY) or []
-        if incoming.button is None and said.isdigit() and 1 <= int(said) <= len(offered):
-            # A notice came after the question: its list is the one the person read last.
-            ctx.incoming = replace(incoming, button=offered[int(said) - 1], text="")
-        elif incoming.button is None and said.isdigit() and 1 <= int(said) <= len(shown):
-            ctx.incoming = replace(incoming, button=shown[int(said) - 1].key)
+        if incoming.button is None:
+            # A notice that came after the question is the list the person read last.
+            if (key := _numbered(said, ctx.data.get(OFFERED_KEY) or [])) is not None:
+                ctx.incoming = replace(incoming, button=key, text="")
+            elif (key := _numbered(said, [button.key for button in shown])) is not None:
+                ctx.incoming = replace(incoming, button=key)
         command = self._command(ctx)
         if command is not None or ctx.incoming.button is not None:
             return command
@@ -399,11 +404,11 @@ class Engine:
 
     def _route(self, ctx: Context) -> Position:
         incoming = ctx.incoming
-        menu = ctx.data.get(MENU_KEY) or []
         said = incoming.said
-        if incoming.button is None and said.isdigit() and 1 <= int(said) <= len(menu):
-            # A number answering the last menu, on a platform without buttons (WeChat).
-            incoming = ctx.incoming = replace(incoming, button=menu[int(said) - 1], text="")
+        # A number answering the last menu, on a platform without buttons (WeChat).
+        key = _numbered(said, ctx.data.get(MENU_KEY) or []) if incoming.button is None else None
+        if key is not None:
+            incoming = ctx.incoming = replace(incoming, button=key, text="")
         command = self._command(ctx)
         if command is not None:
             key = incoming.button or incoming.said

@@ -67,11 +67,12 @@ class DriverStatement:
         """The rows it returns, each value as its column's type reads it."""
         connection = session.connection()
         prepared = self._for(connection.dialect)
-        cursor = self._execute(connection, prepared, values)
+        params = _bound(prepared, values)
+        cursor = _execute(connection, prepared.sql, params)
         try:
             found = cursor.fetchall()
         except connection.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(connection, prepared.sql, values, error, cursor) from error
+            raise _wrapped(connection, prepared.sql, params, error, cursor) from error
         finally:
             cursor.close()
         if not any(prepared.results):
@@ -87,7 +88,8 @@ class DriverStatement:
     def run(self, *, session: Session, values: Mapping[str, Any]) -> int:
         """Run it; how many rows it changed (-1, not known yet, inside ``together``)."""
         connection = session.connection()
-        cursor = self._execute(connection, self._for(connection.dialect), values)
+        prepared = self._for(connection.dialect)
+        cursor = _execute(connection, prepared.sql, _bound(prepared, values))
         try:
             return int(cursor.rowcount)
         finally:
@@ -100,25 +102,7 @@ class DriverStatement:
         connection = session.connection()
         prepared = self._for(connection.dialect)
         params = [_bound(prepared, each) for each in values]
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(prepared.sql, params)
-        except connection.dialect.loaded_dbapi.Error as error:
-            raise _wrapped(connection, prepared.sql, params, error, cursor) from error
-        finally:
-            cursor.close()
-
-    def _execute(
-        self, connection: Connection, prepared: _Prepared, values: Mapping[str, Any]
-    ) -> Any:
-        params = _bound(prepared, values)
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(prepared.sql, params)
-        except connection.dialect.loaded_dbapi.Error as error:
-            cursor.close()
-            raise _wrapped(connection, prepared.sql, params, error, cursor) from error
-        return cursor
+        _execute(connection, prepared.sql, params, each=True).close()
 
     def _for(self, dialect: Dialect) -> _Prepared:
         prepared = self._prepared.get(dialect.name)
@@ -162,6 +146,18 @@ def together(session: Session) -> Iterator[None]:
             yield
     except connection.dialect.loaded_dbapi.Error as error:
         raise _wrapped(connection, "(statements sent together)", None, error, None) from error
+
+
+def _execute(connection: Connection, sql: str, params: Any, *, each: bool = False) -> Any:
+    """The statement run on a cursor of the session's connection (``each``: once for each
+    set of values), the cursor returned; a driver's error raised as SQLAlchemy's."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        (cursor.executemany if each else cursor.execute)(sql, params)
+    except connection.dialect.loaded_dbapi.Error as error:
+        cursor.close()
+        raise _wrapped(connection, sql, params, error, cursor) from error
+    return cursor
 
 
 def _bound(prepared: _Prepared, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -394,11 +394,8 @@ def delivered_all(*, session: Session, replies: Sequence[str]) -> None:
         session.execute(_REPLIES_SENT, {"keys": list(replies), "now": utcnow()})
 
 
-_REPLIES_SENT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)))
-    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error=None)
-)
+_SENT = update(_OUTBOX).values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error=None)
+_REPLIES_SENT = _SENT.where(_OUTBOX.c.idempotency_key.in_(bindparam("keys", expanding=True)))
 
 
 def release(*, session: Session, replies: Sequence[str], reason: str) -> None:
@@ -527,11 +524,7 @@ class Outcome:
     retry_at: datetime | None = None
 
 
-_DELIVERED = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
-    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), last_error=None)
-)
+_DELIVERED = _SENT.where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 _RETRY = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("message_id"))

@@ -155,14 +155,11 @@ def test_an_intake_alerts_dispatch_button_dispatches_and_a_second_press_says_who
     assert only_ticket(estate).status is TicketStatus.DISPATCHED
 
 
-def test_on_wechat_a_notices_numbered_choice_is_taken_as_its_button(
-    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
-) -> None:
-    clock.move_to(local(2026, 11, 24, 23, 10))
-    tech, owner = chat("吴师傅"), chat("张伟")
-    tech.say("今日值班")
+def _gas_smelled_and_paged(owner: Chatter, tech: Chatter, estate: Database) -> Ticket:
+    """The owner reports a gas smell (urgent by nature), and the dispatcher delivers the page
+    to the technician's chat, which WeChat shows as "1. 接单"."""
     owner.say("报修")
-    owner.press("燃气")  # urgent by nature
+    owner.press("燃气")
     owner.press("1-1-502")
     owner.say("厨房有煤气味")
     owner.press("跳过")
@@ -170,8 +167,6 @@ def test_on_wechat_a_notices_numbered_choice_is_taken_as_its_button(
     assert "标为紧急" not in owner.buttons
     owner.press("确认提交")
     ticket = only_ticket(estate)
-    # The dispatcher delivered the page to 吴师傅's chat; WeChat shows its buttons as
-    # "1. 接单", and the chat's next number outside a flow presses one.
     with estate.transaction() as s:
         offer(
             session=s,
@@ -179,6 +174,17 @@ def test_on_wechat_a_notices_numbered_choice_is_taken_as_its_button(
             chat_id=tech.user,
             buttons=[Button(f"/take {ticket.id}", "接单")],
         )
+    return ticket
+
+
+def test_on_wechat_a_notices_numbered_choice_is_taken_as_its_button(
+    chat: Callable[..., Chatter], estate: Database, clock: time_machine.Traveller
+) -> None:
+    clock.move_to(local(2026, 11, 24, 23, 10))
+    tech, owner = chat("吴师傅"), chat("张伟")
+    tech.say("今日值班")
+    ticket = _gas_smelled_and_paged(owner, tech, estate)
+    # The chat's next number outside a flow presses the page's button.
     assert f"已接单 {ticket.number}" in tech.say("1")
 
 
@@ -189,22 +195,8 @@ def test_on_wechat_a_notice_that_came_in_the_middle_of_a_flow_is_what_its_number
     tech, owner = chat("吴师傅"), chat("张伟")
     tech.say("语言")
     assert "English" in tech.buttons  # a question numbered 1, 2, … is on his screen
-    owner.say("报修")
-    owner.press("燃气")
-    owner.press("1-1-502")
-    owner.say("厨房有煤气味")
-    owner.press("跳过")
-    owner.press("跳过")
-    owner.press("确认提交")
-    ticket = only_ticket(estate)
     # The page reached him after the question: "1. 接单" is the last list he read.
-    with estate.transaction() as s:
-        offer(
-            session=s,
-            platform="telegram",
-            chat_id=tech.user,
-            buttons=[Button(f"/take {ticket.id}", "接单")],
-        )
+    ticket = _gas_smelled_and_paged(owner, tech, estate)
     assert f"已接单 {ticket.number}" in tech.say("1")
     # For that next message only: the numbers of the question he is asked now are its own.
     tech.say("语言")
