@@ -119,6 +119,15 @@ class FakeTelegram:
                         return message_id, button
         return None
 
+    def made_in_response(self, method: str, params: dict[str, Any]) -> None:
+        """A call carried in a webhook's response: Telegram makes it itself, without an
+        HTTP request to itself (so a load generator playing Telegram pays none). Only
+        answerCallbackQuery is carried, and answering a press always succeeds."""
+        if method != "answerCallbackQuery":
+            raise ValueError(f"{method} is not carried in a webhook's response")
+        with self._lock:
+            self.calls.append(Call(method, params, time.monotonic()))
+
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
 
