@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 from bot.channel import Channel, Refused
 from bot.metrics import NOTICES
@@ -44,8 +45,7 @@ class Dispatcher:
 
     async def run_once(self, limit: int = 50) -> int:
         """Send what is due; returns how many notices were delivered."""
-        # The database work runs beside the event loop, which keeps answering webhooks.
-        batch = await asyncio.to_thread(self._claim, limit)
+        batch = await self.db.run(partial(self._claim, limit))
         sent = 0
         outcomes: list[outbox.Outcome] = []
         offered: list[tuple[tuple[str, str], Reply]] = []
@@ -59,10 +59,10 @@ class Dispatcher:
                 if reply.buttons and reached is not None:
                     offered.append((reached, reply))
                 if time.monotonic() - recorded_at >= RECORD_EVERY:
-                    await asyncio.to_thread(self._record, outcomes, offered)
+                    await self.db.run(partial(self._record, outcomes, offered))
                     outcomes, offered, recorded_at = [], [], time.monotonic()
         if outcomes:
-            await asyncio.to_thread(self._record, outcomes, offered)
+            await self.db.run(partial(self._record, outcomes, offered))
         return sent
 
     def _record(

@@ -147,7 +147,7 @@ class Inbox:
                 # One that came before it was kept (it failed) while this one waited.
                 return await self._keep(incoming, key, arrived, "behind")
             try:
-                answer = await asyncio.to_thread(self.engine.handle, incoming)
+                answer = await self.engine.db.run(partial(self.engine.handle, incoming))
             except Exception as error:
                 return await self._keep(incoming, key, arrived, self._failed(error, incoming))
             if send is not None:
@@ -182,7 +182,7 @@ class Inbox:
         record now, it is tried again in the background, before the lease ends and the
         dispatcher would send them a second time."""
         try:
-            await asyncio.to_thread(settle)
+            await self.engine.db.run(settle)
         except Exception as error:
             log.warning("confirming replies deferred: %s", error)
             self._keep_confirming(self._confirm_later(settle))

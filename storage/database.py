@@ -6,12 +6,14 @@ the scheduler each build one from the settings and take sessions from it.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -25,6 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.config import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+T = TypeVar("T")
+
+# Set while a thread does work that must not wait for SQLite's file (the event loop's):
+# another process's writer then makes the transaction raise WouldWait, not wait.
+_without_waiting = threading.local()
 SETTINGS_KEY = "wuye.settings"
 RETURNED_AT = "wuye.returned_at"
 
@@ -47,7 +55,21 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
     def _on_begin(connection: Any) -> None:
         # A state change reads then writes; BEGIN IMMEDIATE takes the write lock up
         # front so two workers cannot both read "pending" and both record a callback.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not getattr(_without_waiting, "active", False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        # Only BEGIN IMMEDIATE waits for another process's writer: in WAL mode, once it
+        # holds the write lock, neither the statements nor the COMMIT wait for anyone.
+        raw = connection.connection.dbapi_connection
+        raw.execute("PRAGMA busy_timeout=0")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:
+                raise WouldWait("another process is writing the SQLite file") from error
+            raise
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
 
     return engine
 
@@ -81,6 +103,11 @@ def _ping_when_idle(engine: Engine, idle_seconds: float) -> None:
 
 class Busy(Exception):
     """The database could not be written within its busy timeout; nothing was done."""
+
+
+class WouldWait(Exception):
+    """Work meant not to wait found SQLite's writer taken by another process; nothing was
+    done, and it is done again where waiting is allowed."""
 
 
 def is_disconnect(error: BaseException) -> bool:
@@ -144,6 +171,25 @@ class Database:
             yield
         finally:
             self._writer.release()
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """``work`` (its own transactions) done for a coroutine. On SQLite, when nothing
+        else in the process is writing, it runs right here on the event loop: a
+        transaction takes a millisecond there, and handing it to a thread and back cost
+        the server a quarter of its CPU an Update and left its core idle in between
+        (bench/README.md, 2026-12-07). Otherwise, and on PostgreSQL, whose round trips
+        would stall every chat's messages, it runs in a thread, waiting its turn there.
+        """
+        if self._writer is not None and self._writer.acquire(blocking=False):
+            _without_waiting.active = True
+            try:
+                return work()
+            except WouldWait:
+                pass  # another process holds the file: wait for it in a thread
+            finally:
+                _without_waiting.active = False
+                self._writer.release()
+        return await asyncio.to_thread(work)
 
     def after_commit(self, hook: Callable[[Session], None]) -> Callable[[], None]:
         """Run ``hook`` after each unit of work commits, in the thread that committed it;

@@ -4,6 +4,7 @@ order; a flooding chat is slowed and asked to wait, and nobody else waits for it
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -125,6 +126,35 @@ def test_a_message_a_bug_fails_is_kept_and_taken_later_with_the_chats_next_ones_
         assert texts[0] == "记下了：厨房漏水"
         assert "请描述问题：" in texts[1:]
         assert all(r.next_attempt_at <= utcnow() for r in replies)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_message_that_comes_while_another_process_writes_the_sqlite_file_is_answered_after(
+    chat: Callable[..., Chatter], estate: Database
+) -> None:
+    """A CLI command or a second worker holding SQLite's file: the message waits for it
+    (in a thread, not on the event loop every chat shares), then is answered, not kept."""
+    owner = chat("张伟")
+    inbox = Inbox(owner.engine, platform="telegram")
+    other_process = sqlite3.connect(estate.engine.url.database or "", isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+
+    async def story() -> tuple[bool, Answer | Kept]:
+        taking = asyncio.ensure_future(
+            inbox.take(Incoming("telegram", owner.user, owner.user, "m1", text="报修"))
+        )
+        for _ in range(3):
+            await asyncio.sleep(0)
+        waited = not taking.done()
+        other_process.execute("COMMIT")
+        return waited, await taking
+
+    waited, answer = asyncio.run(story())
+    other_process.close()
+    assert waited
+    assert isinstance(answer, Answer)
+    assert "报修" in answer.replies[0].text
+    assert inbox.kept() == []
 
 
 def test_a_message_still_failing_after_a_day_is_given_up_with_an_apology(
