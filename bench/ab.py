@@ -35,6 +35,7 @@ from run import (
     cpu_seconds,
     load,
     repair_flow,
+    repairs_reported,
     server_process,
     settings_for,
     wuye_environment,
@@ -77,6 +78,7 @@ def main() -> None:
     with serving(fake.app()) as fake_url, ExitStack() as servers:
         fake.url = fake_url
         contenders = []
+        checks = []
         for number, (name, tree) in enumerate(trees.items(), 1):
             database_url = os.environ.get(f"WUYE_DATABASE_URL_{name}")
             settings = settings_for(fake_url, folder, name, database_url=database_url)
@@ -89,6 +91,7 @@ def main() -> None:
             asyncio.run(load(server_url, fake, flows[:WARM_UP], args.concurrency))
             clock_settled(server_url)
             contenders.append(Contender(name, server_url, pid, flows[WARM_UP:]))
+            checks.append((settings, folder / name))
         for round_ in range(args.rounds):
             for contender in contenders if round_ % 2 == 0 else contenders[::-1]:
                 flows = contender.flows[round_ * args.users : (round_ + 1) * args.users]
@@ -97,6 +100,8 @@ def main() -> None:
                 spent = cpu_seconds(contender.pid) - before
                 contender.cpu_ms.append(1000 * spent / result["updates"])
                 contender.per_second.append(result["per_second"])
+        for settings, its_folder in checks:
+            repairs_reported(settings, owners, its_folder)
     for contender in contenders:
         rounds = " ".join(f"{ms:.2f}" for ms in contender.cpu_ms)
         print(

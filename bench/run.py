@@ -107,6 +107,23 @@ def fresh(settings: Settings) -> Database:
 # ---------------------------------------------------------------- 1. webhook
 
 
+def repairs_reported(settings: Settings, owners: int, folder: Path) -> None:
+    """Every owner's flow ended in its repair, and nothing waits in the inbox: a server
+    that kept or failed messages would otherwise be timed answering nothing."""
+    from storage.ticket.models import Ticket
+
+    db = Database(settings)
+    with db.transaction() as session:
+        reported = session.scalar(select(func.count()).select_from(Ticket)) or 0
+    db.dispose()
+    kept = list((folder / "inbox").rglob("*.json"))  # wuye_environment's
+    if reported != owners or kept:
+        raise SystemExit(
+            f"the server did not take every message: {reported} repairs of {owners} owners, "
+            f"{len(kept)} messages kept in its inbox"
+        )
+
+
 def repair_flow(user: int, unit_id: int, ids: Any) -> list[dict[str, Any]]:
     """The Updates of one owner's whole repair, as Telegram sends them."""
     chat = {"id": user, "type": "private", "first_name": "业主"}
@@ -326,6 +343,7 @@ def wuye_environment(settings: Settings, fake_url: str, folder: Path) -> dict[st
         "WUYE_TELEGRAM_WEBHOOK_SECRET": SECRET,
         "WUYE_TELEGRAM_API_BASE_URL": fake_url,
         "WUYE_ATTACHMENTS_DIR": str(folder / "att"),
+        "WUYE_INBOX_DIR": str(folder / "inbox"),
         # Pacing is measured apart (2.): here both bots send as fast as the fake answers.
         "WUYE_TELEGRAM_CHAT_MESSAGES_PER_SECOND": "1000",
         "WUYE_TELEGRAM_CHAT_BURST": "100",
@@ -340,21 +358,24 @@ def webhook_benchmark(
     with serving(fake.app()) as fake_url:
         fake.url = fake_url
         settings = settings_for(fake_url, folder, "webhook")
-        unit_id = bound_owners(settings, 500_000, users + WARM_UP)
+        # The measured owners, the warm-up's, and those at half the peak: all bound.
+        unit_id = bound_owners(settings, 500_000, 2 * users + WARM_UP)
         env = wuye_environment(settings, fake_url, folder)
         ids = iter(range(1, 10**9))
-        flows = [repair_flow(500_000 + n, unit_id, ids) for n in range(users + WARM_UP)]
+        flows = [repair_flow(500_000 + n, unit_id, ids) for n in range(2 * users + WARM_UP)]
         wuye_command = [str(Path(sys.executable).parent / "wuye"), "serve"]
         with server_process(wuye_command, env) as (url, pid):
             # Unmeasured first: connections opened, code paths warm, the clock's start-up
             # round (which catches up every job at once) done.
-            asyncio.run(load(url, fake, flows[users:], concurrency))
+            asyncio.run(load(url, fake, flows[2 * users :], concurrency))
             clock_settled(url)
             wuye = measured_load(pid, url, fake, flows[:users], concurrency)
             if at_half:
-                owners = [repair_flow(700_000 + n, unit_id, ids) for n in range(users)]
-                half = asyncio.run(paced(url, fake, owners, wuye["per_second"] / 2))
+                half = asyncio.run(
+                    paced(url, fake, flows[users : 2 * users], wuye["per_second"] / 2)
+                )
                 wuye |= {f"half_{key}": value for key, value in half.items()}
+            repairs_reported(settings, users + WARM_UP + (users if at_half else 0), folder)
         echo_flows = [repair_flow(600_000 + n, unit_id, ids) for n in range(users + WARM_UP)]
         echo_command = [sys.executable, __file__, "--serve-echo", fake_url]
         with server_process(echo_command, {}) as (url, pid):
