@@ -41,6 +41,7 @@ from run import (
     wuye_environment,
 )
 
+from storage.config import Settings
 from tests.bot.fake_telegram import FakeTelegram
 from tests.servers import serving
 
@@ -53,6 +54,7 @@ class Contender:
     url: str
     pid: int
     flows: list[list[dict[str, Any]]]
+    settings: Settings  # its database, checked at the end
     cpu_ms: list[float] = field(default_factory=list)
     per_second: list[float] = field(default_factory=list)
 
@@ -78,7 +80,6 @@ def main() -> None:
     with serving(fake.app()) as fake_url, ExitStack() as servers:
         fake.url = fake_url
         contenders = []
-        checks = []
         for number, (name, tree) in enumerate(trees.items(), 1):
             database_url = os.environ.get(f"WUYE_DATABASE_URL_{name}")
             settings = settings_for(fake_url, folder, name, database_url=database_url)
@@ -90,8 +91,7 @@ def main() -> None:
             flows = [repair_flow(first + n, unit_id, ids) for n in range(owners)]
             asyncio.run(load(server_url, fake, flows[:WARM_UP], args.concurrency))
             clock_settled(server_url)
-            contenders.append(Contender(name, server_url, pid, flows[WARM_UP:]))
-            checks.append((settings, folder / name))
+            contenders.append(Contender(name, server_url, pid, flows[WARM_UP:], settings))
         for round_ in range(args.rounds):
             for contender in contenders if round_ % 2 == 0 else contenders[::-1]:
                 flows = contender.flows[round_ * args.users : (round_ + 1) * args.users]
@@ -100,8 +100,8 @@ def main() -> None:
                 spent = cpu_seconds(contender.pid) - before
                 contender.cpu_ms.append(1000 * spent / result["updates"])
                 contender.per_second.append(result["per_second"])
-        for settings, its_folder in checks:
-            repairs_reported(settings, owners, its_folder)
+        for contender in contenders:
+            repairs_reported(contender.settings, owners, folder / contender.name)
     for contender in contenders:
         rounds = " ".join(f"{ms:.2f}" for ms in contender.cpu_ms)
         print(

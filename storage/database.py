@@ -27,18 +27,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.config import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SETTINGS_KEY = "wuye.settings"
+RETURNED_AT = "wuye.returned_at"
 
 T = TypeVar("T")
 
 # Set while a thread does work that must not wait for SQLite's file (the event loop's):
-# another process's writer then makes the transaction raise WouldWait, not wait.
+# another process's writer then makes its first BEGIN raise WouldWait, not wait.
 _without_waiting = threading.local()
-SETTINGS_KEY = "wuye.settings"
-RETURNED_AT = "wuye.returned_at"
 
 
 def _sqlite_engine(url: str, settings: Settings) -> Engine:
     engine = create_engine(url, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+    waiting = f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -47,7 +48,7 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+        cursor.execute(waiting)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -69,7 +70,10 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
                 raise WouldWait("another process is writing the SQLite file") from error
             raise
         finally:
-            raw.execute(f"PRAGMA busy_timeout={int(settings.sqlite_busy_timeout_ms)}")
+            raw.execute(waiting)
+        # Only the first may give up: once it has begun, the work may have committed
+        # something, and doing it again elsewhere would do that twice.
+        _without_waiting.active = False
 
     return engine
 
@@ -177,7 +181,7 @@ class Database:
         else in the process is writing, it runs right here on the event loop: a
         transaction takes a millisecond there, and handing it to a thread and back cost
         the server a quarter of its CPU an Update and left its core idle in between
-        (bench/README.md, 2026-12-07). Otherwise, and on PostgreSQL, whose round trips
+        (bench/README.md, 2026-12-08). Otherwise, and on PostgreSQL, whose round trips
         would stall every chat's messages, it runs in a thread, waiting its turn there.
         """
         if self._writer is not None and self._writer.acquire(blocking=False):
