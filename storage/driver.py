@@ -57,8 +57,12 @@ class DriverStatement:
         *,
         binds: Mapping[str, TypeEngine[Any]] | None = None,
         results: Sequence[TypeEngine[Any] | None] = (),
+        lock_rows_of: str | None = None,
     ) -> None:
         self.sql = sql
+        # ``FOR UPDATE OF`` this table on PostgreSQL; SQLite has no row locks (every
+        # transaction here holds its file's write lock from BEGIN IMMEDIATE).
+        self.lock_rows_of = lock_rows_of
         self.binds = dict(binds or {})
         self.results = tuple(results)
         self._prepared: dict[str, _Prepared] = {}
@@ -111,11 +115,12 @@ class DriverStatement:
         return prepared
 
     def _prepare(self, dialect: Dialect) -> _Prepared:
+        sql = self.sql
+        if self.lock_rows_of is not None and dialect.name == "postgresql":
+            sql += f" FOR UPDATE OF {self.lock_rows_of}"
         if dialect.paramstyle == "pyformat":  # psycopg
-            sql = _NAMED.sub(r"%(\1)s", self.sql.replace("%", "%%"))
-        elif dialect.paramstyle in ("named", "qmark"):  # sqlite3 takes :name as well
-            sql = self.sql
-        else:
+            sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+        elif dialect.paramstyle not in ("named", "qmark"):  # sqlite3 takes :name as well
             raise NotImplementedError(f"parameter style {dialect.paramstyle}")
         binds = tuple(
             (name, process)

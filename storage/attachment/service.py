@@ -19,17 +19,16 @@ def attach(
     purpose: AttachmentPurpose,
     photos: Iterable[str] = (),
     voice_notes: Iterable[str] = (),
-) -> None:
+) -> list[Attachment]:
     """Keep each reference (a path under the attachments folder, or a platform's file id
-    until the channel has downloaded it) with what it belongs to."""
+    until the channel has downloaded it) with what it belongs to; the attachments made."""
     owner = {"ticket_id": to.id} if isinstance(to, Ticket) else {"finding_id": to.id}
-    for kind, refs in ((AttachmentKind.PHOTO, photos), (AttachmentKind.VOICE, voice_notes)):
-        for ref in refs:
-            session.add(
-                Attachment(
-                    **owner,
-                    kind=kind,
-                    ref=required(ref, "附件", max_length=512),
-                    purpose=purpose.value,
-                )
-            )
+    made = [
+        Attachment(
+            **owner, kind=kind, ref=required(ref, "附件", max_length=512), purpose=purpose.value
+        )
+        for kind, refs in ((AttachmentKind.PHOTO, photos), (AttachmentKind.VOICE, voice_notes))
+        for ref in refs
+    ]
+    session.add_all(made)
+    return made

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from storage.chat.models import (
     ChatWindow,
@@ -18,9 +20,8 @@ from storage.chat.models import (
 from storage.clock import utcnow
 from storage.driver import DriverStatement
 from storage.i18n import N_
-from storage.identity.models import ChatIdentity
 from storage.people import service as people
-from storage.people.models import MANAGER_ROLES, Person, Residency
+from storage.people.models import MANAGER_ROLES, Department, DepartmentKind, Person
 
 _RECORD_SEEN = DriverStatement(
     "INSERT INTO seen_message (platform, chat_id, message_id, seen_at)"
@@ -70,36 +71,35 @@ class Arrival:
     resident: bool  # the person lives in a unit here (owner, tenant or family)
 
 
-# Run for every message, so built once (SQLAlchemy neither rebuilds it nor its cache key) and
-# one statement: the conversation, the account's person and "has a home" were three. The
-# conversation comes as columns, not an object: it is written back by ``save``, on the
-# driver's cursor, and never needs the unit of work.
-_ARRIVAL = (
-    select(
-        Conversation.id,
-        Conversation.flow,
-        Conversation.step,
-        Conversation.data,
-        Conversation.updated_at,
-        Person,
-        exists().where(Residency.person_id == ChatIdentity.person_id),
-    )
-    .outerjoin(
-        ChatIdentity,
-        and_(
-            ChatIdentity.platform == Conversation.platform,
-            ChatIdentity.external_id == Conversation.user_id,
-        ),
-    )
-    .outerjoin(Person, Person.id == ChatIdentity.person_id)
-    .where(
-        Conversation.platform == bindparam("platform"),
-        Conversation.chat_id == bindparam("chat_id"),
-        Conversation.user_id == bindparam("user_id"),
-    )
-    .with_for_update(of=Conversation)
-)
 _CONVERSATION = cast(Table, Conversation.__table__)
+_PERSON = cast(Table, Person.__table__)
+# Run for every message, so one statement (the conversation, the account's person and "has a
+# home" were three), on the driver's cursor: through the ORM, finding the statement, loading
+# the row and building the person cost a tenth of the server's CPU an Update (bench/README.md).
+# The conversation comes as columns (``save`` writes it back); the person is built from theirs.
+_PERSON_COLUMNS = ", ".join(f"person.{column.name}" for column in _PERSON.columns)
+_ARRIVAL = DriverStatement(
+    "SELECT conversation.id, conversation.flow, conversation.step, conversation.data,"  # noqa: S608  (its own table's columns)
+    f" conversation.updated_at, {_PERSON_COLUMNS}"
+    ", EXISTS (SELECT 1 FROM residency WHERE residency.person_id = chat_identity.person_id)"
+    " FROM conversation"
+    " LEFT OUTER JOIN chat_identity ON chat_identity.platform = conversation.platform"
+    " AND chat_identity.external_id = conversation.user_id"
+    " LEFT OUTER JOIN person ON person.id = chat_identity.person_id"
+    " WHERE conversation.platform = :platform AND conversation.chat_id = :chat_id"
+    " AND conversation.user_id = :user_id",
+    results=(
+        None,
+        None,
+        None,
+        _CONVERSATION.c.data.type,
+        _CONVERSATION.c.updated_at.type,
+        *(column.type for column in _PERSON.columns),
+        None,
+    ),
+    lock_rows_of="conversation",  # one message at a time per conversation
+)
+_PERSON_FIELDS = tuple(column.key for column in _PERSON.columns)
 # A second worker's INSERT of the same first message waits for the first's to commit (on
 # PostgreSQL), then does nothing: both then read the one conversation, locked.
 _OPEN = DriverStatement(
@@ -119,12 +119,28 @@ def arrive(*, session: Session, platform: str, chat_id: str, user_id: str) -> Ar
     """The conversation row, locked for this transaction (one message at a time per key),
     with who is writing; a first message opens the conversation."""
     key = {"platform": platform, "chat_id": chat_id, "user_id": user_id}
-    row = session.execute(_ARRIVAL, key).first()
-    if row is None:
+    rows = _ARRIVAL.rows(session=session, values=key)
+    if not rows:
         _OPEN.run(session=session, values=key | {"data": {}, "updated_at": utcnow()})
-        row = session.execute(_ARRIVAL, key).one()
-    conversation_id, flow, step, data, updated_at, person, resident = row
-    return Arrival(Standing(conversation_id, flow, step, data, updated_at), person, bool(resident))
+        rows = _ARRIVAL.rows(session=session, values=key)
+    conversation_id, flow, step, data, updated_at, *fields, resident = rows[0]
+    standing = Standing(conversation_id, flow, step, data, updated_at)
+    return Arrival(standing, _person(session, fields), bool(resident))
+
+
+def _person(session: Session, fields: Sequence[Any]) -> Person | None:
+    """The person of the row's columns, in the session as if the ORM had loaded them: the
+    one it holds already, if it does."""
+    values = dict(zip(_PERSON_FIELDS, fields, strict=True))
+    if values["id"] is None:
+        return None
+    held = session.identity_map.get(identity_key(Person, values["id"]))
+    if isinstance(held, Person):
+        return held
+    person = Person(**values)
+    make_transient_to_detached(person)  # no history: nothing to write back
+    session.add(person)
+    return person
 
 
 def save(
@@ -172,7 +188,7 @@ def link_department_chat(
     return link
 
 
-# Built once: asked for every repair and complaint the desk is told of.
+# Built once: asked whenever a department is told of something.
 _DEPARTMENT_CHATS = (
     select(DepartmentChat)
     .where(DepartmentChat.department_id == bindparam("department_id"))
@@ -182,6 +198,29 @@ _DEPARTMENT_CHATS = (
 
 def department_chats(*, session: Session, department_id: int) -> list[DepartmentChat]:
     return list(session.scalars(_DEPARTMENT_CHATS, {"department_id": department_id}))
+
+
+# The department of a kind is the estate's first of it (``people.department_of_kind``).
+_CHATS_OF_KIND = (
+    select(DepartmentChat)
+    .where(
+        DepartmentChat.department_id
+        == select(Department.id)
+        .where(Department.estate_id == bindparam("estate_id"), Department.kind == bindparam("kind"))
+        .order_by(Department.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    .order_by(DepartmentChat.id)
+)
+
+
+def chats_of_kind(
+    *, session: Session, estate_id: int, kind: DepartmentKind
+) -> list[DepartmentChat]:
+    """The notice groups of the estate's department of this kind (none: no such department,
+    or none linked), in one query: asked for every repair and complaint the desk is told of."""
+    return list(session.scalars(_CHATS_OF_KIND, {"estate_id": estate_id, "kind": kind}))
 
 
 def note_inbound(*, session: Session, platform: str, chat_id: str) -> None:

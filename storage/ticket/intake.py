@@ -57,13 +57,9 @@ def technicians_on_duty(session: Session, estate: Estate, now: datetime) -> list
 
 def tell_desk(session: Session, estate: Estate, notice: Notice, *, key: str, now: datetime) -> int:
     """To the desk: its notice group when one is linked, else who is on duty."""
-    try:
-        desk = people.department_of_kind(
-            session=session, estate_id=estate.id, kind=DepartmentKind.CUSTOMER_SERVICE
-        )
-        groups = chat.department_chats(session=session, department_id=desk.id)
-    except NotFound:
-        groups = []
+    groups = chat.chats_of_kind(
+        session=session, estate_id=estate.id, kind=DepartmentKind.CUSTOMER_SERVICE
+    )
     if groups:
         return sum(
             outbox.notice_to_chat(

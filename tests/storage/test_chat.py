@@ -93,3 +93,58 @@ def test_two_workers_taking_someones_first_messages_at_once_open_one_conversatio
         assert taken == [first]
         with db.transaction() as s:
             assert s.scalar(select(func.count()).select_from(Conversation)) == 1
+
+
+def test_the_person_a_message_comes_from_is_the_sessions_own_and_a_change_to_them_is_kept(
+    db: Database,
+) -> None:
+    with db.transaction() as s:
+        importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
+        owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
+        code = identity.create_invite(session=s, person=owner, estate_id=1)
+        identity.redeem_invite(session=s, code=code, platform="telegram", external_id="1001")
+    key = {"platform": "telegram", "chat_id": "1001", "user_id": "1001"}
+    with db.transaction() as s:
+        person = chat.arrive(session=s, **key).person
+        assert person is not None
+        assert person.name == "张伟"
+        assert s.get(Person, person.id) is person  # no second copy of them in the session
+        assert [r.unit.number for r in person.residencies] == ["1-502"]  # loads as any person
+        person.locale = "en"  # 语言: English from now on
+    with db.transaction() as s:
+        assert s.scalars(select(Person.locale).where(Person.name == "张伟")).one() == "en"
+
+
+def test_a_second_message_of_the_same_conversation_waits_for_the_first_to_finish(
+    db: Database,
+) -> None:
+    with db.transaction() as s:
+        importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
+    key = {"platform": "telegram", "chat_id": "1001", "user_id": "1001"}
+    with db.transaction() as s:
+        chat.arrive(session=s, **key)  # the conversation is open
+    seen: list[str | None] = []
+
+    def second_message() -> None:
+        with db.transaction() as s:
+            seen.append(chat.arrive(session=s, **key).conversation.step)
+
+    def waiting_on_a_lock() -> bool:
+        with db.engine.connect() as c:
+            waits = c.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            return waits.scalar() == 1
+
+    with db.transaction() as s:
+        standing = chat.arrive(session=s, **key).conversation
+        worker = threading.Thread(target=second_message)
+        worker.start()
+        if db.engine.dialect.name == "postgresql":
+            wait_until(waiting_on_a_lock)  # the row is locked: SQLite waits to begin instead
+        chat.save(session=s, conversation_id=standing.id, flow="repair", step="describe", data={})
+    worker.join(timeout=30)
+    assert seen == ["describe"]  # read after the first was saved, not before
