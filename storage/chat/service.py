@@ -21,7 +21,7 @@ from storage.clock import utcnow
 from storage.driver import DriverStatement
 from storage.i18n import N_
 from storage.people import service as people
-from storage.people.models import MANAGER_ROLES, Department, DepartmentKind, Person
+from storage.people.models import MANAGER_ROLES, DepartmentKind, Person
 
 _RECORD_SEEN = DriverStatement(
     "INSERT INTO seen_message (platform, chat_id, message_id, seen_at)"
@@ -200,17 +200,9 @@ def department_chats(*, session: Session, department_id: int) -> list[Department
     return list(session.scalars(_DEPARTMENT_CHATS, {"department_id": department_id}))
 
 
-# The department of a kind is the estate's first of it (``people.department_of_kind``).
 _CHATS_OF_KIND = (
     select(DepartmentChat)
-    .where(
-        DepartmentChat.department_id
-        == select(Department.id)
-        .where(Department.estate_id == bindparam("estate_id"), Department.kind == bindparam("kind"))
-        .order_by(Department.id)
-        .limit(1)
-        .scalar_subquery()
-    )
+    .where(DepartmentChat.department_id == people.DEPARTMENT_OF_KIND_ID.scalar_subquery())
     .order_by(DepartmentChat.id)
 )
 

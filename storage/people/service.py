@@ -197,13 +197,15 @@ def responsible_for(*, session: Session, department: Department) -> list[Person]
     )
 
 
-# Built once: asked for every repair and complaint the desk is told of.
-_DEPARTMENT_OF_KIND = (
-    select(Department)
+# Built once: asked for every repair and complaint the desk is told of. An estate's
+# department of a kind is its first of that kind; other queries take it as a subquery.
+DEPARTMENT_OF_KIND_ID = (
+    select(Department.id)
     .where(Department.estate_id == bindparam("estate_id"), Department.kind == bindparam("kind"))
     .order_by(Department.id)
     .limit(1)
 )
+_DEPARTMENT_OF_KIND = DEPARTMENT_OF_KIND_ID.with_only_columns(Department)
 
 
 def department_of_kind(*, session: Session, estate_id: int, kind: DepartmentKind) -> Department:

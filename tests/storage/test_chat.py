@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 import time_machine
 import yaml
@@ -24,6 +25,28 @@ def bind(cuihu: SampleEstate, name: str, external_id: str) -> Person:
     return identity.redeem_invite(
         session=cuihu.session, code=code, platform="telegram", external_id=external_id
     )
+
+
+def sample_with_zhang_wei_bound(db: Database) -> dict[str, str]:
+    """The sample estate, 张伟 bound to Telegram account 1001; his private chat's key."""
+    with db.transaction() as s:
+        importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
+        owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
+        code = identity.create_invite(session=s, person=owner, estate_id=1)
+        identity.redeem_invite(session=s, code=code, platform="telegram", external_id="1001")
+    return {"platform": "telegram", "chat_id": "1001", "user_id": "1001"}
+
+
+def one_waiting_on_a_lock(db: Database) -> bool:
+    """PostgreSQL: one transaction of this database waits on another's lock."""
+    with db.engine.connect() as c:
+        waits = c.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        )
+        return waits.scalar() == 1
 
 
 def test_a_first_message_opens_a_conversation_and_knows_who_writes(cuihu: SampleEstate) -> None:
@@ -58,27 +81,12 @@ def test_two_workers_taking_someones_first_messages_at_once_open_one_conversatio
     db: Database,
 ) -> None:
     with time_machine.travel(local(2026, 11, 23, 9, 0), tick=False):
-        with db.transaction() as s:
-            importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
-            owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
-            code = identity.create_invite(session=s, person=owner, estate_id=1)
-            identity.redeem_invite(session=s, code=code, platform="telegram", external_id="1001")
-        key = {"platform": "telegram", "chat_id": "1001", "user_id": "1001"}
+        key = sample_with_zhang_wei_bound(db)
         taken: list[int] = []
 
         def second_worker() -> None:
             with db.transaction() as s:
                 taken.append(chat.arrive(session=s, **key).conversation.id)
-
-        def waiting_on_a_lock() -> bool:
-            with db.engine.connect() as c:
-                waits = c.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                )
-                return waits.scalar() == 1
 
         with db.transaction() as s:
             first = chat.arrive(session=s, **key).conversation.id
@@ -87,7 +95,7 @@ def test_two_workers_taking_someones_first_messages_at_once_open_one_conversatio
             if db.engine.dialect.name == "postgresql":
                 # The second worker found no conversation either, and its INSERT waits on
                 # ours; it commits now. (SQLite: it waits to begin, and then finds ours.)
-                wait_until(waiting_on_a_lock)
+                wait_until(partial(one_waiting_on_a_lock, db))
         worker.join(timeout=30)
 
         assert taken == [first]
@@ -98,12 +106,7 @@ def test_two_workers_taking_someones_first_messages_at_once_open_one_conversatio
 def test_the_person_a_message_comes_from_is_the_sessions_own_and_a_change_to_them_is_kept(
     db: Database,
 ) -> None:
-    with db.transaction() as s:
-        importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
-        owner = s.scalars(select(Person).where(Person.name == "张伟")).one()
-        code = identity.create_invite(session=s, person=owner, estate_id=1)
-        identity.redeem_invite(session=s, code=code, platform="telegram", external_id="1001")
-    key = {"platform": "telegram", "chat_id": "1001", "user_id": "1001"}
+    key = sample_with_zhang_wei_bound(db)
     with db.transaction() as s:
         person = chat.arrive(session=s, **key).person
         assert person is not None
@@ -118,9 +121,7 @@ def test_the_person_a_message_comes_from_is_the_sessions_own_and_a_change_to_the
 def test_a_second_message_of_the_same_conversation_waits_for_the_first_to_finish(
     db: Database,
 ) -> None:
-    with db.transaction() as s:
-        importer.import_estate(session=s, data=yaml.safe_load(SAMPLE.read_text("utf-8")))
-    key = {"platform": "telegram", "chat_id": "1001", "user_id": "1001"}
+    key = sample_with_zhang_wei_bound(db)
     with db.transaction() as s:
         chat.arrive(session=s, **key)  # the conversation is open
     seen: list[str | None] = []
@@ -129,22 +130,14 @@ def test_a_second_message_of_the_same_conversation_waits_for_the_first_to_finish
         with db.transaction() as s:
             seen.append(chat.arrive(session=s, **key).conversation.step)
 
-    def waiting_on_a_lock() -> bool:
-        with db.engine.connect() as c:
-            waits = c.execute(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-            )
-            return waits.scalar() == 1
-
     with db.transaction() as s:
         standing = chat.arrive(session=s, **key).conversation
         worker = threading.Thread(target=second_message)
         worker.start()
         if db.engine.dialect.name == "postgresql":
-            wait_until(waiting_on_a_lock)  # the row is locked: SQLite waits to begin instead
+            wait_until(
+                partial(one_waiting_on_a_lock, db)
+            )  # the row is locked: SQLite waits to begin instead
         chat.save(session=s, conversation_id=standing.id, flow="repair", step="describe", data={})
     worker.join(timeout=30)
     assert seen == ["describe"]  # read after the first was saved, not before
